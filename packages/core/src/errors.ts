@@ -1,0 +1,50 @@
+/**
+ * The one catalogue of Slipway error codes. Codes are stable and never reused; the HTTP
+ * status and CLI exit code are mapped at the edges (server, cli), never here.
+ * `docs/errors.md` lists every code; a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  SLW_SPEC_INVALID: "The stack spec does not validate.",
+  SLW_SPEC_NOT_FOUND: "No slipway.config.ts where one was expected.",
+  SLW_SPEC_LOAD_FAILED: "The spec file could not be evaluated.",
+  SLW_BINARY_MISSING: "A system binary the local driver needs is not installed.",
+  SLW_PORT_IN_USE: "A port Slipway was asked to listen on is taken.",
+  SLW_PATH_NOT_TRAVERSABLE: "An unprivileged service user cannot reach the state directory.",
+  SLW_STATE_CORRUPT: "A file under .slipway/ could not be read.",
+  SLW_ADDON_FAILED: "An add-on (postgres, redis, bucket) did not start.",
+  SLW_BUILD_FAILED: "The build step failed.",
+  SLW_RELEASE_JOB_FAILED: "The release job (migrations) exited non-zero; the live release keeps serving.",
+  SLW_UNHEALTHY: "A new revision did not become healthy in time; the live release keeps serving.",
+  SLW_EDGE_FAILED: "The edge proxy (HAProxy) could not be started or changed.",
+  SLW_NOT_FOUND: "The named resource does not exist.",
+  SLW_CONFLICT: "The resource is not in a state that allows this.",
+  SLW_BAD_REQUEST: "The request body or parameters are invalid.",
+  SLW_UNAUTHENTICATED: "No valid bearer token was given.",
+  SLW_FORBIDDEN: "The token's role does not allow this.",
+  SLW_SERVER_UNREACHABLE: "The CLI could not reach the control plane.",
+  SLW_INTERNAL: "A bug: Slipway did something it should not. Please report it with the log.",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * An error the user can fix: shown as its message and hint, without a stack.
+ * Anything that is not a SlipwayError is a bug and keeps its stack.
+ */
+export class SlipwayError extends Error {
+  override readonly name = "SlipwayError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** What to do next, e.g. "install it with: sudo apt-get install -y redis-server". */
+    readonly hint?: string,
+    /** Structured detail (field paths, job output tail) for --json and problem+json. */
+    readonly detail?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export function isSlipwayError(e: unknown): e is SlipwayError {
+  return e instanceof SlipwayError;
+}

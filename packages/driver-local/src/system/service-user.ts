@@ -1,0 +1,79 @@
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { SlipwayError } from "@slipway/core";
+
+/** uid/gid to run child processes as; undefined means "as ourselves" (we are not root). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+  user: string;
+}
+
+export const SERVICE_USER = "slipway";
+
+/**
+ * Postgres refuses to run as root, and nothing we start should have root's power anyway:
+ * when Slipway runs as root, add-ons and services run as the system user `slipway`
+ * (created on first use, no login shell, no home).
+ */
+export function serviceUser(): RunAs | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  let entry = lookup(SERVICE_USER);
+  if (!entry) {
+    const r = spawnSync(
+      "useradd",
+      ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+      { encoding: "utf8" },
+    );
+    entry = lookup(SERVICE_USER);
+    if (!entry)
+      throw new SlipwayError(
+        "SLW_ADDON_FAILED",
+        `could not create the unprivileged user "${SERVICE_USER}": ${r.stderr || r.error?.message}`,
+        `create it yourself: useradd --system --shell /usr/sbin/nologin ${SERVICE_USER}`,
+      );
+  }
+  return entry;
+}
+
+function lookup(user: string): RunAs | undefined {
+  for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+    const [name, , uid, gid] = line.split(":");
+    if (name === user && uid && gid) return { user, uid: Number(uid), gid: Number(gid) };
+  }
+  return undefined;
+}
+
+/**
+ * The service user must be able to walk down to `path` (search permission on every
+ * ancestor). A clone under /root (mode 700) is the usual way this fails.
+ */
+export function assertTraversable(path: string, runAs: RunAs | undefined): void {
+  if (!runAs) return;
+  let dir = path;
+  for (;;) {
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+    if (!othersCanSearch(dir))
+      throw new SlipwayError(
+        "SLW_PATH_NOT_TRAVERSABLE",
+        `the unprivileged user "${runAs.user}" cannot enter ${dir}, so it cannot reach ${path}`,
+        `allow it to pass through (not read): chmod o+x ${dir}   — or keep the project outside ${dir}`,
+        { path, blockedAt: dir },
+      );
+  }
+}
+
+function othersCanSearch(dir: string): boolean {
+  try {
+    // accessSync as root always passes, so read the mode bits instead.
+    const mode = spawnSync("stat", ["-c", "%a", dir], { encoding: "utf8" }).stdout.trim();
+    const others = Number.parseInt(mode.slice(-1), 8);
+    return (others & 1) === 1;
+  } catch {
+    accessSync(dir, constants.X_OK);
+    return true;
+  }
+}

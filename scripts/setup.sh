@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what Slipway needs on a fresh Debian machine: system binaries for the local
+# driver (PostgreSQL server, redis-server, HAProxy; wrk for benchmarks) and the npm workspace.
+# Idempotent: skips apt when every binary is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  echo "slipway setup: installing ${need[*]} with apt-get"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Debian starts the packaged servers where systemd/init scripts run; Slipway starts its own.
+for svc in redis-server haproxy postgresql; do
+  if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
+done
+
+npm ci --no-audit --no-fund
