@@ -1,0 +1,49 @@
+import { randomBytes } from "node:crypto";
+import { camel, camelAll } from "./rows";
+import type { Sql } from "./sql";
+import type { RolloutRow } from "./types";
+
+export function rolloutQueries(sql: Sql) {
+  const get = async (id: string): Promise<RolloutRow | undefined> => {
+    const [row] = await sql.query("select * from rollouts where id = $1", [id]);
+    return row ? camel<RolloutRow>(row) : undefined;
+  };
+  return {
+    get,
+    /** Fails (returns undefined) when another rollout is in flight in the environment. */
+    async create(
+      r: Pick<RolloutRow, "environmentId" | "kind" | "fromReleaseId" | "toReleaseId" | "source" | "actor">,
+    ): Promise<RolloutRow | undefined> {
+      const id = `ro_${randomBytes(6).toString("hex")}`;
+      const rows = await sql.query(
+        `insert into rollouts (id, environment_id, kind, from_release_id, to_release_id, source, phase, actor)
+         values ($1, $2, $3, $4, $5, $6, 'pending', $7) on conflict do nothing returning id`,
+        [id, r.environmentId, r.kind, r.fromReleaseId, r.toReleaseId, r.source, r.actor],
+      );
+      return rows.length ? get(id) : undefined;
+    },
+    /** One guarded transition: succeeds only from the phase the caller saw. */
+    async move(id: string, from: string, to: string, patch: Partial<Pick<RolloutRow, "toReleaseId" | "error">> = {}) {
+      const rows = await sql.query(
+        `update rollouts set phase = $3, updated_at = now(),
+           to_release_id = coalesce($4, to_release_id), error = coalesce($5, error)
+         where id = $1 and phase = $2 returning id`,
+        [id, from, to, patch.toReleaseId ?? null, patch.error ? JSON.stringify(patch.error) : null],
+      );
+      return rows.length === 1;
+    },
+    async active(): Promise<RolloutRow[]> {
+      return camelAll<RolloutRow>(
+        await sql.query("select * from rollouts where phase not in ('succeeded', 'failed') order by created_at"),
+      );
+    },
+    async list(environmentId: string, limit = 20): Promise<RolloutRow[]> {
+      return camelAll<RolloutRow>(
+        await sql.query("select * from rollouts where environment_id = $1 order by created_at desc limit $2", [
+          environmentId,
+          limit,
+        ]),
+      );
+    },
+  };
+}

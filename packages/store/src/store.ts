@@ -1,0 +1,46 @@
+import { mkdirSync } from "node:fs";
+import { SlipwayError } from "@slipway/core";
+import { environmentQueries } from "./environments";
+import { eventQueries } from "./events";
+import { migrate } from "./migrate";
+import { processQueries } from "./processes";
+import { releaseQueries } from "./releases";
+import { rolloutQueries } from "./rollouts";
+import { openPglite, openPostgres, type Sql } from "./sql";
+import { tokenQueries } from "./tokens";
+
+export type Store = Awaited<ReturnType<typeof openStore>>;
+
+/**
+ * Opens the control plane's store: a real Postgres when `databaseUrl` is given, else the
+ * embedded PGlite under `dataDir` (or in memory when neither). Applies pending migrations.
+ */
+export async function openStore(opts: { databaseUrl?: string; dataDir?: string } = {}) {
+  let sql: Sql;
+  try {
+    if (opts.databaseUrl) sql = await openPostgres(opts.databaseUrl);
+    else {
+      if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+      sql = await openPglite(opts.dataDir);
+    }
+  } catch (e) {
+    throw new SlipwayError(
+      "SLW_STATE_CORRUPT",
+      `could not open the control-plane store (${opts.databaseUrl ? "SLIPWAY_DATABASE_URL" : opts.dataDir}): ${(e as Error).message}`,
+      opts.databaseUrl
+        ? "check that SLIPWAY_DATABASE_URL points at a running Postgres you can log in to"
+        : `the embedded database under ${opts.dataDir} is damaged; move it aside (it is only Slipway's own state) and run again`,
+    );
+  }
+  await migrate(sql);
+  return {
+    sql,
+    events: eventQueries(sql),
+    tokens: tokenQueries(sql),
+    environments: environmentQueries(sql),
+    releases: releaseQueries(sql),
+    rollouts: rolloutQueries(sql),
+    processes: processQueries(sql),
+    close: () => sql.close(),
+  };
+}

@@ -1,0 +1,97 @@
+/** Row shapes, camel-cased. Timestamps are ISO strings. */
+
+export type Role = "viewer" | "deployer" | "admin";
+
+export interface EnvironmentRow {
+  id: string;
+  stackId: string;
+  name: string;
+  desired: "active" | "stopped";
+  publicPort: number | null;
+  internalPorts: Record<string, number>;
+  liveReleaseId: string | null;
+}
+
+export interface AddonRow {
+  id: string;
+  environmentId: string;
+  name: string;
+  kind: "postgres" | "redis" | "bucket";
+  port: number;
+  passwordSealed: string;
+  dataDir: string;
+  pid: number | null;
+}
+
+export interface BuildRow {
+  id: string;
+  stackId: string;
+  source: string;
+  gitSha: string | null;
+  dir: string;
+  status: "building" | "ready" | "failed";
+  output: string;
+  createdAt: string;
+}
+
+export type JobStatus = "none" | "pending" | "running" | "succeeded" | "failed";
+
+export interface ReleaseRow {
+  id: string;
+  environmentId: string;
+  number: number;
+  buildId: string;
+  config: unknown;
+  configHash: string;
+  description: string;
+  rollbackOf: string | null;
+  jobStatus: JobStatus;
+  jobPid: number | null;
+  jobExit: number | null;
+  createdAt: string;
+}
+
+export interface RolloutRow {
+  id: string;
+  environmentId: string;
+  kind: "deploy" | "rollback";
+  fromReleaseId: string | null;
+  toReleaseId: string | null;
+  source: string | null;
+  phase: string;
+  error: { code: string; message: string; hint?: string; output?: string } | null;
+  actor: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProcessRow {
+  id: string;
+  environmentId: string;
+  releaseId: string;
+  service: string;
+  replica: number;
+  port: number | null;
+  pid: number | null;
+  startTime: string | null;
+  desired: "running" | "stopped";
+  state: string;
+  restarts: number;
+}
+
+export interface EventRow {
+  seq: number;
+  at: string;
+  actor: string;
+  kind: string;
+  subject: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+}

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore, type Store } from "../src";
+import { backends } from "./backends";
+
+describe.each(backends())("store on $name", (backend) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore(await backend.open());
+  });
+  afterAll(async () => {
+    await store?.close();
+    await backend.cleanup();
+  });
+
+  it("numbers releases per environment and keeps them immutable in content", async () => {
+    const stackId = await store.environments.upsertStack("shop", "/tmp/shop");
+    const env = await store.environments.ensure(stackId, "local");
+    await store.releases.upsertBuild({ id: "b1", stackId, source: "working tree", gitSha: null, dir: "/x" });
+    const base = { environmentId: env.id, buildId: "b1", configHash: "h", rollbackOf: null, jobStatus: "none" as const };
+    const v1 = await store.releases.createRelease({ ...base, config: { a: 1 }, description: "first" });
+    const v2 = await store.releases.createRelease({ ...base, config: { a: 2 }, description: "second" });
+    expect([v1.number, v2.number]).toEqual([1, 2]);
+    expect(v2.config).toEqual({ a: 2 });
+    const other = await store.environments.ensure(stackId, "staging");
+    const s1 = await store.releases.createRelease({ ...base, environmentId: other.id, config: {}, description: "s" });
+    expect(s1.number).toBe(1);
+  });
+
+  it("allows one rollout in flight per environment, and moves phases only from the expected one", async () => {
+    const env = (await store.environments.get("shop", "local"))!;
+    const r = await store.rollouts.create({
+      environmentId: env.id,
+      kind: "deploy",
+      fromReleaseId: null,
+      toReleaseId: null,
+      source: "working tree",
+      actor: "test",
+    });
+    expect(r?.phase).toBe("pending");
+    const second = await store.rollouts.create({
+      environmentId: env.id,
+      kind: "deploy",
+      fromReleaseId: null,
+      toReleaseId: null,
+      source: null,
+      actor: "test",
+    });
+    expect(second).toBeUndefined();
+    expect(await store.rollouts.move(r!.id, "pending", "building")).toBe(true);
+    expect(await store.rollouts.move(r!.id, "pending", "failed")).toBe(false);
+    expect(await store.rollouts.move(r!.id, "building", "failed", { error: { code: "X", message: "m" } })).toBe(true);
+    expect((await store.rollouts.get(r!.id))?.error?.code).toBe("X");
+  });
+
+  it("switches the live release only from the release the caller saw", async () => {
+    const env = (await store.environments.get("shop", "local"))!;
+    const [v2, v1] = await store.releases.list(env.id);
+    expect(await store.environments.switchLive(env.id, null, v1!.id)).toBe(true);
+    expect(await store.environments.switchLive(env.id, null, v2!.id)).toBe(false);
+    expect(await store.environments.switchLive(env.id, v1!.id, v2!.id)).toBe(true);
+  });
+
+  it("stores tokens hashed and verifies them", async () => {
+    const { token, row } = await store.tokens.create("ci", "deployer");
+    expect((await store.tokens.verify(token))?.role).toBe("deployer");
+    expect(await store.tokens.verify(`${token}x`)).toBeUndefined();
+    const raw = await store.sql.query<{ hash: string }>("select hash from tokens where id = $1", [row.id]);
+    expect(raw[0]!.hash).not.toContain(token);
+  });
+
+  it("keeps the event log append-only", async () => {
+    const seq = await store.events.append({ actor: "t", kind: "test", subject: "shop/local", message: "m" });
+    expect((await store.events.list({ after: seq - 1 }))[0]?.message).toBe("m");
+    await expect(store.sql.query("update events set message = 'x'")).rejects.toThrow(/append-only/);
+    await expect(store.sql.query("delete from events")).rejects.toThrow(/append-only/);
+  });
+});
