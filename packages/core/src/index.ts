@@ -1,1 +1,5 @@
 export * from "./errors";
+export * from "./release/config";
+export * from "./release/process-env";
+export * from "./release/rollback";
+export * from "./rollout/plan";
