@@ -12,13 +12,13 @@ export function rolloutQueries(sql: Sql) {
     get,
     /** Fails (returns undefined) when another rollout is in flight in the environment. */
     async create(
-      r: Pick<RolloutRow, "environmentId" | "kind" | "fromReleaseId" | "toReleaseId" | "source" | "actor">,
+      r: Pick<RolloutRow, "environmentId" | "kind" | "fromReleaseId" | "toReleaseId" | "source" | "config" | "actor">,
     ): Promise<RolloutRow | undefined> {
       const id = `ro_${randomBytes(6).toString("hex")}`;
       const rows = await sql.query(
-        `insert into rollouts (id, environment_id, kind, from_release_id, to_release_id, source, phase, actor)
-         values ($1, $2, $3, $4, $5, $6, 'pending', $7) on conflict do nothing returning id`,
-        [id, r.environmentId, r.kind, r.fromReleaseId, r.toReleaseId, r.source, r.actor],
+        `insert into rollouts (id, environment_id, kind, from_release_id, to_release_id, source, config, phase, actor)
+         values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) on conflict do nothing returning id`,
+        [id, r.environmentId, r.kind, r.fromReleaseId, r.toReleaseId, r.source, JSON.stringify(r.config ?? null), r.actor],
       );
       return rows.length ? get(id) : undefined;
     },

@@ -35,12 +35,22 @@ export async function openStore(opts: { databaseUrl?: string; dataDir?: string }
   await migrate(sql);
   return {
     sql,
+    ...queriesOver(sql),
+    /** Runs fn with queries bound to one transaction: all of its writes land, or none. */
+    transaction: <T>(fn: (tx: Queries) => Promise<T>) => sql.transaction((tx) => fn(queriesOver(tx))),
+    close: () => sql.close(),
+  };
+}
+
+export type Queries = ReturnType<typeof queriesOver>;
+
+function queriesOver(sql: Sql) {
+  return {
     events: eventQueries(sql),
     tokens: tokenQueries(sql),
     environments: environmentQueries(sql),
     releases: releaseQueries(sql),
     rollouts: rolloutQueries(sql),
     processes: processQueries(sql),
-    close: () => sql.close(),
   };
 }

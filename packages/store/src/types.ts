@@ -58,6 +58,7 @@ export interface RolloutRow {
   fromReleaseId: string | null;
   toReleaseId: string | null;
   source: string | null;
+  config: unknown;
   phase: string;
   error: { code: string; message: string; hint?: string; output?: string } | null;
   actor: string;

@@ -34,6 +34,7 @@ describe.each(backends())("store on $name", (backend) => {
       fromReleaseId: null,
       toReleaseId: null,
       source: "working tree",
+      config: null,
       actor: "test",
     });
     expect(r?.phase).toBe("pending");
@@ -43,6 +44,7 @@ describe.each(backends())("store on $name", (backend) => {
       fromReleaseId: null,
       toReleaseId: null,
       source: null,
+      config: null,
       actor: "test",
     });
     expect(second).toBeUndefined();

@@ -68,6 +68,7 @@ create table rollouts (
   from_release_id text references releases(id),
   to_release_id text references releases(id),
   source text,                       -- what to build for a deploy ("working tree" or a git ref)
+  config jsonb,                      -- the resolved spec captured when the deploy was asked for
   phase text not null,
   error jsonb,
   actor text not null,

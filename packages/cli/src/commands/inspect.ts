@@ -1,0 +1,123 @@
+import { api, stream, target } from "../client";
+import { printJson, table } from "../output";
+
+interface Status {
+  stack: string;
+  environments: {
+    name: string;
+    desired: string;
+    url: string | null;
+    live: { release: number; build: string } | null;
+    rollout: { id: string; kind: string; phase: string } | null;
+    routes: { path: string; service: string; url: string | null }[];
+    processes: { id: string; service: string; release: number; pid: number; port: number | null; state: string; restarts: number }[];
+    addons: { name: string; kind: string; port: number; pid: number | null }[];
+    internalUrls: Record<string, string>;
+  }[];
+}
+
+export async function status(o: { dir: string; json: boolean }): Promise<void> {
+  const s = await api<Status>(target(o.dir), "GET", "/v1/status");
+  if (o.json) return printJson(s);
+  const out: string[] = [`stack ${s.stack}`];
+  for (const e of s.environments) {
+    out.push(
+      "",
+      `environment ${e.name} (${e.desired})  ${e.url ?? ""}  live: ${e.live ? `v${e.live.release}` : "nothing yet"}` +
+        (e.rollout ? `  rollout ${e.rollout.kind}: ${e.rollout.phase}` : ""),
+      table(e.routes.map((r) => ({ route: r.path, service: r.service, url: r.url }))),
+      "",
+      table(
+        e.processes.map((p) => ({
+          process: p.id,
+          release: `v${p.release}`,
+          pid: p.pid,
+          port: p.port,
+          state: p.state,
+          restarts: p.restarts,
+        })),
+      ),
+      "",
+      table(e.addons.map((a) => ({ addon: a.name, kind: a.kind, address: `127.0.0.1:${a.port}`, pid: a.pid }))),
+    );
+    const internal = Object.entries(e.internalUrls);
+    if (internal.length) out.push("", table(internal.map(([service, url]) => ({ "private service": service, "internal url": url }))));
+  }
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+export async function releases(o: { dir: string; env: string; json: boolean }): Promise<void> {
+  const { releases } = await api<{
+    releases: { number: number; buildId: string; configHash: string; jobStatus: string; description: string; createdAt: string }[];
+  }>(target(o.dir), "GET", `/v1/environments/${encodeURIComponent(o.env)}/releases`);
+  if (o.json) return printJson(releases);
+  process.stdout.write(
+    `${table(
+      releases.map((r) => ({
+        release: `v${r.number}`,
+        build: r.buildId.slice(0, 12),
+        config: r.configHash,
+        job: r.jobStatus,
+        created: r.createdAt.slice(0, 19).replace("T", " "),
+        description: r.description,
+      })),
+    )}\n`,
+  );
+}
+
+export async function events(o: { dir: string; json: boolean; after: number }): Promise<void> {
+  const { events } = await api<{ events: { seq: number; at: string; actor: string; kind: string; message: string }[] }>(
+    target(o.dir),
+    "GET",
+    `/v1/events?after=${o.after}`,
+  );
+  if (o.json) return printJson(events);
+  process.stdout.write(
+    `${table(events.map((e) => ({ seq: e.seq, at: e.at.slice(0, 19).replace("T", " "), actor: e.actor, kind: e.kind, message: e.message })))}\n`,
+  );
+}
+
+export async function logs(o: { dir: string; env: string; service: string; follow: boolean; lines: number }): Promise<void> {
+  const ac = new AbortController();
+  process.once("SIGINT", () => ac.abort());
+  const q = new URLSearchParams({ service: o.service, lines: String(o.lines), follow: String(o.follow) });
+  try {
+    for await (const line of stream(target(o.dir), `/v1/environments/${encodeURIComponent(o.env)}/logs?${q}`, ac.signal))
+      process.stdout.write(`${line}\n`);
+  } catch (e) {
+    if ((e as Error).name !== "AbortError") throw e;
+  }
+}
+
+export async function down(o: { dir: string; json: boolean }): Promise<void> {
+  const t = target(o.dir);
+  const { readFileSync, existsSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const serverFile = join(t.dir, ".slipway", "server.json");
+  const pid = existsSync(serverFile) ? (JSON.parse(readFileSync(serverFile, "utf8")) as { pid: number }).pid : undefined;
+  await api(t, "POST", "/v1/down", {});
+  if (!o.json) process.stderr.write("stopping processes, edge and add-ons…\n");
+  // Wait until the control plane has exited, so nothing is left when this returns.
+  for (let i = 0; i < 600 && pid && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (o.json) printJson({ ok: true });
+  else process.stdout.write("stack is down\n");
+}
+
+export async function createToken(o: { dir: string; name: string; role: string; json: boolean }): Promise<void> {
+  const r = await api<{ token: string; row: { id: string; role: string } }>(target(o.dir), "POST", "/v1/tokens", {
+    name: o.name,
+    role: o.role,
+  });
+  if (o.json) return printJson(r);
+  process.stdout.write(`${r.token}\n`);
+  process.stderr.write(`(${r.row.role} token "${o.name}"; shown once)\n`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

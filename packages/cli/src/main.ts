@@ -1,0 +1,150 @@
+import { SlipwayError } from "@slipway/core";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { createToken, down, events, logs, releases, status } from "./commands/inspect";
+import { deploy, rollback } from "./commands/ship";
+import { init, schema, validate } from "./commands/spec";
+import { up } from "./commands/up";
+import { EXIT, fail } from "./output";
+
+const port = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`${flag} takes a port number 0-65535, got ${JSON.stringify(v)}`);
+  return n;
+};
+const releaseNumber = (v: string) => {
+  const n = Number(v.replace(/^v/, ""));
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--to takes a release like v3 or 3, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+const dirOpt = () => new Option("--dir <path>", "the stack's directory (holds slipway.config.ts)").default(".");
+const envOpt = () => new Option("--env <name>", "environment").default("local");
+const jsonOpt = () => new Option("--json", "machine-readable output");
+
+const program = new Command("slipway")
+  .description("Deploy and operate a multi-service web stack from one typed spec.")
+  .showSuggestionAfterError(true)
+  .exitOverride((err) => {
+    if (err.exitCode === 0) process.exit(0);
+    process.exit(EXIT.badInput);
+  });
+
+/** Every action reports errors the same way and exits non-zero. */
+const act =
+  <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) =>
+  async (...a: A) => {
+    const opts = a.find((x) => x && typeof x === "object" && "json" in (x as object)) as { json?: boolean } | undefined;
+    try {
+      await fn(...a);
+    } catch (e) {
+      fail(e, !!opts?.json);
+    }
+  };
+
+program
+  .command("init")
+  .description("write a commented starter slipway.config.ts")
+  .addOption(dirOpt())
+  .action(act((o: { dir: string }) => init(o.dir)));
+
+program
+  .command("validate")
+  .description("check slipway.config.ts and explain every problem")
+  .addOption(dirOpt())
+  .addOption(jsonOpt())
+  .action(act((o: { dir: string; json?: boolean }) => validate(o.dir, !!o.json)));
+
+program
+  .command("schema")
+  .description("print the stack spec's JSON Schema")
+  .action(act(() => schema()));
+
+program
+  .command("up")
+  .description("run the stack locally: add-ons, edge, control plane, first deploy")
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .option("--port <port>", "the edge's public port (default 8080)", port("--port"))
+  .option("--api-port <port>", "the control plane API port (0 = any free)", port("--api-port"), 7700)
+  .option("--detach", "run the control plane in the background")
+  .addOption(jsonOpt())
+  .action(
+    act((o: { dir: string; env: string; port?: number; apiPort: number; detach?: boolean; json?: boolean }) =>
+      up({ ...o, detach: !!o.detach, json: !!o.json }),
+    ),
+  );
+
+program
+  .command("deploy")
+  .description("build the stack and roll it out as a new release")
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .option("--ref <git-ref>", "build this commit instead of the working tree")
+  .addOption(jsonOpt())
+  .action(act((o: { dir: string; env: string; ref?: string; json?: boolean }) => deploy({ ...o, json: !!o.json })));
+
+program
+  .command("rollback")
+  .description("roll back to an earlier release (its build and its config), as a new release")
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .option("--to <release>", "the release to go back to, e.g. v2 (default: the previous one)", releaseNumber)
+  .addOption(jsonOpt())
+  .action(act((o: { dir: string; env: string; to?: number; json?: boolean }) => rollback({ ...o, json: !!o.json })));
+
+program
+  .command("status")
+  .description("environments, releases, processes, health and URLs")
+  .addOption(dirOpt())
+  .addOption(jsonOpt())
+  .action(act((o: { dir: string; json?: boolean }) => status({ ...o, json: !!o.json })));
+
+program
+  .command("releases")
+  .description("the releases of an environment, newest first")
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .addOption(jsonOpt())
+  .action(act((o: { dir: string; env: string; json?: boolean }) => releases({ ...o, json: !!o.json })));
+
+program
+  .command("events")
+  .description("the event log: who did what, when, why")
+  .addOption(dirOpt())
+  .option("--after <seq>", "only events after this sequence number", (v) => Number(v), 0)
+  .addOption(jsonOpt())
+  .action(act((o: { dir: string; after: number; json?: boolean }) => events({ ...o, json: !!o.json })));
+
+program
+  .command("logs")
+  .description("a service's output")
+  .argument("<service>")
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .option("-f, --follow", "keep printing new lines")
+  .option("-n, --lines <n>", "how many lines from the end", (v) => Number(v), 100)
+  .action(
+    act((service: string, o: { dir: string; env: string; follow?: boolean; lines: number }) =>
+      logs({ ...o, service, follow: !!o.follow }),
+    ),
+  );
+
+program
+  .command("down")
+  .description("stop every process, the edge and the add-ons (data is kept)")
+  .addOption(dirOpt())
+  .addOption(jsonOpt())
+  .action(act((o: { dir: string; json?: boolean }) => down({ ...o, json: !!o.json })));
+
+const tokens = program.command("tokens").description("API tokens");
+tokens
+  .command("create")
+  .description("create a token (printed once)")
+  .requiredOption("--name <name>", "who or what uses it")
+  .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "deployer", "admin"]).makeOptionMandatory())
+  .addOption(dirOpt())
+  .addOption(jsonOpt())
+  .action(act((o: { dir: string; name: string; role: string; json?: boolean }) => createToken({ ...o, json: !!o.json })));
+
+await program.parseAsync(process.argv).catch((e) => fail(e instanceof SlipwayError ? e : e, false));

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { desiredServers, type WebProcess } from "./servers";
+
+const p = (releaseId: string, releaseNumber: number, replica = 1, desired: WebProcess["desired"] = "running") => ({
+  service: "api",
+  releaseId,
+  releaseNumber,
+  replica,
+  port: 1000 + releaseNumber * 10 + replica,
+  desired,
+});
+
+describe("desiredServers", () => {
+  it("routes to the live release only, and keeps the rollout target out until the switch", () => {
+    const s = desiredServers([p("r1", 1), p("r2", 2)], "r1", "r2");
+    expect(s.api).toEqual([{ name: "v1-1", port: 1011, weight: 100, state: "ready" }]);
+  });
+  it("drains the previous release after the switch", () => {
+    const s = desiredServers([p("r1", 1), p("r2", 2), p("r2", 2, 2)], "r2", null);
+    expect(s.api?.map((x) => [x.name, x.state])).toEqual([
+      ["v1-1", "drain"],
+      ["v2-1", "ready"],
+      ["v2-2", "ready"],
+    ]);
+  });
+  it("drops stopped processes", () => {
+    expect(desiredServers([p("r1", 1, 1, "stopped")], "r1", null)).toEqual({});
+  });
+});

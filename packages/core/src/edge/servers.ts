@@ -1,0 +1,44 @@
+export interface WebProcess {
+  service: string;
+  releaseId: string;
+  releaseNumber: number;
+  replica: number;
+  port: number;
+  desired: "running" | "stopped";
+}
+
+export interface DesiredServer {
+  name: string;
+  port: number;
+  weight: number;
+  state: "ready" | "drain";
+}
+
+/**
+ * Which servers each edge backend should have. The live release's processes take traffic;
+ * processes of other releases that are still running are draining (in-flight requests
+ * finish, no new ones) — except the target of a rollout in flight, which gets no traffic
+ * until the switch: traffic never reaches a revision that has not passed its health check.
+ */
+export function desiredServers(
+  processes: WebProcess[],
+  liveReleaseId: string | null,
+  pendingTargetId: string | null,
+): Record<string, DesiredServer[]> {
+  const out: Record<string, DesiredServer[]> = {};
+  for (const p of processes) {
+    if (p.desired !== "running" || p.releaseId === pendingTargetId) continue;
+    const live = p.releaseId === liveReleaseId;
+    (out[p.service] ??= []).push({
+      name: serverName(p.releaseNumber, p.replica),
+      port: p.port,
+      weight: live ? 100 : 0,
+      state: live ? "ready" : "drain",
+    });
+  }
+  for (const list of Object.values(out)) list.sort((a, b) => a.name.localeCompare(b.name));
+  return out;
+}
+
+/** "v3-1": the release number makes the revision visible in metrics and cookies. */
+export const serverName = (release: number, replica: number) => `v${release}-${replica}`;

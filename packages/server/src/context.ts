@@ -1,0 +1,23 @@
+import type { Stack } from "@slipway/spec";
+import type { HaproxyEdge, RunAs, Supervisor } from "@slipway/driver-local";
+import type { Store } from "@slipway/store";
+import type { Logger } from "pino";
+import type { StatePaths } from "./paths";
+import type { SecretBox } from "./secret-box";
+
+/** Everything the control plane's parts share, resolved once at start and passed explicitly. */
+export interface Ctx {
+  store: Store;
+  paths: StatePaths;
+  box: SecretBox;
+  runAs: RunAs | undefined;
+  supervisor: Supervisor;
+  edges: Map<string, HaproxyEdge>;
+  stackId: string;
+  projectDir: string;
+  /** The spec as last loaded and validated; a deploy reloads it. */
+  stack: Stack;
+  log: Logger;
+  now: () => number;
+  event(e: { kind: string; subject: string; message: string; data?: Record<string, unknown>; actor?: string }): Promise<void>;
+}

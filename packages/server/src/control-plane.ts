@@ -1,0 +1,242 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { SlipwayError } from "@slipway/core";
+import { assertPortFree, freePort, serviceUser, Supervisor } from "@slipway/driver-local";
+import { formatIssues, loadStack, type Stack } from "@slipway/spec";
+import { openStore } from "@slipway/store";
+import pino, { type Logger } from "pino";
+import { buildApi } from "./api/app";
+import type { Ctx } from "./context";
+import { ensureAddons, stopAddons } from "./environment/addons";
+import { edgeOf, ensureEdge } from "./environment/edge";
+import { adoptProcesses, stopProcesses } from "./environment/processes";
+import { operations } from "./operations";
+import { releaseConfigFor } from "./release-config";
+import { statePaths } from "./paths";
+import { RolloutExecutor } from "./rollout/executor";
+import { SecretBox } from "./secret-box";
+
+export interface ControlPlaneOptions {
+  /** The stack's directory (holds slipway.config.ts and .slipway/). */
+  projectDir: string;
+  /** The environment `up` brings up. @default "local" */
+  env?: string;
+  /** The edge's public port for that environment. @default 8080 for a new environment */
+  publicPort?: number;
+  /** The API's port on 127.0.0.1. @default 7700; 0 picks a free one */
+  apiPort?: number;
+  /** A real Postgres for the control plane's own state instead of the embedded one. */
+  databaseUrl?: string;
+  /** Deploy the working tree when nothing is live yet. @default true */
+  deployOnStart?: boolean;
+  logger?: Logger;
+}
+
+export interface RunningControlPlane {
+  url: string;
+  /** Set on the first start only: the admin token, shown once. */
+  firstAdminToken?: string;
+  ctx: Ctx;
+  /** The first deploy started by `up`, if any. */
+  initialRollout?: string;
+  /** Resolves once `down` finished or `shutdown` ran. */
+  closed: Promise<void>;
+  /** Exit leaving the stack running (it is adopted by the next start). */
+  shutdown(): Promise<void>;
+  /** Stop everything: processes, edge, add-ons; then exit. */
+  down(actor: string): Promise<void>;
+}
+
+/**
+ * Starts the control plane for a project: store, spec, drivers, the environment's add-ons
+ * and edge (adopting whatever still runs from a previous instance), the API, and resumes
+ * every rollout in flight. The same sequence after a `kill -9` converges on the store.
+ */
+export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const paths = statePaths(o.projectDir);
+  mkdirSync(paths.root, { recursive: true, mode: 0o755 });
+  const log = o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: false }));
+  assertNotRunning(paths.server);
+  const stack = await loadSpec(o.projectDir);
+  const store = await openStore(o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: paths.store });
+  const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
+  const firstAdminToken = (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
+  const ctx: Ctx = {
+    store,
+    paths,
+    box: SecretBox.open(paths.masterKey),
+    runAs: serviceUser(),
+    supervisor: new Supervisor(),
+    edges: new Map(),
+    stackId,
+    projectDir: o.projectDir,
+    stack,
+    log,
+    now: Date.now,
+    async event(e) {
+      await store.events.append({ actor: e.actor ?? "control-plane", data: {}, ...e });
+      log.info({ kind: e.kind, subject: e.subject }, e.message);
+    },
+  };
+  recordSupervisorEvents(ctx);
+  const executor = new RolloutExecutor(ctx);
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  const life = {
+    ensureEnvironment: (name: string) => ensureEnvironment(ctx, name, name === (o.env ?? "local") ? o.publicPort : undefined),
+    down: async (actor: string) => {
+      await ctx.event({ kind: "stack.down", subject: stackId, actor, message: "slipway down: stopping everything" });
+      setImmediate(() => void stopEverything().then(close));
+    },
+  };
+  const api = await buildApi(store, operations(ctx, executor, life), log);
+
+  const envName = o.env ?? "local";
+  await life.ensureEnvironment(envName);
+  const address = await api.listen({ host: "127.0.0.1", port: o.apiPort ?? 7700 }).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === "EADDRINUSE"
+      ? new SlipwayError("SLW_PORT_IN_USE", `the API port ${o.apiPort ?? 7700} is taken`, "pass --api-port N (0 = any free port)")
+      : e;
+  });
+  writeFileSync(paths.server, JSON.stringify({ url: address, pid: process.pid }));
+  await executor.resumeAll();
+  const initialRollout = o.deployOnStart === false ? undefined : await firstDeploy(ctx, envName);
+  if (initialRollout) void executor.kick(initialRollout);
+  writeFileSync(paths.server, JSON.stringify({ url: address, pid: process.pid, initialRollout, firstStart: !!firstAdminToken }));
+
+  async function stopEverything() {
+    await executor.stop();
+    for (const env of await store.environments.list()) {
+      await store.environments.setDesired(env.id, "stopped");
+      const running = (await store.processes.forEnvironment(env.id)).filter((p) => p.desired === "running");
+      await stopProcesses(ctx, running);
+      await edgeOf(ctx, env.name).stop();
+      await stopAddons(ctx, env);
+    }
+  }
+  async function close() {
+    await api.close();
+    for (const edge of ctx.edges.values()) await edge.detach?.();
+    await store.close();
+    rmSync(paths.server, { force: true });
+    resolveClosed();
+  }
+  return {
+    url: address,
+    ...(firstAdminToken ? { firstAdminToken } : {}),
+    ...(initialRollout ? { initialRollout } : {}),
+    ctx,
+    closed,
+    async shutdown() {
+      await executor.stop();
+      ctx.supervisor.release();
+      await close();
+    },
+    async down(actor) {
+      await life.down(actor);
+      await closed;
+    },
+  };
+}
+
+async function loadSpec(dir: string): Promise<Stack> {
+  const loaded = await loadStack(dir);
+  if (!loaded.ok)
+    throw new SlipwayError("SLW_SPEC_INVALID", formatIssues(loaded.issues), "fix the spec and run again", {
+      issues: loaded.issues,
+    });
+  return loaded.stack;
+}
+
+/** One control plane per project: a second `up` says where the first one is. */
+function assertNotRunning(serverFile: string): void {
+  if (!existsSync(serverFile)) return;
+  let info: { pid?: number; url?: string } = {};
+  try {
+    info = JSON.parse(readFileSync(serverFile, "utf8"));
+  } catch {
+    return; // a damaged pointer file is rewritten below; it holds nothing that is not derived
+  }
+  if (info.pid && info.pid !== process.pid && alive(info.pid))
+    throw new SlipwayError(
+      "SLW_CONFLICT",
+      `a control plane already runs for this project (pid ${info.pid}, ${info.url})`,
+      "use it (slipway status), or stop it first: slipway down",
+    );
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function bootstrapAdmin(store: Ctx["store"], credentialsFile: string): Promise<string> {
+  const { token } = await store.tokens.create("admin", "admin");
+  await store.events.append({ actor: "slipway up", kind: "token.created", subject: "admin", message: "first admin token created" });
+  // The local CLI's credential, like a kubeconfig: readable by this user only.
+  writeFileSync(credentialsFile, JSON.stringify({ token }), { mode: 0o600 });
+  return token;
+}
+
+/**
+ * Brings an environment to its desired state: ports fixed once and kept, add-ons provisioned
+ * and running, the edge up with the store's servers, every recorded process adopted or
+ * restarted.
+ */
+async function ensureEnvironment(ctx: Ctx, name: string, requestedPort?: number) {
+  let env = await ctx.store.environments.ensure(ctx.stackId, name);
+  await ctx.store.environments.setDesired(env.id, "active");
+  const internal = { ...env.internalPorts };
+  for (const [svc, s] of Object.entries(ctx.stack.services))
+    if (s.type === "web" && !internal[svc]) internal[svc] = await freePort();
+  const publicPort = requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort());
+  const edge = edgeOf(ctx, name);
+  if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
+    if (await edge.isRunning()) await edge.stop();
+    await assertPortFree(publicPort, `slipway up --port N`);
+  }
+  await ctx.store.environments.setPorts(env.id, publicPort, internal);
+  env = (await ctx.store.environments.get(ctx.stackId, name))!;
+  const addons = await ensureAddons(ctx, env);
+  await ensureEdge(ctx, env);
+  await adoptProcesses(ctx, env, addons);
+  return env;
+}
+
+async function firstDeploy(ctx: Ctx, envName: string): Promise<string | undefined> {
+  const env = (await ctx.store.environments.get(ctx.stackId, envName))!;
+  const busy = (await ctx.store.rollouts.active()).some((r) => r.environmentId === env.id);
+  if (env.liveReleaseId || busy) return undefined;
+  const rollout = await ctx.store.rollouts.create({
+    environmentId: env.id,
+    kind: "deploy",
+    fromReleaseId: null,
+    toReleaseId: null,
+    source: "working tree",
+    config: releaseConfigFor(ctx.stack, envName),
+    actor: "slipway up",
+  });
+  if (!rollout) return undefined;
+  await ctx.event({ kind: "deploy.requested", subject: rollout.id, actor: "slipway up", message: `first deploy to ${envName}` });
+  return rollout.id;
+}
+
+/** Restarts and pids as the supervisor sees them, into the store (which the next start adopts from). */
+function recordSupervisorEvents(ctx: Ctx): void {
+  ctx.supervisor.on("started", (h) => void ctx.store.processes.started(h.id, h.pid, h.startTime));
+  ctx.supervisor.on("restart", (e) => {
+    void ctx.store.processes.setState(e.id, "restarting", true);
+    void ctx.event({
+      kind: "process.restart",
+      subject: e.id,
+      message: `${e.id} exited; restart #${e.attempt} in ${Math.round(e.delayMs / 1000)} s`,
+    });
+  });
+  ctx.supervisor.on("crashloop", (e) =>
+    void ctx.event({ kind: "process.crashloop", subject: e.id, message: `${e.id} keeps crashing; still retrying` }),
+  );
+}

@@ -1,0 +1,2 @@
+export { type ControlPlaneOptions, type RunningControlPlane, startControlPlane } from "./control-plane";
+export { statePaths } from "./paths";

@@ -1,0 +1,55 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const RUNNER = fileURLToPath(new URL("./runner.mjs", import.meta.url));
+
+export interface JobLaunch {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  logFile: string;
+  statusFile: string;
+  runAs?: { uid: number; gid: number };
+}
+
+/** Starts the release job detached (it outlives us); its outcome lands in statusFile. */
+export function launchJob(j: JobLaunch): number {
+  const fd = openSync(j.logFile, "a", 0o640);
+  try {
+    const child = spawn(process.execPath, [RUNNER, j.statusFile, ...j.argv], {
+      cwd: j.cwd,
+      env: j.env,
+      shell: false,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      ...(j.runAs ? { uid: j.runAs.uid, gid: j.runAs.gid } : {}),
+    });
+    child.unref();
+    return child.pid ?? -1;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The job's exit code once it has finished, else undefined. */
+export function jobExitCode(statusFile: string): number | undefined {
+  if (!existsSync(statusFile)) return undefined;
+  return (JSON.parse(readFileSync(statusFile, "utf8")) as { code: number }).code;
+}
+
+export function isAlive(pid: number | null): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function tail(file: string, bytes = 4000): string {
+  if (!existsSync(file)) return "";
+  const text = readFileSync(file, "utf8");
+  return text.slice(-bytes);
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { processEnv, type ReleaseConfig, releaseJob } from "@slipway/core";
+import type { EnvironmentRow, JobStatus, ReleaseRow } from "@slipway/store";
+import type { Ctx } from "../context";
+import { ensureAddons } from "../environment/addons";
+import { baseEnv, buildDir, serviceUrls } from "../environment/processes";
+import { isAlive, jobExitCode, launchJob, tail } from "../release-job";
+
+function jobFiles(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) {
+  const dir = join(ctx.paths.env(env.name).dir, "jobs");
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const base = join(dir, `v${release.number}`);
+  return { dir, status: `${base}.status.json`, log: `${base}.log` };
+}
+
+export function jobOutput(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): string {
+  return tail(jobFiles(ctx, env, release).log);
+}
+
+/**
+ * Runs the release's job (migrations) — once: the status moves pending → running in the
+ * store before the process exists, so a second control plane, or this one after a restart,
+ * never launches it again.
+ */
+export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<void> {
+  if (!(await ctx.store.releases.moveJob(release.id, "pending", "running"))) return;
+  const [service, cfg] = releaseJob(release.config as ReleaseConfig)!;
+  const files = jobFiles(ctx, env, release);
+  if (ctx.runAs) (await import("node:fs")).chownSync(files.dir, ctx.runAs.uid, ctx.runAs.gid);
+  await ctx.event({
+    kind: "release.job.started",
+    subject: release.id,
+    message: `v${release.number}: running release job ${service} (${cfg.command.join(" ")})`,
+  });
+  const pid = launchJob({
+    argv: cfg.command,
+    cwd: await buildDir(ctx, release),
+    env: processEnv({
+      service,
+      config: cfg,
+      environment: env.name,
+      release: release.number,
+      build: release.buildId,
+      base: baseEnv(),
+      addons: await ensureAddons(ctx, env),
+      serviceUrls: serviceUrls(env),
+    }),
+    logFile: files.log,
+    statusFile: files.status,
+    ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
+  });
+  await ctx.store.releases.moveJob(release.id, "running", "running", { pid });
+}
+
+/** Reads the job's outcome and records it (guarded), including after a restart. */
+export async function observeJob(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<JobStatus> {
+  if (release.jobStatus !== "running") return release.jobStatus;
+  const files = jobFiles(ctx, env, release);
+  const code = jobExitCode(files.status);
+  // A runner with no pid was never launched (we died between the two writes): unknown too.
+  if (code === undefined && isAlive(release.jobPid)) return "running";
+  const status = code === 0 ? "succeeded" : "failed";
+  await ctx.store.releases.moveJob(release.id, "running", status, { exit: code ?? -1 });
+  await ctx.event({
+    kind: `release.job.${status}`,
+    subject: release.id,
+    message:
+      code === undefined
+        ? `v${release.number}: the release job's outcome is unknown (its runner vanished); not re-running it`
+        : `v${release.number}: release job exited with ${code}`,
+  });
+  return status;
+}

@@ -1,0 +1,52 @@
+import type { Ctx } from "./context";
+
+/** What `slipway status` shows: per environment, its URLs, releases, processes and add-ons. */
+export async function statusView(ctx: Ctx) {
+  const supervised = new Map(ctx.supervisor.list().map((p) => [p.id, p]));
+  const active = await ctx.store.rollouts.active();
+  const environments = [];
+  for (const env of await ctx.store.environments.list()) {
+    const releases = await ctx.store.releases.list(env.id);
+    const live = releases.find((r) => r.id === env.liveReleaseId);
+    const base = env.publicPort ? `http://127.0.0.1:${env.publicPort}` : null;
+    const rollout = active.find((r) => r.environmentId === env.id);
+    environments.push({
+      name: env.name,
+      desired: env.desired,
+      url: base,
+      routes: ctx.stack.routes.map((r) => ({ path: r.path, service: r.service, url: base ? `${base}${r.path}` : null })),
+      live: live ? { release: live.number, build: live.buildId, description: live.description, at: live.createdAt } : null,
+      rollout: rollout ? { id: rollout.id, kind: rollout.kind, phase: rollout.phase } : null,
+      releases: releases.slice(0, 10).map((r) => ({
+        release: r.number,
+        build: r.buildId.slice(0, 12),
+        config: r.configHash,
+        job: r.jobStatus,
+        description: r.description,
+        live: r.id === env.liveReleaseId,
+        at: r.createdAt,
+      })),
+      processes: (await ctx.store.processes.forEnvironment(env.id))
+        .filter((p) => p.desired === "running")
+        .map((p) => ({
+          id: p.id,
+          service: p.service,
+          release: releases.find((r) => r.id === p.releaseId)?.number ?? null,
+          pid: supervised.get(p.id)?.pid ?? p.pid,
+          port: p.port,
+          state: supervised.get(p.id)?.state ?? p.state,
+          restarts: supervised.get(p.id)?.restarts ?? p.restarts,
+        })),
+      addons: (await ctx.store.environments.addons(env.id)).map((a) => ({
+        name: a.name,
+        kind: a.kind,
+        port: a.port,
+        pid: a.pid,
+      })),
+      internalUrls: Object.fromEntries(
+        Object.entries(env.internalPorts).map(([s, p]) => [s, `http://127.0.0.1:${p}`]),
+      ),
+    });
+  }
+  return { stack: ctx.stackId, dir: ctx.projectDir, environments };
+}
