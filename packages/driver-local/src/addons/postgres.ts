@@ -1,0 +1,109 @@
+import type { PostgresAddon } from "@slipway/spec";
+import { requirePostgresBinDir } from "../system/binaries";
+import { serviceUser } from "../system/service-user";
+import { prepareDataDir } from "./data-dir";
+import { assertPortAvailable } from "./port-check";
+import {
+  assertShellSafeDataDir,
+  type Cluster,
+  failed,
+  initCluster,
+  initializedMajor,
+  postmasterPid,
+  startCluster,
+  stopCluster,
+  writeSettings,
+} from "./postgres-cluster";
+import { APP_ROLE, connectAdmin, provision, servesDataDir } from "./postgres-provision";
+import { pidAlive, waitFor } from "./process";
+import { derivedSecret, envName } from "./secrets";
+import type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
+
+/**
+ * PostgreSQL from the machine's binaries (Debian: /usr/lib/postgresql/<major>/bin), one cluster
+ * per add-on, started by `pg_ctl` so it is detached from the control plane and survives its
+ * death; the next control plane adopts it.
+ */
+export function postgresDriver(opts: AddonDriverOptions = {}): AddonDriver<PostgresAddon> {
+  const cluster = (spec: PostgresAddon | undefined, record: AddonRecord): Cluster => ({
+    // An existing cluster can only be run by the major that created it.
+    binDir: requirePostgresBinDir(initializedMajor(record) ?? spec?.version, opts.postgresRoot),
+    record,
+    runAs: serviceUser(),
+  });
+
+  return {
+    async ensure(spec, record) {
+      assertShellSafeDataDir(record);
+      const c = cluster(spec, record);
+      prepareDataDir(record, c.runAs);
+      const running = runningPostmaster(record);
+      if (!running) {
+        await assertPortAvailable(record);
+        if (initializedMajor(record) === undefined) await initCluster(c);
+        writeSettings(c);
+        await startCluster(c);
+      } else if (running.port !== record.port) {
+        throw failed(record, `is already running on port ${running.port}, not ${record.port}; stop it first`);
+      }
+      const pid = runningPostmaster(record)?.pid;
+      if (pid === undefined) throw failed(record, "exited right after starting");
+      await provisionWhenReady(spec, record);
+      return { pid, adopted: running !== undefined };
+    },
+
+    connectionEnv(spec, record) {
+      const url = (db: string) =>
+        `postgres://${APP_ROLE}:${encodeURIComponent(appPassword(record))}@127.0.0.1:${record.port}/${encodeURIComponent(db)}`;
+      const first = url(spec.databases[0] ?? "app");
+      const env: Record<string, string> = { DATABASE_URL: first, [`${envName(record.name)}_URL`]: first };
+      for (const db of spec.databases) env[`DATABASE_URL_${envName(db)}`] = url(db);
+      return env;
+    },
+
+    async isRunning(record) {
+      return runningPostmaster(record) !== undefined;
+    },
+
+    async stop(record) {
+      if (!runningPostmaster(record)) return;
+      await stopCluster(cluster(undefined, record));
+    },
+  };
+}
+
+/** Services get a password derived from the record's, which stays the superuser's alone. */
+function appPassword(record: AddonRecord): string {
+  return derivedSecret(record.password, `postgres:${record.env}:${record.name}:${APP_ROLE}`);
+}
+
+function runningPostmaster(record: AddonRecord): { pid: number; port: number } | undefined {
+  const found = postmasterPid(record);
+  return found && pidAlive(found.pid, "postgres") ? found : undefined;
+}
+
+/** An adopted server may still be recovering after a crash; give it a few seconds. */
+async function provisionWhenReady(spec: PostgresAddon, record: AddonRecord): Promise<void> {
+  let lastError = "";
+  const client = await waitFor(
+    async () => {
+      try {
+        return await connectAdmin(record);
+      } catch (e) {
+        lastError = e instanceof Error ? e.message : String(e);
+        return undefined;
+      }
+    },
+    15_000,
+    () => !runningPostmaster(record),
+  );
+  if (!client)
+    throw failed(record, `does not accept the superuser's password on port ${record.port}`, lastError);
+  try {
+    if (!(await servesDataDir(client, record)))
+      throw failed(record, `is not what answers on port ${record.port}: another cluster does`);
+    await provision(client, appPassword(record), spec.databases);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
