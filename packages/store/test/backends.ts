@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { addonDriver } from "@slipway/driver-local";
 
 export interface Backend {
   name: string;
@@ -8,14 +8,38 @@ export interface Backend {
   cleanup(): Promise<void>;
 }
 
-/** The store's tests run against the embedded default and a real Postgres server. */
+/** The store's tests run against the embedded default and a real PostgreSQL server. */
 export function backends(): Backend[] {
-  const dir = mkdtempSync(join(tmpdir(), "slipway-store-"));
+  const dir = mkdtempSync("/tmp/slipway-store-");
+  chmodSync(dir, 0o755);
+  const pg = addonDriver("postgres");
+  const spec = { type: "postgres" as const, version: 15, databases: ["control"] };
+  const record = {
+    env: "test",
+    name: "control",
+    kind: "postgres" as const,
+    port: 0,
+    password: "store-test-password",
+    dataDir: join(dir, "pg"),
+  };
   return [
     {
       name: "embedded PGlite",
       open: async () => ({ dataDir: join(dir, "pglite") }),
-      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      cleanup: async () => rmSync(join(dir, "pglite"), { recursive: true, force: true }),
+    },
+    {
+      name: "PostgreSQL server",
+      async open() {
+        const { freePort } = await import("@slipway/driver-local");
+        record.port = await freePort();
+        await pg.ensure(spec, record);
+        return { databaseUrl: pg.connectionEnv(spec, record).DATABASE_URL };
+      },
+      async cleanup() {
+        await pg.stop(record);
+        rmSync(dir, { recursive: true, force: true });
+      },
     },
   ];
 }
