@@ -38,6 +38,8 @@ export interface BuildResult {
 
 const READY = ".slipway-build";
 const SKIP = new Set(["node_modules", ".slipway", ".git"]);
+/** The spec is configuration, not code: changing an env var makes a new release, not a new build. */
+const SPEC_FILE = /^slipway\.config\.(ts|mts|js|mjs|json)$/;
 
 /**
  * Makes the content-addressed build of the stack: its id is the hash of the source tree,
@@ -60,7 +62,10 @@ export async function makeBuild(req: BuildRequest): Promise<BuildResult> {
       mkdirSync(dirname(join(tmp, f)), { recursive: true });
       copyFileSync(join(root, f), join(tmp, f));
     }
-    const output = await installDependencies(tmp, req);
+    const output = await installDependencies(tmp, req).catch((e) => {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    });
     writeFileSync(join(tmp, READY), JSON.stringify({ id, source, gitSha }));
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
@@ -132,7 +137,7 @@ export function listFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (SKIP.has(e.name)) continue;
+      if (SKIP.has(e.name) || (dir === root && SPEC_FILE.test(e.name))) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.isFile() || (e.isSymbolicLink() && lstatSync(p).isFile())) out.push(relative(root, p));

@@ -1,0 +1,144 @@
+import { spawn } from "node:child_process";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dirname, "..");
+const BIN = join(REPO, "packages", "cli", "bin", "slipway.js");
+
+/** A fresh copy of examples/shop in its own directory, as a user's project would be. */
+export function makeProject(label: string): string {
+  const root = mkdtempSync(`/tmp/slipway-e2e-${label}-`);
+  chmodSync(root, 0o755);
+  cpSync(join(REPO, "examples", "shop"), root, {
+    recursive: true,
+    filter: (src) => !/\/(node_modules|\.slipway)(\/|$)/.test(src.slice(REPO.length)),
+  });
+  // The spec imports @slipway/spec, as a user's project that installed it would.
+  mkdirSync(join(root, "node_modules", "@slipway"), { recursive: true });
+  symlinkSync(join(REPO, "packages", "spec"), join(root, "node_modules", "@slipway", "spec"));
+  return root;
+}
+
+export function removeProject(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function editFile(file: string, edit: (text: string) => string): void {
+  writeFileSync(file, edit(readFileSync(file, "utf8")));
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the `slipway` command as a user would (a child process, no shell). */
+export function slipway(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: opts.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b) => (stdout += b));
+    child.stderr.on("data", (b) => (stderr += b));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 180_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolveRun({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+export async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${url} → ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Polls fn until it returns a truthy value; bounded. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+export interface LoadReport {
+  sent: number;
+  failed: number;
+  failures: string[];
+  seconds: number;
+  byRelease: Record<string, number>;
+}
+
+/**
+ * A steady load on 127.0.0.1: `concurrency` keep-alive loops, each pacing itself to
+ * `ratePerLoop` requests a second, until stopped or `maxSeconds` pass (it always stops).
+ */
+export function startLoad(url: string, o: { concurrency?: number; ratePerLoop?: number; maxSeconds?: number } = {}) {
+  const concurrency = o.concurrency ?? 4;
+  const gapMs = 1000 / (o.ratePerLoop ?? 25);
+  const until = Date.now() + 1000 * (o.maxSeconds ?? 300);
+  const report: LoadReport = { sent: 0, failed: 0, failures: [], seconds: 0, byRelease: {} };
+  let stopping = false;
+  const began = Date.now();
+  const loop = async () => {
+    while (!stopping && Date.now() < until) {
+      const t0 = Date.now();
+      report.sent++;
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        const body = await res.text();
+        if (res.status !== 200) {
+          report.failed++;
+          report.failures.push(`${res.status} ${body.slice(0, 200)}`);
+        } else {
+          const release = (JSON.parse(body) as { release?: string }).release ?? "?";
+          report.byRelease[release] = (report.byRelease[release] ?? 0) + 1;
+        }
+      } catch (e) {
+        report.failed++;
+        report.failures.push(String((e as Error).cause ?? e));
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, gapMs - (Date.now() - t0))));
+    }
+  };
+  const loops = Array.from({ length: concurrency }, loop);
+  return {
+    async stop(): Promise<LoadReport> {
+      stopping = true;
+      await Promise.all(loops);
+      report.seconds = (Date.now() - began) / 1000;
+      return report;
+    },
+  };
+}
+
+/** Processes whose working directory or command line mention `dir`: what `down` must leave none of. */
+export function processesUnder(dir: string): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      let cwd = "";
+      try {
+        cwd = readlinkSync(`/proc/${pid}/cwd`);
+      } catch {}
+      if (cmd && (cmd.includes(dir) || cwd.startsWith(dir))) out.push({ pid, cmd });
+    } catch {}
+  }
+  return out;
+}
