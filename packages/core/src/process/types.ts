@@ -1,0 +1,31 @@
+/**
+ * What the local driver needs to run one service process. Pure data: the control plane
+ * builds it from the stack spec and keeps it with the process record.
+ */
+export interface ProcessSpec {
+  /** Unique and opaque, e.g. "local/v3/api/1"; may contain "/". */
+  id: string;
+  /** Spawned without a shell; argv[0] is resolved on the PATH of `env`. */
+  argv: string[];
+  cwd: string;
+  /** The complete environment: ours is not inherited, except PATH when absent. */
+  env: Record<string, string>;
+  /** stdout and stderr are appended here by the process itself, so logs flow while we are down. */
+  logFile: string;
+  /** Least privilege when we are root (see serviceUser()). */
+  runAs?: { uid: number; gid: number };
+  /** SIGTERM, wait up to this many seconds (fractions allowed), then SIGKILL. */
+  drainSeconds: number;
+  health: { kind: "http"; url: string } | { kind: "liveness" };
+}
+
+/**
+ * Enough to find a running process again after a control-plane restart. `startTime` is
+ * field 22 of /proc/<pid>/stat: a reused pid has a different one, so we never adopt or
+ * signal a stranger.
+ */
+export interface ProcessHandle {
+  id: string;
+  pid: number;
+  startTime: string;
+}

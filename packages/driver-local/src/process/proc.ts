@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { hasExited, type ProcStat, parseProcStat } from "@slipway/core";
+
+/** /proc/<pid>/stat, or undefined when there is no such process (or /proc is unreadable). */
+export function readStat(pid: number): ProcStat | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat; with the pid it names one process for the life of the machine. */
+export function readStartTime(pid: number): string | undefined {
+  return readStat(pid)?.startTime;
+}
+
+/**
+ * True while the process that had this pid and start time still runs. A zombie counts as
+ * gone: it has exited and only waits for a parent (maybe not us) to reap it. Reading /proc
+ * answers existence, identity and zombie state at once, which `kill(pid, 0)` cannot.
+ */
+export function isAlive(pid: number, startTime: string): boolean {
+  const stat = readStat(pid);
+  return stat !== undefined && stat.startTime === startTime && !hasExited(stat);
+}
+
+/**
+ * Pids of the live (non-zombie) processes in a process group. Unlike `kill(-pgid, 0)` this
+ * ignores exited members that nobody reaped yet (a container's PID 1 often does not), so
+ * waiting for a group to empty cannot hang on them.
+ */
+export function liveGroupMembers(pgid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat && stat.pgrp === pgid && !hasExited(stat)) members.push(stat.pid);
+  }
+  return members;
+}
