@@ -5,6 +5,9 @@ import { z } from "zod";
  * Every object is strict, so an unknown key is an error (with a "did you mean" from the loader).
  */
 
+/** Service types that keep instances running (and so have a scale); the rest run to completion. */
+export const LONG_RUNNING: ReadonlySet<string> = new Set(["web", "worker"]);
+
 /** Names end up in env var names, file paths, HAProxy identifiers and URLs: keep them boring. */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 const name = (what: string) =>
@@ -12,7 +15,7 @@ const name = (what: string) =>
     .string()
     .regex(
       NAME_PATTERN,
-      `a ${what} name is 1-32 lowercase letters, digits or '-', starting with a letter (e.g. "api")`,
+      `${/^[aeiou]/.test(what) ? "an" : "a"} ${what} name is 1-32 lowercase letters, digits or '-', starting with a letter (e.g. "api")`,
     );
 
 const envVars = z
@@ -36,10 +39,15 @@ export const healthSchema = z
 
 export const scaleSchema = z
   .strictObject({
-    min: z.number().int().min(0).default(1),
-    max: z.number().int().min(1).default(1),
+    min: z.number().int().min(0).default(1).describe("Fewest running instances."),
+    max: z.number().int().min(1).default(1).describe("Most running instances the autoscaler may start."),
   })
-  .refine((s) => s.max >= s.min, { message: "scale.max must be >= scale.min", path: ["max"] });
+  .refine((s) => s.max >= s.min, {
+    message: "max must be >= min",
+    path: ["max"],
+    params: { hint: "raise max to at least min, or lower min" },
+  })
+  .describe("How many instances run; web and worker services only.");
 
 export const serviceSchema = z
   .strictObject({
@@ -76,21 +84,49 @@ export const serviceSchema = z
   })
   .superRefine((s, ctx) => {
     if (s.type === "cron" && !s.schedule)
-      ctx.addIssue({ code: "custom", path: ["schedule"], message: "a cron service needs a schedule" });
-  });
+      ctx.addIssue({
+        code: "custom",
+        path: ["schedule"],
+        message: "a cron service needs a schedule",
+        params: { hint: 'add schedule: "*/5 * * * *" (a cron expression)' },
+      });
+    if (s.schedule !== undefined && s.type !== "cron")
+      ctx.addIssue({
+        code: "custom",
+        path: ["schedule"],
+        message: `a ${s.type} service does not run on a schedule`,
+        params: { hint: 'remove schedule, or set type: "cron"' },
+      });
+    // Jobs run one instance per run: a scale there would be silently ignored, so refuse it.
+    if (s.scale && !LONG_RUNNING.has(s.type))
+      ctx.addIssue({
+        code: "custom",
+        path: ["scale"],
+        message: `a ${s.type} service runs one instance per run and has no scale`,
+        params: { hint: "remove scale; only web and worker services scale" },
+      });
+  })
+  .describe("A process type of the stack.");
 
 export const postgresSchema = z.strictObject({
   type: z.literal("postgres"),
   version: z.number().int().min(12).default(15).describe("PostgreSQL major version."),
-  databases: z.array(name("database")).min(1).default(["app"]),
+  databases: z
+    .array(name("database"))
+    .min(1)
+    .default(["app"])
+    .describe(
+      "Databases created on the server; a service that uses the add-on gets DATABASE_URL (the first) and DATABASE_URL_<NAME> for each.",
+    ),
 });
 
 export const redisSchema = z.strictObject({
   type: z.literal("redis"),
   maxmemory: z
     .string()
-    .regex(/^\d+(kb|mb|gb)$/i, 'maxmemory is like "64mb"')
-    .default("64mb"),
+    .regex(/^\d+(kb|mb|gb)$/i, 'maxmemory is a size like "64mb"')
+    .default("64mb")
+    .describe('Memory cap, like "64mb"; what happens at the cap is evictionPolicy.'),
   evictionPolicy: z
     .enum([
       "noeviction",
@@ -112,21 +148,28 @@ export const bucketSchema = z.strictObject({
   bucket: name("bucket").optional().describe("Bucket name; defaults to the add-on name."),
 });
 
-export const addonSchema = z.discriminatedUnion("type", [postgresSchema, redisSchema, bucketSchema]);
+export const addonSchema = z
+  .discriminatedUnion("type", [postgresSchema, redisSchema, bucketSchema])
+  .describe("A data service the stack uses: postgres, redis or bucket (S3-compatible).");
 
 export const routeSchema = z.strictObject({
   path: z.string().startsWith("/").default("/").describe("Path prefix; the longest match wins."),
   host: z.string().optional().describe("Host header to match; any host when omitted."),
-  service: name("service"),
+  service: name("service").describe("The web service that answers this route."),
 });
 
-export const serviceOverrideSchema = z.strictObject({
-  env: envVars.optional(),
-  scale: scaleSchema.optional(),
-});
+export const serviceOverrideSchema = z
+  .strictObject({
+    env: envVars.optional().describe("Merged over the service's env; these win."),
+    scale: scaleSchema.optional().describe("Replaces the service's scale in this environment."),
+  })
+  .describe("What one environment changes about a service.");
 
 export const environmentSchema = z.strictObject({
-  services: z.record(name("service"), serviceOverrideSchema).default({}),
+  services: z
+    .record(name("service"), serviceOverrideSchema)
+    .default({})
+    .describe("Per-service overrides, keyed by service name."),
 });
 
 export const buildSchema = z.strictObject({
@@ -139,51 +182,77 @@ export const buildSchema = z.strictObject({
 
 export const stackSchema = z
   .strictObject({
-    name: name("stack"),
-    services: z.record(name("service"), serviceSchema),
-    addons: z.record(name("add-on"), addonSchema).default({}),
-    routes: z.array(routeSchema).default([]),
-    environments: z.record(name("environment"), environmentSchema).default({ local: { services: {} } }),
-    build: buildSchema.default({}),
+    name: name("stack").describe("The stack's name, used in hostnames, paths and resource names."),
+    services: z.record(name("service"), serviceSchema).describe("The process types, keyed by service name."),
+    addons: z
+      .record(name("add-on"), addonSchema)
+      .default({})
+      .describe("Data services, keyed by add-on name."),
+    routes: z
+      .array(routeSchema)
+      .default([])
+      .describe("How the edge proxy maps hosts and paths to web services."),
+    environments: z
+      .record(name("environment"), environmentSchema)
+      .default({ local: { services: {} } })
+      .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
+    build: buildSchema.default({}).describe("How the app is built once per commit."),
   })
   .superRefine((stack, ctx) => {
     for (const [svcName, svc] of Object.entries(stack.services)) {
       svc.uses.forEach((a, i) => {
-        if (!(a in stack.addons))
+        if (!Object.hasOwn(stack.addons, a))
           ctx.addIssue({
             code: "custom",
             path: ["services", svcName, "uses", i],
-            message: `no add-on named "${a}"; declare it under addons or remove it`,
+            message: `no add-on named ${JSON.stringify(a)}`,
+            params: { hint: "declare it under addons, or remove it from uses" },
           });
       });
       svc.calls.forEach((c, i) => {
-        const target = stack.services[c];
-        if (!target || target.type !== "web")
+        if (own(stack.services, c)?.type !== "web")
           ctx.addIssue({
             code: "custom",
             path: ["services", svcName, "calls", i],
-            message: `"${c}" is not a web service of this stack; calls name web services`,
+            message: `${JSON.stringify(c)} is not a web service of this stack`,
+            params: { hint: "calls names web services of this stack; fix the name or remove it" },
           });
       });
     }
     stack.routes.forEach((r, i) => {
-      const target = stack.services[r.service];
-      if (!target || target.type !== "web")
+      if (own(stack.services, r.service)?.type !== "web")
         ctx.addIssue({
           code: "custom",
           path: ["routes", i, "service"],
-          message: `"${r.service}" is not a web service of this stack; a route points at a web service`,
+          message: `${JSON.stringify(r.service)} is not a web service of this stack`,
+          params: { hint: "a route points at a web service; fix the name or change that service's type" },
         });
     });
     for (const [envName, env] of Object.entries(stack.environments))
-      for (const svcName of Object.keys(env.services))
-        if (!(svcName in stack.services))
+      for (const [svcName, override] of Object.entries(env.services)) {
+        const target = own(stack.services, svcName);
+        if (!target)
           ctx.addIssue({
             code: "custom",
             path: ["environments", envName, "services", svcName],
-            message: `no service named "${svcName}" to override`,
+            message: `no service named ${JSON.stringify(svcName)} to override`,
+            params: { hint: `override one of: ${Object.keys(stack.services).join(", ")}` },
           });
-  });
+        else if (override.scale && !LONG_RUNNING.has(target.type))
+          ctx.addIssue({
+            code: "custom",
+            path: ["environments", envName, "services", svcName, "scale"],
+            message: `${JSON.stringify(svcName)} is a ${target.type} service, which has no scale`,
+            params: { hint: "remove scale; only web and worker services scale" },
+          });
+      }
+  })
+  .describe("A Slipway stack: what `slipway.config.ts` exports.");
+
+/** A record entry, ignoring inherited keys: "constructor" is a valid name and must not match Object's. */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
 
 /** What the author writes (defaults optional). */
 export type StackInput = z.input<typeof stackSchema>;
@@ -195,6 +264,11 @@ export type PostgresAddon = z.output<typeof postgresSchema>;
 export type RedisAddon = z.output<typeof redisSchema>;
 export type BucketAddon = z.output<typeof bucketSchema>;
 export type Route = z.output<typeof routeSchema>;
+export type Health = z.output<typeof healthSchema>;
+export type Scale = z.output<typeof scaleSchema>;
+export type Environment = z.output<typeof environmentSchema>;
+export type ServiceOverride = z.output<typeof serviceOverrideSchema>;
+export type ServiceType = Service["type"];
 
 /** Typed identity used in `slipway.config.ts`, so editors check the spec as it is written. */
 export function defineStack(stack: StackInput): StackInput {

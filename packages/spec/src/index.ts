@@ -1,0 +1,8 @@
+export { SPEC_EXTENSIONS } from "./evaluate";
+export { formatIssue, formatIssues, formatPath, type SpecIssue, type SpecIssueCode } from "./issues";
+export { STACK_SCHEMA_ID, stackJsonSchema } from "./json-schema";
+export { loadStack } from "./load";
+export { DEFAULT_HEALTH, DEFAULT_SCALE, JOB_SCALE, type ResolvedService, resolveServices } from "./resolve";
+export * from "./schema";
+export { starterSpec } from "./starter";
+export { type LoadResult, validateStack } from "./validate";
