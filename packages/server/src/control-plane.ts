@@ -9,6 +9,7 @@ import type { Ctx } from "./context";
 import { ensureAddons, stopAddons } from "./environment/addons";
 import { edgeOf, ensureEdge } from "./environment/edge";
 import { adoptProcesses, stopProcesses } from "./environment/processes";
+import { preflight } from "./environment/preflight";
 import { operations } from "./operations";
 import { releaseConfigFor } from "./release-config";
 import { statePaths } from "./paths";
@@ -188,12 +189,14 @@ async function bootstrapAdmin(store: Ctx["store"], credentialsFile: string): Pro
  * restarted.
  */
 async function ensureEnvironment(ctx: Ctx, name: string, requestedPort?: number) {
+  preflight(ctx.stack);
   let env = await ctx.store.environments.ensure(ctx.stackId, name);
   await ctx.store.environments.setDesired(env.id, "active");
   const internal = { ...env.internalPorts };
   for (const [svc, s] of Object.entries(ctx.stack.services))
     if (s.type === "web" && !internal[svc]) internal[svc] = await freePort();
-  const publicPort = requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort());
+  const publicPort =
+    requestedPort === 0 ? await freePort() : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
   const edge = edgeOf(ctx, name);
   if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
     if (await edge.isRunning()) await edge.stop();

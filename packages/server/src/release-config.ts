@@ -16,5 +16,5 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
       drainSeconds: s.drainSeconds,
     };
   }
-  return { services };
+  return { services, routes: stack.routes.map((r) => ({ path: r.path, ...(r.host ? { host: r.host } : {}), service: r.service })) };
 }

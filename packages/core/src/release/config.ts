@@ -3,6 +3,8 @@ import { createHash } from "node:crypto";
 /** What a release freezes of the spec for one environment: never edited after creation. */
 export interface ReleaseConfig {
   services: Record<string, ServiceConfig>;
+  /** Routes are frozen with the release too: a rollback restores how traffic was routed. */
+  routes: { path: string; host?: string; service: string }[];
 }
 
 export interface ServiceConfig {

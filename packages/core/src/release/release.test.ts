@@ -56,9 +56,9 @@ describe("processEnv", () => {
 
 describe("configHash", () => {
   it("ignores key order and sees every value", () => {
-    const a = configHash({ services: { api: svc } });
-    const b = configHash({ services: { api: { ...svc, env: { DATABASE_URL: "postgres://override", GREETING: "hi" } } } });
-    const c = configHash({ services: { api: { ...svc, env: { GREETING: "bye" } } } });
+    const a = configHash({ services: { api: svc }, routes: [] });
+    const b = configHash({ services: { api: { ...svc, env: { DATABASE_URL: "postgres://override", GREETING: "hi" } } }, routes: [] });
+    const c = configHash({ services: { api: { ...svc, env: { GREETING: "bye" } } }, routes: [] });
     expect(a).toBe(b);
     expect(a).not.toBe(c);
   });

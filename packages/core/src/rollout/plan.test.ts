@@ -6,12 +6,11 @@ const base: RolloutSnapshot = {
   kind: "deploy",
   build: "missing",
   job: "pending",
-  target: { wanted: 2, started: 0, healthy: 0 },
+  target: { wanted: 2, started: 0, healthy: 0, overdue: [] },
   switched: false,
   oldInFlight: 0,
   oldRunning: 1,
   phaseAgeMs: 0,
-  healthTimeoutMs: 60_000,
   drainTimeoutMs: 30_000,
 };
 const at = (patch: Partial<RolloutSnapshot>) => planRollout({ ...base, ...patch });
@@ -42,19 +41,19 @@ describe("planRollout", () => {
   it("switches only once every wanted replica is healthy", () => {
     const starting = { phase: "starting" as const, job: "succeeded" as const };
     expect(at({ ...starting })).toEqual({ do: "start-target" });
-    expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 1 } })).toMatchObject({ do: "wait" });
-    expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 2 } })).toEqual({
+    expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 1, overdue: [] } })).toMatchObject({ do: "wait" });
+    expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 2, overdue: [] } })).toEqual({
       do: "move",
       to: "switching",
     });
   });
 
-  it("stops the target and fails when it never gets healthy", () => {
-    const late = { phase: "starting" as const, phaseAgeMs: 61_000 };
-    expect(at({ ...late, target: { wanted: 2, started: 2, healthy: 1 } })).toEqual({ do: "stop-target" });
-    expect(at({ ...late, target: { wanted: 2, started: 0, healthy: 0 } })).toMatchObject({
-      do: "fail",
+  it("abandons the target when a process stays unhealthy past its health timeout", () => {
+    const target = { wanted: 2, started: 2, healthy: 1, overdue: ["local/v2/api/1"] };
+    expect(at({ phase: "starting", target })).toEqual({
+      do: "abandon",
       code: "SLW_UNHEALTHY",
+      reason: "local/v2/api/1 did not become healthy within its health timeout",
     });
   });
 
@@ -75,7 +74,7 @@ describe("planRollout", () => {
       if (step.do === "move") s = { ...s, phase: step.to, phaseAgeMs: 0 };
       else if (step.do === "build") s = { ...s, build: "ready" };
       else if (step.do === "run-release-job") s = { ...s, job: "succeeded" };
-      else if (step.do === "start-target") s = { ...s, target: { wanted: 2, started: 2, healthy: 2 } };
+      else if (step.do === "start-target") s = { ...s, target: { wanted: 2, started: 2, healthy: 2, overdue: [] } };
       else if (step.do === "switch-traffic") s = { ...s, switched: true };
       else if (step.do === "stop-old") s = { ...s, oldRunning: 0 };
     }

@@ -27,8 +27,11 @@ export interface RolloutSnapshot {
   build: "missing" | "building" | "ready" | "failed";
   /** "none" when the target release has no release job (or is a rollback). */
   job: "none" | "pending" | "running" | "succeeded" | "failed";
-  /** Replicas the target release should run, and how many are healthy now. */
-  target: { wanted: number; started: number; healthy: number };
+  /**
+   * Replicas the target release should run, how many are started and healthy now, and
+   * which started ones are still unhealthy past their service's health timeout.
+   */
+  target: { wanted: number; started: number; healthy: number; overdue: string[] };
   /** Whether the edge already sends the target's traffic (switch done). */
   switched: boolean;
   /** Requests still in flight on the previous release's servers. */
@@ -37,7 +40,6 @@ export interface RolloutSnapshot {
   oldRunning: number;
   /** Milliseconds since the rollout entered its current phase. */
   phaseAgeMs: number;
-  healthTimeoutMs: number;
   drainTimeoutMs: number;
 }
 
@@ -49,7 +51,7 @@ export type RolloutStep =
   | { do: "start-target" }
   | { do: "switch-traffic" }
   | { do: "stop-old" }
-  | { do: "stop-target" }
+  | { do: "abandon"; code: FailureCode; reason: string }
   | { do: "move"; to: RolloutPhase }
   | { do: "fail"; code: FailureCode; reason: string }
   | { do: "wait"; ms: number }
@@ -73,15 +75,13 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
     case "starting":
       if (s.target.started >= s.target.wanted && s.target.healthy >= s.target.wanted)
         return { do: "move", to: "switching" };
-      // Past the deadline, stop what was started, then fail: the live release never noticed.
-      if (s.phaseAgeMs > s.healthTimeoutMs)
-        return s.target.started > 0
-          ? { do: "stop-target" }
-          : {
-              do: "fail",
-              code: "SLW_UNHEALTHY",
-              reason: `the new release did not become healthy within ${Math.round(s.healthTimeoutMs / 1000)} s`,
-            };
+      // Past a health timeout: stop what was started, then fail. The live release never noticed.
+      if (s.target.overdue.length)
+        return {
+          do: "abandon",
+          code: "SLW_UNHEALTHY",
+          reason: `${s.target.overdue.join(", ")} did not become healthy within its health timeout`,
+        };
       return s.target.started < s.target.wanted ? { do: "start-target" } : { do: "wait", ms: POLL_MS };
     case "switching":
       return s.switched ? { do: "move", to: "draining" } : { do: "switch-traffic" };

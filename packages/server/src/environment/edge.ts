@@ -3,27 +3,28 @@ import { HaproxyEdge, type EdgeConfig } from "@slipway/driver-local";
 import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
-/** Web services that get an edge backend: those of the current spec and of running releases. */
-async function webServices(ctx: Ctx, env: EnvironmentRow): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const [name, s] of Object.entries(ctx.stack.services))
-    if (s.type === "web") out.set(name, s.health?.path ?? "/healthz");
-  for (const r of await ctx.store.releases.list(env.id)) {
-    for (const [name, s] of Object.entries((r.config as ReleaseConfig).services))
-      if (s.type === "web" && !out.has(name)) out.set(name, s.health?.path ?? "/healthz");
-  }
-  return out;
-}
-
-/** The whole edge as the store says it should be, for render and convergence. */
+/**
+ * The edge as the store says it should be: routes and health checks of the live release
+ * (a deploy that fails never changes how the live release is routed or checked), backends
+ * for every web service a running release has, and their servers.
+ */
 export async function edgeConfig(ctx: Ctx, env: EnvironmentRow): Promise<EdgeConfig> {
+  const releases = await ctx.store.releases.list(env.id);
+  const live = releases.find((r) => r.id === env.liveReleaseId)?.config as ReleaseConfig | undefined;
+  const routes = live?.routes ?? ctx.stack.routes;
+  const health = new Map<string, string>();
+  // Oldest to newest, then the live release, so that the live release's checks win.
+  for (const cfg of [...releases.reverse().map((r) => r.config as ReleaseConfig), ...(live ? [live] : [])])
+    for (const [name, s] of Object.entries(cfg.services))
+      if (s.type === "web") health.set(name, s.health?.path ?? "/healthz");
+  for (const [name, s] of Object.entries(ctx.stack.services))
+    if (s.type === "web" && !health.has(name)) health.set(name, s.health?.path ?? "/healthz");
   const servers = await serversOf(ctx, env);
-  const services = await webServices(ctx, env);
   return {
     env: env.name,
     publicPort: env.publicPort!,
-    routes: ctx.stack.routes.map((r) => ({ ...(r.host ? { host: r.host } : {}), path: r.path, backend: r.service })),
-    backends: [...services].map(([name, healthPath]) => ({
+    routes: routes.map((r) => ({ ...(r.host ? { host: r.host } : {}), path: r.path, backend: r.service })),
+    backends: [...health].map(([name, healthPath]) => ({
       name,
       internalPort: env.internalPorts[name],
       healthPath,

@@ -31,23 +31,22 @@ export async function snapshot(ctx: Ctx, w: RolloutWorld): Promise<RolloutSnapsh
   const wanted = config ? longRunning(config).reduce((n, [, s]) => n + s.replicas, 0) : 0;
   const started = w.targetProcesses.filter((p) => p.pid !== null);
   const healthy = await Promise.all(started.map((p) => ctx.supervisor.waitHealthy(p.id, 300)));
+  const phaseAgeMs = ctx.now() - Date.parse(w.rollout.updatedAt);
+  const overdue = started
+    .filter((p, i) => !healthy[i] && phaseAgeMs > 1000 * (config?.services[p.service]?.health?.timeoutSeconds ?? 60))
+    .map((p) => p.id);
   return {
     phase: w.rollout.phase as RolloutPhase,
     kind: w.rollout.kind,
     build: w.target ? "ready" : "missing",
     job: w.target ? await observeJob(ctx, w.env, w.target) : "pending",
-    target: { wanted, started: started.length, healthy: healthy.filter(Boolean).length },
+    target: { wanted, started: started.length, healthy: healthy.filter(Boolean).length, overdue },
     switched: !!w.target && w.env.liveReleaseId === w.target.id,
     oldInFlight: await inFlight(ctx, w),
     oldRunning: w.oldProcesses.length,
-    phaseAgeMs: ctx.now() - Date.parse(w.rollout.updatedAt),
-    healthTimeoutMs: 1000 * Math.max(5, ...healthTimeouts(config)),
+    phaseAgeMs,
     drainTimeoutMs: 1000 * (await drainSeconds(ctx, w)),
   };
-}
-
-function healthTimeouts(config: ReleaseConfig | undefined): number[] {
-  return config ? longRunning(config).map(([, s]) => s.health?.timeoutSeconds ?? 60) : [60];
 }
 
 /** The longest drain any old process asked for (its service's `drainSeconds`). */

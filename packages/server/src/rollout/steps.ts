@@ -22,8 +22,9 @@ export async function perform(ctx: Ctx, w: RolloutWorld, step: RolloutStep): Pro
       return switchTraffic(ctx, w);
     case "stop-old":
       return retire(ctx, w, w.oldProcesses);
-    case "stop-target":
-      return retire(ctx, w, w.targetProcesses);
+    case "abandon":
+      await retire(ctx, w, w.targetProcesses);
+      throw Object.assign(new Error(step.reason), { code: step.code });
     case "move":
       return move(ctx, w, step.to);
     case "fail":
