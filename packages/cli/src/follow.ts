@@ -33,6 +33,6 @@ export async function followRollout(t: Target, id: string, opts: { quiet: boolea
       });
     }
     if (r.phase === "succeeded") return r;
-    await new Promise((res) => setTimeout(res, 250));
+    await new Promise((res) => setTimeout(res, 100));
   }
 }

@@ -1,10 +1,11 @@
-import { SlipwayError } from "@slipway/core";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { createToken, down, events, logs, releases, status } from "./commands/inspect";
-import { deploy, rollback } from "./commands/ship";
-import { init, schema, validate } from "./commands/spec";
-import { up } from "./commands/up";
 import { EXIT, fail } from "./output";
+
+// Commands load on use: `slipway deploy` should not pay for the control plane and the spec
+// loader (fastify, PGlite, zod) that only `up` and `validate` need.
+const inspect = () => import("./commands/inspect");
+const ship = () => import("./commands/ship");
+const spec = () => import("./commands/spec");
 
 const port = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -46,19 +47,19 @@ program
   .command("init")
   .description("write a commented starter slipway.config.ts")
   .addOption(dirOpt())
-  .action(act((o: { dir: string }) => init(o.dir)));
+  .action(act(async (o: { dir: string }) => (await spec()).init(o.dir)));
 
 program
   .command("validate")
   .description("check slipway.config.ts and explain every problem")
   .addOption(dirOpt())
   .addOption(jsonOpt())
-  .action(act((o: { dir: string; json?: boolean }) => validate(o.dir, !!o.json)));
+  .action(act(async (o: { dir: string; json?: boolean }) => (await spec()).validate(o.dir, !!o.json)));
 
 program
   .command("schema")
   .description("print the stack spec's JSON Schema")
-  .action(act(() => schema()));
+  .action(act(async () => (await spec()).schema()));
 
 program
   .command("up")
@@ -70,8 +71,8 @@ program
   .option("--detach", "run the control plane in the background")
   .addOption(jsonOpt())
   .action(
-    act((o: { dir: string; env: string; port?: number; apiPort: number; detach?: boolean; json?: boolean }) =>
-      up({ ...o, detach: !!o.detach, json: !!o.json }),
+    act(async (o: { dir: string; env: string; port?: number; apiPort: number; detach?: boolean; json?: boolean }) =>
+      (await import("./commands/up")).up({ ...o, detach: !!o.detach, json: !!o.json }),
     ),
   );
 
@@ -82,7 +83,7 @@ program
   .addOption(envOpt())
   .option("--ref <git-ref>", "build this commit instead of the working tree")
   .addOption(jsonOpt())
-  .action(act((o: { dir: string; env: string; ref?: string; json?: boolean }) => deploy({ ...o, json: !!o.json })));
+  .action(act(async (o: { dir: string; env: string; ref?: string; json?: boolean }) => (await ship()).deploy({ ...o, json: !!o.json })));
 
 program
   .command("rollback")
@@ -91,14 +92,14 @@ program
   .addOption(envOpt())
   .option("--to <release>", "the release to go back to, e.g. v2 (default: the previous one)", releaseNumber)
   .addOption(jsonOpt())
-  .action(act((o: { dir: string; env: string; to?: number; json?: boolean }) => rollback({ ...o, json: !!o.json })));
+  .action(act(async (o: { dir: string; env: string; to?: number; json?: boolean }) => (await ship()).rollback({ ...o, json: !!o.json })));
 
 program
   .command("status")
   .description("environments, releases, processes, health and URLs")
   .addOption(dirOpt())
   .addOption(jsonOpt())
-  .action(act((o: { dir: string; json?: boolean }) => status({ ...o, json: !!o.json })));
+  .action(act(async (o: { dir: string; json?: boolean }) => (await inspect()).status({ ...o, json: !!o.json })));
 
 program
   .command("releases")
@@ -106,7 +107,7 @@ program
   .addOption(dirOpt())
   .addOption(envOpt())
   .addOption(jsonOpt())
-  .action(act((o: { dir: string; env: string; json?: boolean }) => releases({ ...o, json: !!o.json })));
+  .action(act(async (o: { dir: string; env: string; json?: boolean }) => (await inspect()).releases({ ...o, json: !!o.json })));
 
 program
   .command("events")
@@ -114,7 +115,7 @@ program
   .addOption(dirOpt())
   .option("--after <seq>", "only events after this sequence number", (v) => Number(v), 0)
   .addOption(jsonOpt())
-  .action(act((o: { dir: string; after: number; json?: boolean }) => events({ ...o, json: !!o.json })));
+  .action(act(async (o: { dir: string; after: number; json?: boolean }) => (await inspect()).events({ ...o, json: !!o.json })));
 
 program
   .command("logs")
@@ -125,8 +126,8 @@ program
   .option("-f, --follow", "keep printing new lines")
   .option("-n, --lines <n>", "how many lines from the end", (v) => Number(v), 100)
   .action(
-    act((service: string, o: { dir: string; env: string; follow?: boolean; lines: number }) =>
-      logs({ ...o, service, follow: !!o.follow }),
+    act(async (service: string, o: { dir: string; env: string; follow?: boolean; lines: number }) =>
+      (await inspect()).logs({ ...o, service, follow: !!o.follow }),
     ),
   );
 
@@ -135,7 +136,7 @@ program
   .description("stop every process, the edge and the add-ons (data is kept)")
   .addOption(dirOpt())
   .addOption(jsonOpt())
-  .action(act((o: { dir: string; json?: boolean }) => down({ ...o, json: !!o.json })));
+  .action(act(async (o: { dir: string; json?: boolean }) => (await inspect()).down({ ...o, json: !!o.json })));
 
 const tokens = program.command("tokens").description("API tokens");
 tokens
@@ -145,6 +146,6 @@ tokens
   .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "deployer", "admin"]).makeOptionMandatory())
   .addOption(dirOpt())
   .addOption(jsonOpt())
-  .action(act((o: { dir: string; name: string; role: string; json?: boolean }) => createToken({ ...o, json: !!o.json })));
+  .action(act(async (o: { dir: string; name: string; role: string; json?: boolean }) => (await inspect()).createToken({ ...o, json: !!o.json })));
 
-await program.parseAsync(process.argv).catch((e) => fail(e instanceof SlipwayError ? e : e, false));
+await program.parseAsync(process.argv).catch((e) => fail(e, false));

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { SlipwayError } from "@slipway/core";
 import { assertPortFree, freePort, serviceUser, Supervisor } from "@slipway/driver-local";
 import { formatIssues, loadStack, type Stack } from "@slipway/spec";
-import { openStore } from "@slipway/store";
+import { type EnvironmentRow, openStore } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
 import type { Ctx } from "./context";
@@ -83,8 +83,21 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
+  // Environments this control plane has already brought up: a deploy to one of them need
+  // not re-check its add-ons and edge (the supervisor and executor keep them converged).
+  const ensured = new Map<string, Promise<EnvironmentRow>>();
   const life = {
-    ensureEnvironment: (name: string) => ensureEnvironment(ctx, name, name === (o.env ?? "local") ? o.publicPort : undefined),
+    ensureEnvironment: (name: string) => {
+      // A spec that adds an add-on or a web service needs them provisioned: part of the key.
+      const key = [name, ...Object.keys(ctx.stack.addons), "|", ...Object.keys(ctx.stack.services)].join(",");
+      let p = ensured.get(key);
+      if (!p) {
+        p = ensureEnvironment(ctx, name, name === (o.env ?? "local") ? o.publicPort : undefined);
+        ensured.set(key, p);
+        p.catch(() => ensured.delete(key));
+      }
+      return p;
+    },
     down: async (actor: string) => {
       await ctx.event({ kind: "stack.down", subject: stackId, actor, message: "slipway down: stopping everything" });
       setImmediate(() => void stopEverything().then(close));

@@ -40,7 +40,8 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           `the spec has no environment "${envName}"`,
           `use one of: ${Object.keys(ctx.stack.environments).join(", ")}`,
         );
-      const env = await life.ensureEnvironment(envName);
+      await life.ensureEnvironment(envName);
+      const env = (await ctx.store.environments.get(ctx.stackId, envName))!;
       const rollout = await ctx.store.rollouts.create({
         environmentId: env.id,
         kind: "deploy",

@@ -57,7 +57,7 @@ export type RolloutStep =
   | { do: "wait"; ms: number }
   | { do: "done" };
 
-const POLL_MS = 250;
+const POLL_MS = 100;
 
 export function planRollout(s: RolloutSnapshot): RolloutStep {
   switch (s.phase) {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { addonDriver, freePort } from "@slipway/driver-local";
-import type { EnvironmentRow } from "@slipway/store";
+import type { AddonRow, EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
 export type AddonEnv = Record<string, Record<string, string>>;
@@ -29,14 +29,7 @@ export async function ensureAddons(ctx: Ctx, env: EnvironmentRow): Promise<Addon
       row = (await ctx.store.environments.addons(env.id)).find((a) => a.name === name)!;
       await ctx.event({ kind: "addon.provisioned", subject: id, message: `${spec.type} add-on ${name} provisioned` });
     }
-    const record = {
-      env: env.name,
-      name,
-      kind: row.kind,
-      port: row.port,
-      password: ctx.box.open(row.passwordSealed, row.id),
-      dataDir: row.dataDir,
-    };
+    const record = recordOf(ctx, env, row);
     const driver = addonDriver(spec.type);
     const { pid, adopted } = await driver.ensure(spec as never, record);
     if (pid !== row.pid) await ctx.store.environments.setAddonPid(row.id, pid);
@@ -52,17 +45,34 @@ export async function ensureAddons(ctx: Ctx, env: EnvironmentRow): Promise<Addon
   return out;
 }
 
+/**
+ * Connection env of the environment's add-ons from their records alone (no I/O to the
+ * servers): what a process start needs, without re-checking servers `ensureAddons` started.
+ */
+export async function addonEnv(ctx: Ctx, env: EnvironmentRow): Promise<AddonEnv> {
+  const out: AddonEnv = {};
+  for (const row of await ctx.store.environments.addons(env.id)) {
+    const spec = ctx.stack.addons[row.name];
+    if (!spec || spec.type !== row.kind) continue;
+    out[row.name] = addonDriver(spec.type).connectionEnv(spec as never, recordOf(ctx, env, row));
+  }
+  return out;
+}
+
+function recordOf(ctx: Ctx, env: EnvironmentRow, row: AddonRow) {
+  return {
+    env: env.name,
+    name: row.name,
+    kind: row.kind,
+    port: row.port,
+    password: ctx.box.open(row.passwordSealed, row.id),
+    dataDir: row.dataDir,
+  };
+}
+
 export async function stopAddons(ctx: Ctx, env: EnvironmentRow): Promise<void> {
   for (const row of await ctx.store.environments.addons(env.id)) {
-    const record = {
-      env: env.name,
-      name: row.name,
-      kind: row.kind,
-      port: row.port,
-      password: ctx.box.open(row.passwordSealed, row.id),
-      dataDir: row.dataDir,
-    };
-    await addonDriver(row.kind).stop(record);
+    await addonDriver(row.kind).stop(recordOf(ctx, env, row));
     await ctx.store.environments.setAddonPid(row.id, null);
     await ctx.event({ kind: "addon.stopped", subject: row.id, message: `${row.kind} ${row.name} stopped` });
   }

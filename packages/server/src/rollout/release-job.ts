@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { processEnv, type ReleaseConfig, releaseJob } from "@slipway/core";
 import type { EnvironmentRow, JobStatus, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
-import { ensureAddons } from "../environment/addons";
+import { addonEnv } from "../environment/addons";
 import { baseEnv, buildDir, serviceUrls } from "../environment/processes";
 import { isAlive, jobExitCode, launchJob, tail } from "../release-job";
 
@@ -43,7 +43,7 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
       release: release.number,
       build: release.buildId,
       base: baseEnv(),
-      addons: await ensureAddons(ctx, env),
+      addons: await addonEnv(ctx, env),
       serviceUrls: serviceUrls(env),
     }),
     logFile: files.log,

@@ -3,7 +3,7 @@ import { freePort } from "@slipway/driver-local";
 import type { ProcessRow } from "@slipway/store";
 import { makeBuild } from "../builds";
 import type { Ctx } from "../context";
-import { ensureAddons } from "../environment/addons";
+import { addonEnv } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
 import { processId, processSpec, startProcess, stopProcesses } from "../environment/processes";
 import { runReleaseJob } from "./release-job";
@@ -72,19 +72,23 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
 async function startTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const release = w.target!;
   const config = release.config as ReleaseConfig;
-  const addons = await ensureAddons(ctx, w.env);
+  const addons = await addonEnv(ctx, w.env);
   const dir = (await ctx.store.releases.getBuild(release.buildId))!.dir;
   const existing = new Map(w.targetProcesses.map((p) => [p.id, p]));
-  for (const [service, cfg] of longRunning(config)) {
-    for (let replica = 1; replica <= cfg.replicas; replica++) {
+  const wanted = longRunning(config).flatMap(([service, cfg]) =>
+    Array.from({ length: cfg.replicas }, (_, i) => ({ service, cfg, replica: i + 1 })),
+  );
+  // All at once: boot time, not the sum of boot times, is what a deploy waits for.
+  await Promise.all(
+    wanted.map(async ({ service, cfg, replica }) => {
       const id = processId(w.env.name, release.number, service, replica);
-      if (existing.get(id)?.pid) continue;
+      if (existing.get(id)?.pid) return;
       const port = cfg.type === "web" ? await freePort() : null;
       await ctx.store.processes.plan({ id, environmentId: w.env.id, releaseId: release.id, service, replica, port });
       const row = (await ctx.store.processes.forEnvironment(w.env.id)).find((p) => p.id === id)!;
       await startProcess(ctx, processSpec(ctx, w.env, release, dir, row, addons));
-    }
-  }
+    }),
+  );
 }
 
 async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
