@@ -50,7 +50,11 @@ function load(url: string, concurrency = 4, perLoopRps = 25) {
 function measure(samples: Sample[], start: number, end: number, release: string) {
   const window = samples.filter((s) => s.at >= start && s.at <= end + 2000);
   const lastOther = window.filter((s) => s.release !== release).reduce((m, s) => Math.max(m, s.at), start);
-  return { seconds: (lastOther - start) / 1000, failed: window.filter((s) => s.release === null).length, requests: window.length };
+  return {
+    seconds: (lastOther - start) / 1000,
+    failed: window.filter((s) => s.release === null).length,
+    requests: window.length,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -69,7 +73,9 @@ export default async function deployBench({ quick }: { quick: boolean }) {
     const l = load(edge);
     await new Promise((r) => setTimeout(r, 1000));
     for (let i = 0; i < runs; i++) {
-      editFile(join(dir, "slipway.config.ts"), (t) => t.replace(/GREETING: "[^"]*"/, `GREETING: "bench ${i}"`));
+      editFile(join(dir, "slipway.config.ts"), (t) =>
+        t.replace(/GREETING: "[^"]*"/, `GREETING: "bench ${i}"`),
+      );
       const start = Date.now();
       const d = await slipway(["deploy", "--dir", dir, "--json"]);
       if (d.code !== 0) throw new Error(d.stderr);
@@ -103,7 +109,13 @@ export default async function deployBench({ quick }: { quick: boolean }) {
       });
     const healthy = async () => {
       for (let i = 0; i < 200; i++) {
-        if (await fetch(`http://127.0.0.1:${refPort}/healthz`).then((r) => r.ok, () => false)) return;
+        if (
+          await fetch(`http://127.0.0.1:${refPort}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          return;
         await new Promise((r) => setTimeout(r, 50));
       }
     };
@@ -127,14 +139,20 @@ export default async function deployBench({ quick }: { quick: boolean }) {
     child.kill("SIGTERM");
 
     const row = (name: string, xs: { seconds: number; failed: number; requests: number }[]) =>
-      `${name.padEnd(34)} ${median(xs.map((x) => x.seconds)).toFixed(2).padStart(14)} ${String(
-        xs.reduce((n, x) => n + x.failed, 0),
-      ).padStart(16)} ${String(xs.reduce((n, x) => n + x.requests, 0)).padStart(10)}`;
+      `${name.padEnd(34)} ${median(xs.map((x) => x.seconds))
+        .toFixed(2)
+        .padStart(14)} ${String(xs.reduce((n, x) => n + x.failed, 0)).padStart(
+        16,
+      )} ${String(xs.reduce((n, x) => n + x.requests, 0)).padStart(10)}`;
     console.log(`\ndeploy under steady load (~100 req/s, keep-alive), ${runs} deploys each, medians`);
-    console.log(`${"".padEnd(34)} ${"to 100% new (s)".padStart(14)} ${"failed requests".padStart(16)} ${"requests".padStart(10)}`);
+    console.log(
+      `${"".padEnd(34)} ${"to 100% new (s)".padStart(14)} ${"failed requests".padStart(16)} ${"requests".padStart(10)}`,
+    );
     console.log(row("slipway deploy (build cached)", ours));
     console.log(row("in-place restart (stop → start)", ref));
-    console.log(`slipway deploy command, start to exit (median): ${median(ours.map((o) => o.cli)).toFixed(2)} s`);
+    console.log(
+      `slipway deploy command, start to exit (median): ${median(ours.map((o) => o.cli)).toFixed(2)} s`,
+    );
     return {
       deploy_s: median(ours.map((o) => o.seconds)).toFixed(2),
       deploy_cli_s: median(ours.map((o) => o.cli)).toFixed(2),

@@ -58,7 +58,12 @@ describe("bad input leaves the live release serving", () => {
   });
 
   it("a failing migration: shows the job's output, exits non-zero, traffic never moves", async () => {
-    editFile(config(), (t) => t.replace('command: ["node", "migrate.mjs"],', 'command: ["node", "migrate.mjs"],\n      env: { FAIL_MIGRATION: "1" },'));
+    editFile(config(), (t) =>
+      t.replace(
+        'command: ["node", "migrate.mjs"],',
+        'command: ["node", "migrate.mjs"],\n      env: { FAIL_MIGRATION: "1" },',
+      ),
+    );
     const r = await slipway(["deploy", "--dir", dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("SLW_RELEASE_JOB_FAILED");
@@ -69,7 +74,9 @@ describe("bad input leaves the live release serving", () => {
   });
 
   it("a service that never gets healthy: deploy fails, its processes are stopped, v1 serves", async () => {
-    editFile(config(), (t) => t.replace('health: { path: "/healthz" }', 'health: { path: "/never", timeoutSeconds: 4 }'));
+    editFile(config(), (t) =>
+      t.replace('health: { path: "/healthz" }', 'health: { path: "/never", timeoutSeconds: 4 }'),
+    );
     const r = await slipway(["deploy", "--dir", dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("SLW_UNHEALTHY");
@@ -102,7 +109,9 @@ describe("bad input leaves the live release serving", () => {
     const bin = join(other, ".bin");
     mkdirSync(bin);
     for (const tool of ["node", "npm", "git", "tar", "haproxy", "stat", "useradd"]) {
-      const found = ["/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin"].map((d) => join(d, tool)).find(existsSync);
+      const found = ["/usr/local/bin", "/usr/bin", "/usr/sbin", "/bin"]
+        .map((d) => join(d, tool))
+        .find(existsSync);
       if (found) symlinkSync(found, join(bin, tool));
     }
     try {

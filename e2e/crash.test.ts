@@ -1,7 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { editFile, eventually, getJson, makeProject, processesUnder, removeProject, slipway, startLoad } from "./harness";
+import {
+  editFile,
+  eventually,
+  getJson,
+  makeProject,
+  processesUnder,
+  removeProject,
+  slipway,
+  startLoad,
+} from "./harness";
 
 /**
  * kill -9 of the control plane in the middle of a deploy: the stack keeps serving, and the
@@ -26,7 +35,9 @@ describe("control plane killed mid-deploy", () => {
   it("converges after restart: v2 goes live once, nothing is duplicated, no request fails", async () => {
     const serverFile = join(dir, ".slipway", "server.json");
     const { pid, url } = JSON.parse(readFileSync(serverFile, "utf8")) as { pid: number; url: string };
-    const token = (JSON.parse(readFileSync(join(dir, ".slipway", "credentials.json"), "utf8")) as { token: string }).token;
+    const token = (
+      JSON.parse(readFileSync(join(dir, ".slipway", "credentials.json"), "utf8")) as { token: string }
+    ).token;
     const load = startLoad(`${edge}/api/version`, { concurrency: 2, ratePerLoop: 20 });
 
     editFile(join(dir, "slipway.config.ts"), (t) => t.replace(/hello from v1/g, "hello from v2"));
@@ -47,7 +58,10 @@ describe("control plane killed mid-deploy", () => {
 
     const again = await slipway(["up", "--detach", "--dir", dir, "--port", String(port), "--api-port", "0"]);
     expect(again.code, again.stderr).toBe(0);
-    await eventually(async () => (await getJson<{ release: string }>(`${edge}/api/version`)).release === "v2", 60_000);
+    await eventually(
+      async () => (await getJson<{ release: string }>(`${edge}/api/version`)).release === "v2",
+      60_000,
+    );
     const status = await eventually(async () => {
       const s = JSON.parse((await slipway(["status", "--dir", dir, "--json"])).stdout) as {
         environments: { rollout: unknown; processes: { service: string; release: number }[] }[];

@@ -1,5 +1,16 @@
 import { spawn } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dirname, "..");
@@ -34,7 +45,10 @@ export interface CliResult {
 }
 
 /** Runs the `slipway` command as a user would (a child process, no shell). */
-export function slipway(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function slipway(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: opts.env ?? process.env,
@@ -59,7 +73,10 @@ export async function getJson<T = Record<string, unknown>>(url: string, init?: R
 }
 
 /** Polls fn until it returns a truthy value; bounded. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -86,7 +103,10 @@ export interface LoadReport {
  * A steady load on 127.0.0.1: `concurrency` keep-alive loops, each pacing itself to
  * `ratePerLoop` requests a second, until stopped or `maxSeconds` pass (it always stops).
  */
-export function startLoad(url: string, o: { concurrency?: number; ratePerLoop?: number; maxSeconds?: number } = {}) {
+export function startLoad(
+  url: string,
+  o: { concurrency?: number; ratePerLoop?: number; maxSeconds?: number } = {},
+) {
   const concurrency = o.concurrency ?? 4;
   const gapMs = 1000 / (o.ratePerLoop ?? 25);
   const until = Date.now() + 1000 * (o.maxSeconds ?? 300);

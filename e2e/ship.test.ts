@@ -26,9 +26,23 @@ describe("ship the example stack", () => {
 
   beforeAll(async () => {
     dir = makeProject("ship");
-    const up = await slipway(["up", "--detach", "--dir", dir, "--port", String(port), "--api-port", "0", "--json"]);
+    const up = await slipway([
+      "up",
+      "--detach",
+      "--dir",
+      dir,
+      "--port",
+      String(port),
+      "--api-port",
+      "0",
+      "--json",
+    ]);
     expect(up.code, up.stderr).toBe(0);
-    const out = JSON.parse(up.stdout) as { controlPlane: string; adminToken: string; environment: { url: string } };
+    const out = JSON.parse(up.stdout) as {
+      controlPlane: string;
+      adminToken: string;
+      environment: { url: string };
+    };
     edge = out.environment.url;
     api = out.controlPlane;
     token = out.adminToken;
@@ -60,8 +74,13 @@ describe("ship the example stack", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ n: 21 }),
     });
-    await eventually(async () => (await getJson<{ state: string }>(`${edge}/api/jobs/${job.id}`)).state === "completed");
-    const put = await getJson<{ key: string }>(`${edge}/api/uploads`, { method: "POST", body: "hello bucket" });
+    await eventually(
+      async () => (await getJson<{ state: string }>(`${edge}/api/jobs/${job.id}`)).state === "completed",
+    );
+    const put = await getJson<{ key: string }>(`${edge}/api/uploads`, {
+      method: "POST",
+      body: "hello bucket",
+    });
     expect(await (await fetch(`${edge}/api/uploads/${put.key}`)).text()).toBe("hello bucket");
   });
 
@@ -71,7 +90,10 @@ describe("ship the example stack", () => {
 
     // v2: new code (a migration) and new config (GREETING).
     editFile(join(dir, "slipway.config.ts"), (t) => t.replace(/hello from v1/g, "hello from v2"));
-    writeFileSync(join(dir, "migrations", "099_e2e.sql"), "create table if not exists e2e_marker (id int);\n");
+    writeFileSync(
+      join(dir, "migrations", "099_e2e.sql"),
+      "create table if not exists e2e_marker (id int);\n",
+    );
     const deploy = await slipway(["deploy", "--dir", dir, "--json"]);
     expect(deploy.code, deploy.stderr).toBe(0);
     expect(JSON.parse(deploy.stdout).release).toBe(2);
@@ -94,11 +116,18 @@ describe("ship the example stack", () => {
   });
 
   it("ran each release job exactly once, before its traffic, and never for the rollback", async () => {
-    const rows = await getJson<{ release: string }[] | { rows: { release: string }[] }>(`${edge}/api/release-jobs`);
+    const rows = await getJson<{ release: string }[] | { rows: { release: string }[] }>(
+      `${edge}/api/release-jobs`,
+    );
     const list = Array.isArray(rows) ? rows : rows.rows;
     expect(list.map((r) => r.release).sort()).toEqual(["v1", "v2"]);
     const releases = await slipway(["releases", "--dir", dir, "--json"]);
-    const parsed = JSON.parse(releases.stdout) as { number: number; buildId: string; jobStatus: string; rollbackOf: string | null }[];
+    const parsed = JSON.parse(releases.stdout) as {
+      number: number;
+      buildId: string;
+      jobStatus: string;
+      rollbackOf: string | null;
+    }[];
     const byNumber = Object.fromEntries(parsed.map((r) => [r.number, r]));
     expect(byNumber[3]!.buildId).toBe(byNumber[1]!.buildId);
     expect(byNumber[3]!.jobStatus).toBe("none");
@@ -108,7 +137,9 @@ describe("ship the example stack", () => {
   it("shows status, logs and the audit trail", async () => {
     const status = await slipway(["status", "--dir", dir, "--json"]);
     expect(status.code).toBe(0);
-    const s = JSON.parse(status.stdout) as { environments: { live: { release: number }; processes: { state: string }[] }[] };
+    const s = JSON.parse(status.stdout) as {
+      environments: { live: { release: number }; processes: { state: string }[] }[];
+    };
     expect(s.environments[0]!.live.release).toBe(3);
     const human = await slipway(["status", "--dir", dir]);
     expect(human.stdout).toContain("PROCESS");
@@ -116,7 +147,9 @@ describe("ship the example stack", () => {
     expect(logs.code).toBe(0);
     const events = await slipway(["events", "--dir", dir, "--json"]);
     const kinds = (JSON.parse(events.stdout) as { kind: string }[]).map((e) => e.kind);
-    expect(kinds).toEqual(expect.arrayContaining(["deploy.requested", "rollback.requested", "traffic.switched"]));
+    expect(kinds).toEqual(
+      expect.arrayContaining(["deploy.requested", "rollback.requested", "traffic.switched"]),
+    );
   });
 
   it("refuses a viewer token for a deploy, and an unknown token for anything", async () => {

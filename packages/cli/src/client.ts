@@ -70,7 +70,12 @@ export async function api<T>(t: Target, method: string, path: string, body?: unk
   const text = await res.text();
   const data = text ? JSON.parse(text) : undefined;
   if (!res.ok) {
-    const p = data as { code?: string; detail?: string; hint?: string; detail_data?: Record<string, unknown> };
+    const p = data as {
+      code?: string;
+      detail?: string;
+      hint?: string;
+      detail_data?: Record<string, unknown>;
+    };
     throw new SlipwayError(
       (p?.code ?? "SLW_INTERNAL") as ErrorCode,
       p?.detail ?? `${res.status} ${res.statusText}`,

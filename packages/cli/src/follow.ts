@@ -15,7 +15,11 @@ interface RolloutView {
  * Prints a rollout's events as they happen (build, release job, start, switch, drain) and
  * returns when it is over; a failed rollout becomes an error carrying the job's output.
  */
-export async function followRollout(t: Target, id: string, opts: { quiet: boolean }): Promise<RolloutView["rollout"]> {
+export async function followRollout(
+  t: Target,
+  id: string,
+  opts: { quiet: boolean },
+): Promise<RolloutView["rollout"]> {
   const seen = new Set<number>();
   for (;;) {
     const view = await api<RolloutView>(t, "GET", `/v1/rollouts/${encodeURIComponent(id)}`);

@@ -15,11 +15,13 @@ const port = (flag: string) => (v: string) => {
 };
 const releaseNumber = (v: string) => {
   const n = Number(v.replace(/^v/, ""));
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--to takes a release like v3 or 3, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`--to takes a release like v3 or 3, got ${JSON.stringify(v)}`);
   return n;
 };
 
-const dirOpt = () => new Option("--dir <path>", "the stack's directory (holds slipway.config.ts)").default(".");
+const dirOpt = () =>
+  new Option("--dir <path>", "the stack's directory (holds slipway.config.ts)").default(".");
 const envOpt = () => new Option("--env <name>", "environment").default("local");
 const jsonOpt = () => new Option("--json", "machine-readable output");
 
@@ -35,7 +37,9 @@ const program = new Command("slipway")
 const act =
   <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) =>
   async (...a: A) => {
-    const opts = a.find((x) => x && typeof x === "object" && "json" in (x as object)) as { json?: boolean } | undefined;
+    const opts = a.find((x) => x && typeof x === "object" && "json" in (x as object)) as
+      | { json?: boolean }
+      | undefined;
     try {
       await fn(...a);
     } catch (e) {
@@ -71,8 +75,15 @@ program
   .option("--detach", "run the control plane in the background")
   .addOption(jsonOpt())
   .action(
-    act(async (o: { dir: string; env: string; port?: number; apiPort: number; detach?: boolean; json?: boolean }) =>
-      (await import("./commands/up")).up({ ...o, detach: !!o.detach, json: !!o.json }),
+    act(
+      async (o: {
+        dir: string;
+        env: string;
+        port?: number;
+        apiPort: number;
+        detach?: boolean;
+        json?: boolean;
+      }) => (await import("./commands/up")).up({ ...o, detach: !!o.detach, json: !!o.json }),
     ),
   );
 
@@ -83,7 +94,11 @@ program
   .addOption(envOpt())
   .option("--ref <git-ref>", "build this commit instead of the working tree")
   .addOption(jsonOpt())
-  .action(act(async (o: { dir: string; env: string; ref?: string; json?: boolean }) => (await ship()).deploy({ ...o, json: !!o.json })));
+  .action(
+    act(async (o: { dir: string; env: string; ref?: string; json?: boolean }) =>
+      (await ship()).deploy({ ...o, json: !!o.json }),
+    ),
+  );
 
 program
   .command("rollback")
@@ -92,14 +107,20 @@ program
   .addOption(envOpt())
   .option("--to <release>", "the release to go back to, e.g. v2 (default: the previous one)", releaseNumber)
   .addOption(jsonOpt())
-  .action(act(async (o: { dir: string; env: string; to?: number; json?: boolean }) => (await ship()).rollback({ ...o, json: !!o.json })));
+  .action(
+    act(async (o: { dir: string; env: string; to?: number; json?: boolean }) =>
+      (await ship()).rollback({ ...o, json: !!o.json }),
+    ),
+  );
 
 program
   .command("status")
   .description("environments, releases, processes, health and URLs")
   .addOption(dirOpt())
   .addOption(jsonOpt())
-  .action(act(async (o: { dir: string; json?: boolean }) => (await inspect()).status({ ...o, json: !!o.json })));
+  .action(
+    act(async (o: { dir: string; json?: boolean }) => (await inspect()).status({ ...o, json: !!o.json })),
+  );
 
 program
   .command("releases")
@@ -107,7 +128,11 @@ program
   .addOption(dirOpt())
   .addOption(envOpt())
   .addOption(jsonOpt())
-  .action(act(async (o: { dir: string; env: string; json?: boolean }) => (await inspect()).releases({ ...o, json: !!o.json })));
+  .action(
+    act(async (o: { dir: string; env: string; json?: boolean }) =>
+      (await inspect()).releases({ ...o, json: !!o.json }),
+    ),
+  );
 
 program
   .command("events")
@@ -115,7 +140,11 @@ program
   .addOption(dirOpt())
   .option("--after <seq>", "only events after this sequence number", (v) => Number(v), 0)
   .addOption(jsonOpt())
-  .action(act(async (o: { dir: string; after: number; json?: boolean }) => (await inspect()).events({ ...o, json: !!o.json })));
+  .action(
+    act(async (o: { dir: string; after: number; json?: boolean }) =>
+      (await inspect()).events({ ...o, json: !!o.json }),
+    ),
+  );
 
 program
   .command("logs")
@@ -136,16 +165,26 @@ program
   .description("stop every process, the edge and the add-ons (data is kept)")
   .addOption(dirOpt())
   .addOption(jsonOpt())
-  .action(act(async (o: { dir: string; json?: boolean }) => (await inspect()).down({ ...o, json: !!o.json })));
+  .action(
+    act(async (o: { dir: string; json?: boolean }) => (await inspect()).down({ ...o, json: !!o.json })),
+  );
 
 const tokens = program.command("tokens").description("API tokens");
 tokens
   .command("create")
   .description("create a token (printed once)")
   .requiredOption("--name <name>", "who or what uses it")
-  .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "deployer", "admin"]).makeOptionMandatory())
+  .addOption(
+    new Option("--role <role>", "what it may do")
+      .choices(["viewer", "deployer", "admin"])
+      .makeOptionMandatory(),
+  )
   .addOption(dirOpt())
   .addOption(jsonOpt())
-  .action(act(async (o: { dir: string; name: string; role: string; json?: boolean }) => (await inspect()).createToken({ ...o, json: !!o.json })));
+  .action(
+    act(async (o: { dir: string; name: string; role: string; json?: boolean }) =>
+      (await inspect()).createToken({ ...o, json: !!o.json }),
+    ),
+  );
 
 await program.parseAsync(process.argv).catch((e) => fail(e, false));

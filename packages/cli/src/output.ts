@@ -3,7 +3,12 @@ import { isSlipwayError } from "@slipway/core";
 /** Exit codes: 0 ok; 1 the operation failed (deploy failed, server said no); 2 bad input. */
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
 
-const BAD_INPUT = new Set(["SLW_SPEC_INVALID", "SLW_SPEC_NOT_FOUND", "SLW_SPEC_LOAD_FAILED", "SLW_BAD_REQUEST"]);
+const BAD_INPUT = new Set([
+  "SLW_SPEC_INVALID",
+  "SLW_SPEC_NOT_FOUND",
+  "SLW_SPEC_LOAD_FAILED",
+  "SLW_BAD_REQUEST",
+]);
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -15,8 +20,14 @@ export function table(rows: Record<string, unknown>[], columns?: string[]): stri
   const cols = columns ?? Object.keys(rows[0]!);
   const cell = (v: unknown) => (v === null || v === undefined ? "-" : String(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join("\n");
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join(
+    "\n",
+  );
 }
 
 /** Shows an error the way a person can act on it (no stack for user-fixable errors) and exits. */
@@ -26,11 +37,14 @@ export function fail(e: unknown, json: boolean): never {
     else {
       process.stderr.write(`error ${e.code}: ${e.message}\n`);
       const output = e.detail?.output;
-      if (typeof output === "string" && output) process.stderr.write(`\n--- output ---\n${output.trimEnd()}\n--------------\n`);
+      if (typeof output === "string" && output)
+        process.stderr.write(`\n--- output ---\n${output.trimEnd()}\n--------------\n`);
       if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     }
     process.exit(BAD_INPUT.has(e.code) ? EXIT.badInput : EXIT.failed);
   }
-  process.stderr.write(`slipway: unexpected error (a bug — please report it):\n${(e as Error)?.stack ?? e}\n`);
+  process.stderr.write(
+    `slipway: unexpected error (a bug — please report it):\n${(e as Error)?.stack ?? e}\n`,
+  );
   process.exit(EXIT.failed);
 }

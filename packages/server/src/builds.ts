@@ -97,7 +97,9 @@ async function installDependencies(buildDir: string, req: BuildRequest): Promise
     mkdirSync(tmp, { recursive: true });
     copyFileSync(lock, join(tmp, "package-lock.json"));
     copyFileSync(join(buildDir, "package.json"), join(tmp, "package.json"));
-    const r = await run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: tmp });
+    const r = await run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"], {
+      cwd: tmp,
+    });
     if (r.code !== 0) {
       rmSync(tmp, { recursive: true, force: true });
       throw buildFailed(`npm ci exited with ${r.code}`, r.output);
@@ -110,7 +112,9 @@ async function installDependencies(buildDir: string, req: BuildRequest): Promise
   return output;
 }
 
-async function sourceTree(req: BuildRequest): Promise<{ root: string; gitSha: string | null; cleanup: () => void }> {
+async function sourceTree(
+  req: BuildRequest,
+): Promise<{ root: string; gitSha: string | null; cleanup: () => void }> {
   if (!req.ref) return { root: req.sourceDir, gitSha: await gitHead(req.sourceDir), cleanup: () => {} };
   const sha = await git(req.sourceDir, ["rev-parse", "--verify", `${req.ref}^{commit}`]);
   if (!sha)
@@ -123,9 +127,12 @@ async function sourceTree(req: BuildRequest): Promise<{ root: string; gitSha: st
   const tmp = join(req.buildsDir, `.src-${randomBytes(4).toString("hex")}`);
   mkdirSync(tmp, { recursive: true });
   const tar = join(tmp, "..", `${tmp.split("/").pop()}.tar`);
-  const r = await run(["git", "-C", req.sourceDir, "archive", "--format=tar", "-o", tar, `${sha}:${prefix}`], {
-    cwd: req.sourceDir,
-  });
+  const r = await run(
+    ["git", "-C", req.sourceDir, "archive", "--format=tar", "-o", tar, `${sha}:${prefix}`],
+    {
+      cwd: req.sourceDir,
+    },
+  );
   const x = r.code === 0 ? await run(["tar", "-xf", tar, "-C", tmp], { cwd: tmp }) : r;
   rmSync(tar, { force: true });
   if (x.code !== 0) throw buildFailed(`git archive of ${req.ref} failed`, x.output);
@@ -151,7 +158,11 @@ export function treeHash(root: string, files: string[]): string {
   const h = createHash("sha256");
   for (const f of files) {
     h.update(f).update("\0");
-    h.update(createHash("sha256").update(readFileSync(join(root, f))).digest()).update("\0");
+    h.update(
+      createHash("sha256")
+        .update(readFileSync(join(root, f)))
+        .digest(),
+    ).update("\0");
   }
   return h.digest("hex").slice(0, 32);
 }
@@ -166,7 +177,12 @@ async function git(dir: string, args: string[]): Promise<string | null> {
 }
 
 function buildFailed(message: string, output: string): SlipwayError {
-  return new SlipwayError("SLW_BUILD_FAILED", message, "fix the build and deploy again; the live release is untouched", {
-    output: output.slice(-4000),
-  });
+  return new SlipwayError(
+    "SLW_BUILD_FAILED",
+    message,
+    "fix the build and deploy again; the live release is untouched",
+    {
+      output: output.slice(-4000),
+    },
+  );
 }

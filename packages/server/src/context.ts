@@ -1,5 +1,5 @@
-import type { Stack } from "@slipway/spec";
 import type { HaproxyEdge, RunAs, Supervisor } from "@slipway/driver-local";
+import type { Stack } from "@slipway/spec";
 import type { Store } from "@slipway/store";
 import type { Logger } from "pino";
 import type { StatePaths } from "./paths";
@@ -19,5 +19,11 @@ export interface Ctx {
   stack: Stack;
   log: Logger;
   now: () => number;
-  event(e: { kind: string; subject: string; message: string; data?: Record<string, unknown>; actor?: string }): Promise<void>;
+  event(e: {
+    kind: string;
+    subject: string;
+    message: string;
+    data?: Record<string, unknown>;
+    actor?: string;
+  }): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
-import { assertPortFree, freePort, serviceUser, Supervisor } from "@slipway/driver-local";
+import { assertPortFree, freePort, Supervisor, serviceUser } from "@slipway/driver-local";
 import { formatIssues, loadStack, type Stack } from "@slipway/spec";
 import { type EnvironmentRow, openStore } from "@slipway/store";
 import pino, { type Logger } from "pino";
@@ -8,11 +8,11 @@ import { buildApi } from "./api/app";
 import type { Ctx } from "./context";
 import { ensureAddons, stopAddons } from "./environment/addons";
 import { edgeOf, ensureEdge } from "./environment/edge";
-import { adoptProcesses, stopProcesses } from "./environment/processes";
 import { preflight } from "./environment/preflight";
+import { adoptProcesses, stopProcesses } from "./environment/processes";
 import { operations } from "./operations";
-import { releaseConfigFor } from "./release-config";
 import { statePaths } from "./paths";
+import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { SecretBox } from "./secret-box";
 
@@ -55,12 +55,14 @@ export interface RunningControlPlane {
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
   const paths = statePaths(o.projectDir);
   mkdirSync(paths.root, { recursive: true, mode: 0o755 });
-  const log = o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: false }));
+  const log =
+    o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: false }));
   assertNotRunning(paths.server);
   const stack = await loadSpec(o.projectDir);
   const store = await openStore(o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: paths.store });
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
-  const firstAdminToken = (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
+  const firstAdminToken =
+    (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
   const ctx: Ctx = {
     store,
     paths,
@@ -99,7 +101,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       return p;
     },
     down: async (actor: string) => {
-      await ctx.event({ kind: "stack.down", subject: stackId, actor, message: "slipway down: stopping everything" });
+      await ctx.event({
+        kind: "stack.down",
+        subject: stackId,
+        actor,
+        message: "slipway down: stopping everything",
+      });
       setImmediate(() => void stopEverything().then(close));
     },
   };
@@ -107,16 +114,25 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
 
   const envName = o.env ?? "local";
   await life.ensureEnvironment(envName);
-  const address = await api.listen({ host: "127.0.0.1", port: o.apiPort ?? 7700 }).catch((e: NodeJS.ErrnoException) => {
-    throw e.code === "EADDRINUSE"
-      ? new SlipwayError("SLW_PORT_IN_USE", `the API port ${o.apiPort ?? 7700} is taken`, "pass --api-port N (0 = any free port)")
-      : e;
-  });
+  const address = await api
+    .listen({ host: "127.0.0.1", port: o.apiPort ?? 7700 })
+    .catch((e: NodeJS.ErrnoException) => {
+      throw e.code === "EADDRINUSE"
+        ? new SlipwayError(
+            "SLW_PORT_IN_USE",
+            `the API port ${o.apiPort ?? 7700} is taken`,
+            "pass --api-port N (0 = any free port)",
+          )
+        : e;
+    });
   writeFileSync(paths.server, JSON.stringify({ url: address, pid: process.pid }));
   await executor.resumeAll();
   const initialRollout = o.deployOnStart === false ? undefined : await firstDeploy(ctx, envName);
   if (initialRollout) void executor.kick(initialRollout);
-  writeFileSync(paths.server, JSON.stringify({ url: address, pid: process.pid, initialRollout, firstStart: !!firstAdminToken }));
+  writeFileSync(
+    paths.server,
+    JSON.stringify({ url: address, pid: process.pid, initialRollout, firstStart: !!firstAdminToken }),
+  );
 
   async function stopEverything() {
     await executor.stop();
@@ -190,7 +206,12 @@ function alive(pid: number): boolean {
 
 async function bootstrapAdmin(store: Ctx["store"], credentialsFile: string): Promise<string> {
   const { token } = await store.tokens.create("admin", "admin");
-  await store.events.append({ actor: "slipway up", kind: "token.created", subject: "admin", message: "first admin token created" });
+  await store.events.append({
+    actor: "slipway up",
+    kind: "token.created",
+    subject: "admin",
+    message: "first admin token created",
+  });
   // The local CLI's credential, like a kubeconfig: readable by this user only.
   writeFileSync(credentialsFile, JSON.stringify({ token }), { mode: 0o600 });
   return token;
@@ -209,7 +230,9 @@ async function ensureEnvironment(ctx: Ctx, name: string, requestedPort?: number)
   for (const [svc, s] of Object.entries(ctx.stack.services))
     if (s.type === "web" && !internal[svc]) internal[svc] = await freePort();
   const publicPort =
-    requestedPort === 0 ? await freePort() : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
+    requestedPort === 0
+      ? await freePort()
+      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
   const edge = edgeOf(ctx, name);
   if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
     if (await edge.isRunning()) await edge.stop();
@@ -237,7 +260,12 @@ async function firstDeploy(ctx: Ctx, envName: string): Promise<string | undefine
     actor: "slipway up",
   });
   if (!rollout) return undefined;
-  await ctx.event({ kind: "deploy.requested", subject: rollout.id, actor: "slipway up", message: `first deploy to ${envName}` });
+  await ctx.event({
+    kind: "deploy.requested",
+    subject: rollout.id,
+    actor: "slipway up",
+    message: `first deploy to ${envName}`,
+  });
   return rollout.id;
 }
 
@@ -252,7 +280,13 @@ function recordSupervisorEvents(ctx: Ctx): void {
       message: `${e.id} exited; restart #${e.attempt} in ${Math.round(e.delayMs / 1000)} s`,
     });
   });
-  ctx.supervisor.on("crashloop", (e) =>
-    void ctx.event({ kind: "process.crashloop", subject: e.id, message: `${e.id} keeps crashing; still retrying` }),
+  ctx.supervisor.on(
+    "crashloop",
+    (e) =>
+      void ctx.event({
+        kind: "process.crashloop",
+        subject: e.id,
+        message: `${e.id} keeps crashing; still retrying`,
+      }),
   );
 }

@@ -1,11 +1,11 @@
 import { pickRollbackTarget, SlipwayError } from "@slipway/core";
 import { readLog } from "@slipway/driver-local";
-import { loadStack, formatIssues } from "@slipway/spec";
+import { formatIssues, loadStack } from "@slipway/spec";
 import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
 import type { Ctx } from "./context";
-import type { RolloutExecutor } from "./rollout/executor";
 import { releaseConfigFor } from "./release-config";
+import type { RolloutExecutor } from "./rollout/executor";
 import { statusView } from "./status";
 
 export interface Lifecycle {
@@ -18,7 +18,11 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
   const envNamed = async (name: string) => {
     const env = await ctx.store.environments.get(ctx.stackId, name);
     if (!env)
-      throw new SlipwayError("SLW_NOT_FOUND", `no environment "${name}" is running`, "deploy to it first: slipway deploy --env " + name);
+      throw new SlipwayError(
+        "SLW_NOT_FOUND",
+        `no environment "${name}" is running`,
+        "deploy to it first: slipway deploy --env " + name,
+      );
     return env;
   };
   return {
@@ -30,9 +34,14 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
     async deploy(envName, body, actor) {
       const loaded = await loadStack(ctx.projectDir);
       if (!loaded.ok)
-        throw new SlipwayError("SLW_SPEC_INVALID", formatIssues(loaded.issues), "fix the spec; nothing was changed", {
-          issues: loaded.issues,
-        });
+        throw new SlipwayError(
+          "SLW_SPEC_INVALID",
+          formatIssues(loaded.issues),
+          "fix the spec; nothing was changed",
+          {
+            issues: loaded.issues,
+          },
+        );
       ctx.stack = loaded.stack;
       if (!(envName in ctx.stack.environments))
         throw new SlipwayError(
@@ -66,10 +75,13 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
       const env = await envNamed(envName);
       const releases = await ctx.store.releases.list(env.id);
       const wentLive = new Set(
-        (await ctx.store.rollouts.list(env.id, 1000)).filter((r) => r.phase === "succeeded").map((r) => r.toReleaseId!),
+        (await ctx.store.rollouts.list(env.id, 1000))
+          .filter((r) => r.phase === "succeeded")
+          .map((r) => r.toReleaseId!),
       );
       const pick = pickRollbackTarget(releases, env.liveReleaseId, wentLive, body.to);
-      if (!pick.ok) throw new SlipwayError("SLW_CONFLICT", pick.reason, "see the releases with: slipway releases");
+      if (!pick.ok)
+        throw new SlipwayError("SLW_CONFLICT", pick.reason, "see the releases with: slipway releases");
       const from = releases.find((r) => r.id === pick.release.id)!;
       const rollout = await ctx.store.transaction(async (tx) => {
         const release = await tx.releases.createRelease({
@@ -113,7 +125,8 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
       return { rollout, events };
     },
 
-    events: (after, subject) => ctx.store.events.list({ after, ...(subject ? { subjectPrefix: subject } : {}) }),
+    events: (after, subject) =>
+      ctx.store.events.list({ after, ...(subject ? { subjectPrefix: subject } : {}) }),
 
     async *logs(envName, service, opts) {
       const env = await envNamed(envName);
@@ -133,7 +146,12 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
 
     async createToken(name, role: Role, actor) {
       const created = await ctx.store.tokens.create(name, role);
-      await ctx.event({ kind: "token.created", subject: created.row.id, actor, message: `${role} token "${name}" created` });
+      await ctx.event({
+        kind: "token.created",
+        subject: created.row.id,
+        actor,
+        message: `${role} token "${name}" created`,
+      });
       return created;
     },
     tokens: () => ctx.store.tokens.list(),

@@ -16,5 +16,12 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
       drainSeconds: s.drainSeconds,
     };
   }
-  return { services, routes: stack.routes.map((r) => ({ path: r.path, ...(r.host ? { host: r.host } : {}), service: r.service })) };
+  return {
+    services,
+    routes: stack.routes.map((r) => ({
+      path: r.path,
+      ...(r.host ? { host: r.host } : {}),
+      service: r.service,
+    })),
+  };
 }

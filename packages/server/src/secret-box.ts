@@ -12,7 +12,8 @@ export class SecretBox {
   private constructor(private readonly key: Buffer) {}
 
   static open(keyFile: string): SecretBox {
-    if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
+    if (!existsSync(keyFile))
+      writeFileSync(keyFile, randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
     const key = Buffer.from(readFileSync(keyFile, "utf8").trim(), "base64");
     if (key.length !== 32)
       throw new SlipwayError(
@@ -27,7 +28,9 @@ export class SecretBox {
     const iv = randomBytes(12);
     const c = createCipheriv("aes-256-gcm", this.key, iv).setAAD(Buffer.from(id));
     const body = Buffer.concat([c.update(plaintext, "utf8"), c.final()]);
-    return ["v1", iv, c.getAuthTag(), body].map((p) => (typeof p === "string" ? p : p.toString("base64url"))).join(".");
+    return ["v1", iv, c.getAuthTag(), body]
+      .map((p) => (typeof p === "string" ? p : p.toString("base64url")))
+      .join(".");
   }
 
   open(sealed: string, id: string): string {
@@ -40,7 +43,10 @@ export class SecretBox {
     try {
       return Buffer.concat([d.update(Buffer.from(body, "base64url")), d.final()]).toString("utf8");
     } catch {
-      throw new SlipwayError("SLW_STATE_CORRUPT", `sealed value for ${id} does not open with this master key`);
+      throw new SlipwayError(
+        "SLW_STATE_CORRUPT",
+        `sealed value for ${id} does not open with this master key`,
+      );
     }
   }
 }

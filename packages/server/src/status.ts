@@ -14,8 +14,14 @@ export async function statusView(ctx: Ctx) {
       name: env.name,
       desired: env.desired,
       url: base,
-      routes: ctx.stack.routes.map((r) => ({ path: r.path, service: r.service, url: base ? `${base}${r.path}` : null })),
-      live: live ? { release: live.number, build: live.buildId, description: live.description, at: live.createdAt } : null,
+      routes: ctx.stack.routes.map((r) => ({
+        path: r.path,
+        service: r.service,
+        url: base ? `${base}${r.path}` : null,
+      })),
+      live: live
+        ? { release: live.number, build: live.buildId, description: live.description, at: live.createdAt }
+        : null,
       rollout: rollout ? { id: rollout.id, kind: rollout.kind, phase: rollout.phase } : null,
       releases: releases.slice(0, 10).map((r) => ({
         release: r.number,

@@ -52,12 +52,16 @@ describe("makeBuild", () => {
     const b = await makeBuild(opts(src, { ref: "HEAD" }));
     expect(readFileSync(join(b.dir, "app.mjs"), "utf8")).toBe("committed\n");
     expect(b.gitSha).toMatch(/^[0-9a-f]{40}$/);
-    await expect(makeBuild(opts(src, { ref: "no-such-branch" }))).rejects.toMatchObject({ code: "SLW_BUILD_FAILED" });
+    await expect(makeBuild(opts(src, { ref: "no-such-branch" }))).rejects.toMatchObject({
+      code: "SLW_BUILD_FAILED",
+    });
   });
 
   it("reports a failing build command with its output and leaves no half-made build", async () => {
     const src = project("d", { "app.mjs": "x\n" });
-    const failing = opts(src, { command: [process.execPath, "-e", "console.log('compiling…'); process.exit(3)"] });
+    const failing = opts(src, {
+      command: [process.execPath, "-e", "console.log('compiling…'); process.exit(3)"],
+    });
     await expect(makeBuild(failing)).rejects.toMatchObject({
       code: "SLW_BUILD_FAILED",
       detail: { output: expect.stringContaining("compiling") },

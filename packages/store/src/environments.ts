@@ -4,7 +4,10 @@ import type { AddonRow, EnvironmentRow } from "./types";
 
 export function environmentQueries(sql: Sql) {
   const get = async (stackId: string, name: string): Promise<EnvironmentRow | undefined> => {
-    const [row] = await sql.query("select * from environments where stack_id = $1 and name = $2", [stackId, name]);
+    const [row] = await sql.query("select * from environments where stack_id = $1 and name = $2", [
+      stackId,
+      name,
+    ]);
     return row ? camel<EnvironmentRow>(row) : undefined;
   };
   return {
@@ -51,7 +54,9 @@ export function environmentQueries(sql: Sql) {
     },
     async addons(environmentId: string): Promise<AddonRow[]> {
       return camelAll<AddonRow>(
-        await sql.query("select * from addon_instances where environment_id = $1 order by name", [environmentId]),
+        await sql.query("select * from addon_instances where environment_id = $1 order by name", [
+          environmentId,
+        ]),
       );
     },
     async insertAddon(a: Omit<AddonRow, "pid">): Promise<void> {

@@ -1,5 +1,5 @@
-export { hashToken } from "./tokens";
 export type { NewEvent } from "./events";
-export { type Sql, openPglite, openPostgres } from "./sql";
+export { openPglite, openPostgres, type Sql } from "./sql";
 export { openStore, type Store } from "./store";
+export { hashToken } from "./tokens";
 export type * from "./types";

@@ -36,7 +36,9 @@ export function processQueries(sql: Sql) {
       );
     },
     async running(): Promise<ProcessRow[]> {
-      return camelAll<ProcessRow>(await sql.query("select * from processes where desired = 'running' order by id"));
+      return camelAll<ProcessRow>(
+        await sql.query("select * from processes where desired = 'running' order by id"),
+      );
     },
   };
 }

@@ -27,18 +27,31 @@ export function releaseQueries(sql: Sql) {
     },
     getRelease,
     /** Numbers releases v1, v2… per environment; the row is never edited after this but for its job status. */
-    async createRelease(r: Omit<ReleaseRow, "id" | "number" | "createdAt" | "jobPid" | "jobExit">): Promise<ReleaseRow> {
+    async createRelease(
+      r: Omit<ReleaseRow, "id" | "number" | "createdAt" | "jobPid" | "jobExit">,
+    ): Promise<ReleaseRow> {
       const id = `rel_${randomBytes(6).toString("hex")}`;
       await sql.query(
         `insert into releases (id, environment_id, number, build_id, config, config_hash, description, rollback_of, job_status)
          values ($1, $2, (select coalesce(max(number), 0) + 1 from releases where environment_id = $2), $3, $4, $5, $6, $7, $8)`,
-        [id, r.environmentId, r.buildId, JSON.stringify(r.config), r.configHash, r.description, r.rollbackOf, r.jobStatus],
+        [
+          id,
+          r.environmentId,
+          r.buildId,
+          JSON.stringify(r.config),
+          r.configHash,
+          r.description,
+          r.rollbackOf,
+          r.jobStatus,
+        ],
       );
       return (await getRelease(id))!;
     },
     async list(environmentId: string): Promise<ReleaseRow[]> {
       return camelAll<ReleaseRow>(
-        await sql.query("select * from releases where environment_id = $1 order by number desc", [environmentId]),
+        await sql.query("select * from releases where environment_id = $1 order by number desc", [
+          environmentId,
+        ]),
       );
     },
     async byNumber(environmentId: string, number: number): Promise<ReleaseRow | undefined> {

@@ -12,18 +12,35 @@ export function rolloutQueries(sql: Sql) {
     get,
     /** Fails (returns undefined) when another rollout is in flight in the environment. */
     async create(
-      r: Pick<RolloutRow, "environmentId" | "kind" | "fromReleaseId" | "toReleaseId" | "source" | "config" | "actor">,
+      r: Pick<
+        RolloutRow,
+        "environmentId" | "kind" | "fromReleaseId" | "toReleaseId" | "source" | "config" | "actor"
+      >,
     ): Promise<RolloutRow | undefined> {
       const id = `ro_${randomBytes(6).toString("hex")}`;
       const rows = await sql.query(
         `insert into rollouts (id, environment_id, kind, from_release_id, to_release_id, source, config, phase, actor)
          values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) on conflict do nothing returning id`,
-        [id, r.environmentId, r.kind, r.fromReleaseId, r.toReleaseId, r.source, JSON.stringify(r.config ?? null), r.actor],
+        [
+          id,
+          r.environmentId,
+          r.kind,
+          r.fromReleaseId,
+          r.toReleaseId,
+          r.source,
+          JSON.stringify(r.config ?? null),
+          r.actor,
+        ],
       );
       return rows.length ? get(id) : undefined;
     },
     /** One guarded transition: succeeds only from the phase the caller saw. */
-    async move(id: string, from: string, to: string, patch: Partial<Pick<RolloutRow, "toReleaseId" | "error">> = {}) {
+    async move(
+      id: string,
+      from: string,
+      to: string,
+      patch: Partial<Pick<RolloutRow, "toReleaseId" | "error">> = {},
+    ) {
       const rows = await sql.query(
         `update rollouts set phase = $3, updated_at = now(),
            to_release_id = coalesce($4, to_release_id), error = coalesce($5, error)
@@ -34,15 +51,17 @@ export function rolloutQueries(sql: Sql) {
     },
     async active(): Promise<RolloutRow[]> {
       return camelAll<RolloutRow>(
-        await sql.query("select * from rollouts where phase not in ('succeeded', 'failed') order by created_at"),
+        await sql.query(
+          "select * from rollouts where phase not in ('succeeded', 'failed') order by created_at",
+        ),
       );
     },
     async list(environmentId: string, limit = 20): Promise<RolloutRow[]> {
       return camelAll<RolloutRow>(
-        await sql.query("select * from rollouts where environment_id = $1 order by created_at desc limit $2", [
-          environmentId,
-          limit,
-        ]),
+        await sql.query(
+          "select * from rollouts where environment_id = $1 order by created_at desc limit $2",
+          [environmentId, limit],
+        ),
       );
     },
   };

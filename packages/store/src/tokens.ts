@@ -31,7 +31,9 @@ export function tokenQueries(sql: Sql) {
     },
     async list(): Promise<TokenRow[]> {
       return camelAll<TokenRow>(
-        await sql.query("select id, name, role, created_at from tokens where revoked_at is null order by created_at"),
+        await sql.query(
+          "select id, name, role, created_at from tokens where revoked_at is null order by created_at",
+        ),
       );
     },
   };

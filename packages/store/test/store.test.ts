@@ -16,13 +16,24 @@ describe.each(backends())("store on $name", (backend) => {
     const stackId = await store.environments.upsertStack("shop", "/tmp/shop");
     const env = await store.environments.ensure(stackId, "local");
     await store.releases.upsertBuild({ id: "b1", stackId, source: "working tree", gitSha: null, dir: "/x" });
-    const base = { environmentId: env.id, buildId: "b1", configHash: "h", rollbackOf: null, jobStatus: "none" as const };
+    const base = {
+      environmentId: env.id,
+      buildId: "b1",
+      configHash: "h",
+      rollbackOf: null,
+      jobStatus: "none" as const,
+    };
     const v1 = await store.releases.createRelease({ ...base, config: { a: 1 }, description: "first" });
     const v2 = await store.releases.createRelease({ ...base, config: { a: 2 }, description: "second" });
     expect([v1.number, v2.number]).toEqual([1, 2]);
     expect(v2.config).toEqual({ a: 2 });
     const other = await store.environments.ensure(stackId, "staging");
-    const s1 = await store.releases.createRelease({ ...base, environmentId: other.id, config: {}, description: "s" });
+    const s1 = await store.releases.createRelease({
+      ...base,
+      environmentId: other.id,
+      config: {},
+      description: "s",
+    });
     expect(s1.number).toBe(1);
   });
 
@@ -50,7 +61,9 @@ describe.each(backends())("store on $name", (backend) => {
     expect(second).toBeUndefined();
     expect(await store.rollouts.move(r!.id, "pending", "building")).toBe(true);
     expect(await store.rollouts.move(r!.id, "pending", "failed")).toBe(false);
-    expect(await store.rollouts.move(r!.id, "building", "failed", { error: { code: "X", message: "m" } })).toBe(true);
+    expect(
+      await store.rollouts.move(r!.id, "building", "failed", { error: { code: "X", message: "m" } }),
+    ).toBe(true);
     expect((await store.rollouts.get(r!.id))?.error?.code).toBe("X");
   });
 

@@ -10,7 +10,15 @@ interface Status {
     live: { release: number; build: string } | null;
     rollout: { id: string; kind: string; phase: string } | null;
     routes: { path: string; service: string; url: string | null }[];
-    processes: { id: string; service: string; release: number; pid: number; port: number | null; state: string; restarts: number }[];
+    processes: {
+      id: string;
+      service: string;
+      release: number;
+      pid: number;
+      port: number | null;
+      state: string;
+      restarts: number;
+    }[];
     addons: { name: string; kind: string; port: number; pid: number | null }[];
     internalUrls: Record<string, string>;
   }[];
@@ -38,17 +46,30 @@ export async function status(o: { dir: string; json: boolean }): Promise<void> {
         })),
       ),
       "",
-      table(e.addons.map((a) => ({ addon: a.name, kind: a.kind, address: `127.0.0.1:${a.port}`, pid: a.pid }))),
+      table(
+        e.addons.map((a) => ({ addon: a.name, kind: a.kind, address: `127.0.0.1:${a.port}`, pid: a.pid })),
+      ),
     );
     const internal = Object.entries(e.internalUrls);
-    if (internal.length) out.push("", table(internal.map(([service, url]) => ({ "private service": service, "internal url": url }))));
+    if (internal.length)
+      out.push(
+        "",
+        table(internal.map(([service, url]) => ({ "private service": service, "internal url": url }))),
+      );
   }
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
 export async function releases(o: { dir: string; env: string; json: boolean }): Promise<void> {
   const { releases } = await api<{
-    releases: { number: number; buildId: string; configHash: string; jobStatus: string; description: string; createdAt: string }[];
+    releases: {
+      number: number;
+      buildId: string;
+      configHash: string;
+      jobStatus: string;
+      description: string;
+      createdAt: string;
+    }[];
   }>(target(o.dir), "GET", `/v1/environments/${encodeURIComponent(o.env)}/releases`);
   if (o.json) return printJson(releases);
   process.stdout.write(
@@ -66,23 +87,31 @@ export async function releases(o: { dir: string; env: string; json: boolean }): 
 }
 
 export async function events(o: { dir: string; json: boolean; after: number }): Promise<void> {
-  const { events } = await api<{ events: { seq: number; at: string; actor: string; kind: string; message: string }[] }>(
-    target(o.dir),
-    "GET",
-    `/v1/events?after=${o.after}`,
-  );
+  const { events } = await api<{
+    events: { seq: number; at: string; actor: string; kind: string; message: string }[];
+  }>(target(o.dir), "GET", `/v1/events?after=${o.after}`);
   if (o.json) return printJson(events);
   process.stdout.write(
     `${table(events.map((e) => ({ seq: e.seq, at: e.at.slice(0, 19).replace("T", " "), actor: e.actor, kind: e.kind, message: e.message })))}\n`,
   );
 }
 
-export async function logs(o: { dir: string; env: string; service: string; follow: boolean; lines: number }): Promise<void> {
+export async function logs(o: {
+  dir: string;
+  env: string;
+  service: string;
+  follow: boolean;
+  lines: number;
+}): Promise<void> {
   const ac = new AbortController();
   process.once("SIGINT", () => ac.abort());
   const q = new URLSearchParams({ service: o.service, lines: String(o.lines), follow: String(o.follow) });
   try {
-    for await (const line of stream(target(o.dir), `/v1/environments/${encodeURIComponent(o.env)}/logs?${q}`, ac.signal))
+    for await (const line of stream(
+      target(o.dir),
+      `/v1/environments/${encodeURIComponent(o.env)}/logs?${q}`,
+      ac.signal,
+    ))
       process.stdout.write(`${line}\n`);
   } catch (e) {
     if ((e as Error).name !== "AbortError") throw e;
@@ -94,7 +123,9 @@ export async function down(o: { dir: string; json: boolean }): Promise<void> {
   const { readFileSync, existsSync } = await import("node:fs");
   const { join } = await import("node:path");
   const serverFile = join(t.dir, ".slipway", "server.json");
-  const pid = existsSync(serverFile) ? (JSON.parse(readFileSync(serverFile, "utf8")) as { pid: number }).pid : undefined;
+  const pid = existsSync(serverFile)
+    ? (JSON.parse(readFileSync(serverFile, "utf8")) as { pid: number }).pid
+    : undefined;
   await api(t, "POST", "/v1/down", {});
   if (!o.json) process.stderr.write("stopping processes, edge and add-ons…\n");
   // Wait until the control plane has exited, so nothing is left when this returns.
@@ -103,11 +134,21 @@ export async function down(o: { dir: string; json: boolean }): Promise<void> {
   else process.stdout.write("stack is down\n");
 }
 
-export async function createToken(o: { dir: string; name: string; role: string; json: boolean }): Promise<void> {
-  const r = await api<{ token: string; row: { id: string; role: string } }>(target(o.dir), "POST", "/v1/tokens", {
-    name: o.name,
-    role: o.role,
-  });
+export async function createToken(o: {
+  dir: string;
+  name: string;
+  role: string;
+  json: boolean;
+}): Promise<void> {
+  const r = await api<{ token: string; row: { id: string; role: string } }>(
+    target(o.dir),
+    "POST",
+    "/v1/tokens",
+    {
+      name: o.name,
+      role: o.role,
+    },
+  );
   if (o.json) return printJson(r);
   process.stdout.write(`${r.token}\n`);
   process.stderr.write(`(${r.row.role} token "${o.name}"; shown once)\n`);

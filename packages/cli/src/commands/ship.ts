@@ -21,14 +21,24 @@ export async function deploy(o: { dir: string; env: string; ref?: string; json: 
 export async function rollback(o: { dir: string; env: string; to?: number; json: boolean }): Promise<void> {
   const t = target(o.dir);
   const began = Date.now();
-  const { rollout } = await api<Started>(t, "POST", `/v1/environments/${encodeURIComponent(o.env)}/rollbacks`, {
-    ...(o.to !== undefined ? { to: o.to } : {}),
-  });
+  const { rollout } = await api<Started>(
+    t,
+    "POST",
+    `/v1/environments/${encodeURIComponent(o.env)}/rollbacks`,
+    {
+      ...(o.to !== undefined ? { to: o.to } : {}),
+    },
+  );
   if (!o.json) process.stderr.write(`rolling back ${o.env} (rollout ${rollout.id})\n`);
   await finish(t, rollout.id, o, began);
 }
 
-async function finish(t: ReturnType<typeof target>, id: string, o: { env: string; json: boolean }, began: number) {
+async function finish(
+  t: ReturnType<typeof target>,
+  id: string,
+  o: { env: string; json: boolean },
+  began: number,
+) {
   const done = await followRollout(t, id, { quiet: o.json });
   const { releases } = await api<{ releases: { id: string; number: number }[] }>(
     t,

@@ -44,7 +44,8 @@ export async function up(o: UpOptions): Promise<void> {
     // Detached child: the parent reads server.json and reports; keep quiet.
   } else {
     await report(dir, o, cp.firstAdminToken, cp.initialRollout).catch((e) => {
-      if (e instanceof SlipwayError) process.stderr.write(`error ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
+      if (e instanceof SlipwayError)
+        process.stderr.write(`error ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
       else throw e;
     });
     if (!o.json) process.stderr.write("Ctrl-C stops the whole stack (like `slipway down`).\n");
@@ -79,26 +80,38 @@ async function upDetached(dir: string, o: UpOptions): Promise<void> {
       ? readStateFile<{ pid: number; initialRollout?: string; firstStart?: boolean }>(serverFile, "", "")
       : undefined;
     if (info && info.pid === child.pid && "firstStart" in info) {
-      const creds = info.firstStart ? readStateFile<{ token: string }>(join(dir, ".slipway", "credentials.json"), "", "") : undefined;
+      const creds = info.firstStart
+        ? readStateFile<{ token: string }>(join(dir, ".slipway", "credentials.json"), "", "")
+        : undefined;
       await report(dir, o, creds?.token, info.initialRollout);
-      process.stderr.write(`control plane runs in the background (pid ${child.pid}); stop everything with: slipway down\n`);
+      process.stderr.write(
+        `control plane runs in the background (pid ${child.pid}); stop everything with: slipway down\n`,
+      );
       process.exit(0);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-async function report(dir: string, o: UpOptions, token: string | undefined, rollout: string | undefined): Promise<void> {
+async function report(
+  dir: string,
+  o: UpOptions,
+  token: string | undefined,
+  rollout: string | undefined,
+): Promise<void> {
   const t = target(dir);
   if (!o.json) {
     process.stderr.write(`control plane  ${t.url}\n`);
     if (token)
-      process.stderr.write(`admin token    ${token}\n               (shown once; saved for this CLI in .slipway/credentials.json)\n`);
+      process.stderr.write(
+        `admin token    ${token}\n               (shown once; saved for this CLI in .slipway/credentials.json)\n`,
+      );
   }
   if (rollout) await followRollout(t, rollout, { quiet: o.json });
   const status = await api<{ environments: StatusEnv[] }>(t, "GET", "/v1/status");
   const env = status.environments.find((e) => e.name === o.env);
-  if (o.json) return printJson({ controlPlane: t.url, ...(token ? { adminToken: token } : {}), environment: env });
+  if (o.json)
+    return printJson({ controlPlane: t.url, ...(token ? { adminToken: token } : {}), environment: env });
   process.stdout.write(
     `\n${o.env} is up${env?.live ? ` (v${env.live.release})` : ""} at ${env?.url}\n${table(
       (env?.routes ?? []).map((r) => ({ route: r.path, service: r.service, url: r.url })),

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { desiredServers, type WebProcess } from "./servers";
 
-const p = (releaseId: string, releaseNumber: number, replica = 1, desired: WebProcess["desired"] = "running") => ({
+const p = (
+  releaseId: string,
+  releaseNumber: number,
+  replica = 1,
+  desired: WebProcess["desired"] = "running",
+) => ({
   service: "api",
   releaseId,
   releaseNumber,

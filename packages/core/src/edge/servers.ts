@@ -29,7 +29,9 @@ export function desiredServers(
   for (const p of processes) {
     if (p.desired !== "running" || p.releaseId === pendingTargetId) continue;
     const live = p.releaseId === liveReleaseId;
-    (out[p.service] ??= []).push({
+    const list = out[p.service] ?? [];
+    out[p.service] = list;
+    list.push({
       name: serverName(p.releaseNumber, p.replica),
       port: p.port,
       weight: live ? 100 : 0,

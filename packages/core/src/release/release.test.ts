@@ -22,7 +22,10 @@ describe("processEnv", () => {
     build: "abc",
     port: 4000,
     base: { PATH: "/usr/bin" },
-    addons: { db: { DATABASE_URL: "postgres://db", DB_URL: "postgres://db" }, other: { DATABASE_URL: "postgres://o" } },
+    addons: {
+      db: { DATABASE_URL: "postgres://db", DB_URL: "postgres://db" },
+      other: { DATABASE_URL: "postgres://o" },
+    },
     serviceUrls: { rates: "http://127.0.0.1:9000", unrelated: "http://x" },
   });
   it("gives the first used add-on the generic names and every add-on its own", () => {
@@ -57,7 +60,10 @@ describe("processEnv", () => {
 describe("configHash", () => {
   it("ignores key order and sees every value", () => {
     const a = configHash({ services: { api: svc }, routes: [] });
-    const b = configHash({ services: { api: { ...svc, env: { DATABASE_URL: "postgres://override", GREETING: "hi" } } }, routes: [] });
+    const b = configHash({
+      services: { api: { ...svc, env: { DATABASE_URL: "postgres://override", GREETING: "hi" } } },
+      routes: [],
+    });
     const c = configHash({ services: { api: { ...svc, env: { GREETING: "bye" } } }, routes: [] });
     expect(a).toBe(b);
     expect(a).not.toBe(c);
@@ -72,7 +78,10 @@ describe("pickRollbackTarget", () => {
   it("takes an explicit target and refuses the live one or a missing one", () => {
     expect(pickRollbackTarget(rels, "r3", new Set(), 2)).toMatchObject({ ok: true, release: { number: 2 } });
     expect(pickRollbackTarget(rels, "r3", new Set(), 3)).toMatchObject({ ok: false });
-    expect(pickRollbackTarget(rels, "r3", new Set(), 9)).toMatchObject({ ok: false, reason: "there is no release v9" });
+    expect(pickRollbackTarget(rels, "r3", new Set(), 9)).toMatchObject({
+      ok: false,
+      reason: "there is no release v9",
+    });
   });
   it("refuses when nothing is live", () => {
     expect(pickRollbackTarget(rels, null, new Set())).toMatchObject({ ok: false });

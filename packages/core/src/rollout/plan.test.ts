@@ -34,14 +34,22 @@ describe("planRollout", () => {
   });
 
   it("never moves traffic when the release job fails", () => {
-    expect(at({ phase: "releasing", job: "failed" })).toMatchObject({ do: "fail", code: "SLW_RELEASE_JOB_FAILED" });
-    expect(at({ phase: "building", build: "failed" })).toMatchObject({ do: "fail", code: "SLW_BUILD_FAILED" });
+    expect(at({ phase: "releasing", job: "failed" })).toMatchObject({
+      do: "fail",
+      code: "SLW_RELEASE_JOB_FAILED",
+    });
+    expect(at({ phase: "building", build: "failed" })).toMatchObject({
+      do: "fail",
+      code: "SLW_BUILD_FAILED",
+    });
   });
 
   it("switches only once every wanted replica is healthy", () => {
     const starting = { phase: "starting" as const, job: "succeeded" as const };
     expect(at({ ...starting })).toEqual({ do: "start-target" });
-    expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 1, overdue: [] } })).toMatchObject({ do: "wait" });
+    expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 1, overdue: [] } })).toMatchObject({
+      do: "wait",
+    });
     expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 2, overdue: [] } })).toEqual({
       do: "move",
       to: "switching",
@@ -74,7 +82,8 @@ describe("planRollout", () => {
       if (step.do === "move") s = { ...s, phase: step.to, phaseAgeMs: 0 };
       else if (step.do === "build") s = { ...s, build: "ready" };
       else if (step.do === "run-release-job") s = { ...s, job: "succeeded" };
-      else if (step.do === "start-target") s = { ...s, target: { wanted: 2, started: 2, healthy: 2, overdue: [] } };
+      else if (step.do === "start-target")
+        s = { ...s, target: { wanted: 2, started: 2, healthy: 2, overdue: [] } };
       else if (step.do === "switch-traffic") s = { ...s, switched: true };
       else if (step.do === "stop-old") s = { ...s, oldRunning: 0 };
     }

@@ -23,7 +23,15 @@ export function serviceUser(): RunAs | undefined {
   if (!entry) {
     const r = spawnSync(
       "useradd",
-      ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+      [
+        "--system",
+        "--no-create-home",
+        "--home-dir",
+        "/nonexistent",
+        "--shell",
+        "/usr/sbin/nologin",
+        SERVICE_USER,
+      ],
       { encoding: "utf8" },
     );
     entry = lookup(SERVICE_USER);

@@ -52,7 +52,10 @@ export async function buildApi(store: Store, ops: Operations, logger: Logger): P
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status < 500)
-      return reply.code(status).type("application/problem+json").send(problem("SLW_BAD_REQUEST", (err as Error).message));
+      return reply
+        .code(status)
+        .type("application/problem+json")
+        .send(problem("SLW_BAD_REQUEST", (err as Error).message));
     req.log.error({ err }, "unhandled error");
     return reply
       .code(500)

@@ -27,7 +27,12 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-export function problem(code: string, detail: string, hint?: string, extra: Record<string, unknown> = {}): Problem {
+export function problem(
+  code: string,
+  detail: string,
+  hint?: string,
+  extra: Record<string, unknown> = {},
+): Problem {
   return {
     type: `https://slipway.dev/errors/${code}`,
     title: code,

@@ -11,7 +11,11 @@ export interface Operations {
   rollback(env: string, body: { to?: number | undefined }, actor: string): Promise<RolloutRow>;
   rollout(id: string): Promise<{ rollout: RolloutRow; events: EventRow[] }>;
   events(after: number, subject?: string): Promise<EventRow[]>;
-  logs(env: string, service: string, opts: { lines: number; follow: boolean; signal: AbortSignal }): AsyncIterable<string>;
+  logs(
+    env: string,
+    service: string,
+    opts: { lines: number; follow: boolean; signal: AbortSignal },
+  ): AsyncIterable<string>;
   createToken(name: string, role: Role, actor: string): Promise<{ token: string; row: TokenRow }>;
   tokens(): Promise<TokenRow[]>;
   down(actor: string): Promise<void>;
@@ -41,11 +45,14 @@ export function registerRoutes(root: FastifyInstance, ops: Operations): void {
       schema: {
         summary: "Build the stack and roll it out as a new release",
         params: envParam,
-        body: z.strictObject({ ref: z.string().min(1).max(200).optional().describe("git ref; default: working tree") }),
+        body: z.strictObject({
+          ref: z.string().min(1).max(200).optional().describe("git ref; default: working tree"),
+        }),
         response: { 202: z.object({ rollout: rolloutSchema }) },
       },
     },
-    async (req, reply) => reply.code(202).send({ rollout: { ...(await ops.deploy(req.params.env, req.body, actor(req))) } }),
+    async (req, reply) =>
+      reply.code(202).send({ rollout: { ...(await ops.deploy(req.params.env, req.body, actor(req))) } }),
   );
   app.post(
     "/v1/environments/:env/rollbacks",
@@ -54,15 +61,21 @@ export function registerRoutes(root: FastifyInstance, ops: Operations): void {
       schema: {
         summary: "Make a new release from an earlier one (its build and config) and roll it out",
         params: envParam,
-        body: z.strictObject({ to: z.number().int().positive().optional().describe("release number; default: previous") }),
+        body: z.strictObject({
+          to: z.number().int().positive().optional().describe("release number; default: previous"),
+        }),
         response: { 202: z.object({ rollout: rolloutSchema }) },
       },
     },
-    async (req, reply) => reply.code(202).send({ rollout: { ...(await ops.rollback(req.params.env, req.body, actor(req))) } }),
+    async (req, reply) =>
+      reply.code(202).send({ rollout: { ...(await ops.rollback(req.params.env, req.body, actor(req))) } }),
   );
   app.get(
     "/v1/rollouts/:id",
-    { config: { role: "viewer" }, schema: { params: z.object({ id: z.string() }), summary: "A rollout and its events" } },
+    {
+      config: { role: "viewer" },
+      schema: { params: z.object({ id: z.string() }), summary: "A rollout and its events" },
+    },
     async (req) => ops.rollout(req.params.id),
   );
   app.get(
@@ -71,7 +84,10 @@ export function registerRoutes(root: FastifyInstance, ops: Operations): void {
       config: { role: "viewer" },
       schema: {
         summary: "The event log (audit trail), oldest first",
-        querystring: z.object({ after: z.coerce.number().int().min(0).default(0), subject: z.string().optional() }),
+        querystring: z.object({
+          after: z.coerce.number().int().min(0).default(0),
+          subject: z.string().optional(),
+        }),
       },
     },
     async (req) => ({ events: await ops.events(req.query.after, req.query.subject) }),
@@ -110,17 +126,28 @@ export function registerRoutes(root: FastifyInstance, ops: Operations): void {
       config: { role: "admin" },
       schema: {
         summary: "Create a token; its text is returned once",
-        body: z.strictObject({ name: z.string().min(1).max(64), role: z.enum(["viewer", "deployer", "admin"]) }),
+        body: z.strictObject({
+          name: z.string().min(1).max(64),
+          role: z.enum(["viewer", "deployer", "admin"]),
+        }),
       },
     },
-    async (req, reply) => reply.code(201).send(await ops.createToken(req.body.name, req.body.role, actor(req))),
+    async (req, reply) =>
+      reply.code(201).send(await ops.createToken(req.body.name, req.body.role, actor(req))),
   );
-  app.get("/v1/tokens", { config: { role: "admin" }, schema: { summary: "Tokens (never their text)" } }, async () => ({
-    tokens: await ops.tokens(),
-  }));
+  app.get(
+    "/v1/tokens",
+    { config: { role: "admin" }, schema: { summary: "Tokens (never their text)" } },
+    async () => ({
+      tokens: await ops.tokens(),
+    }),
+  );
   app.post(
     "/v1/down",
-    { config: { role: "admin" }, schema: { summary: "Stop every process, the edge and the add-ons; then the control plane exits" } },
+    {
+      config: { role: "admin" },
+      schema: { summary: "Stop every process, the edge and the add-ons; then the control plane exits" },
+    },
     async (req, reply) => {
       await ops.down(actor(req));
       return reply.code(202).send({ ok: true });

@@ -27,7 +27,11 @@ export async function ensureAddons(ctx: Ctx, env: EnvironmentRow): Promise<Addon
         dataDir: ctx.paths.env(env.name).addon(name),
       });
       row = (await ctx.store.environments.addons(env.id)).find((a) => a.name === name)!;
-      await ctx.event({ kind: "addon.provisioned", subject: id, message: `${spec.type} add-on ${name} provisioned` });
+      await ctx.event({
+        kind: "addon.provisioned",
+        subject: id,
+        message: `${spec.type} add-on ${name} provisioned`,
+      });
     }
     const record = recordOf(ctx, env, row);
     const driver = addonDriver(spec.type);

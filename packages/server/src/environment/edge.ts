@@ -1,5 +1,5 @@
 import { desiredServers, type ReleaseConfig } from "@slipway/core";
-import { HaproxyEdge, type EdgeConfig } from "@slipway/driver-local";
+import { type EdgeConfig, HaproxyEdge } from "@slipway/driver-local";
 import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
@@ -36,9 +36,12 @@ export async function edgeConfig(ctx: Ctx, env: EnvironmentRow): Promise<EdgeCon
 async function serversOf(ctx: Ctx, env: EnvironmentRow) {
   const releases = new Map((await ctx.store.releases.list(env.id)).map((r) => [r.id, r]));
   const active = (await ctx.store.rollouts.active()).find((r) => r.environmentId === env.id);
-  const pendingTarget = active?.toReleaseId && active.toReleaseId !== env.liveReleaseId ? active.toReleaseId : null;
+  const pendingTarget =
+    active?.toReleaseId && active.toReleaseId !== env.liveReleaseId ? active.toReleaseId : null;
   const web = (await ctx.store.processes.forEnvironment(env.id)).filter(
-    (p) => p.port !== null && (releases.get(p.releaseId)?.config as ReleaseConfig)?.services[p.service]?.type === "web",
+    (p) =>
+      p.port !== null &&
+      (releases.get(p.releaseId)?.config as ReleaseConfig)?.services[p.service]?.type === "web",
   );
   return desiredServers(
     web.map((p) => ({

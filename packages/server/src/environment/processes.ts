@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { type ReleaseConfig, processEnv, type ServiceConfig } from "@slipway/core";
+import { processEnv, type ReleaseConfig, type ServiceConfig } from "@slipway/core";
 import type { ProcessSpec } from "@slipway/driver-local";
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
@@ -15,7 +15,9 @@ export const processId = (env: string, release: number, service: string, replica
   `${env}/v${release}/${service}/${replica}`;
 
 export function serviceUrls(env: EnvironmentRow): Record<string, string> {
-  return Object.fromEntries(Object.entries(env.internalPorts).map(([s, port]) => [s, `http://127.0.0.1:${port}`]));
+  return Object.fromEntries(
+    Object.entries(env.internalPorts).map(([s, port]) => [s, `http://127.0.0.1:${port}`]),
+  );
 }
 
 export async function buildDir(ctx: Ctx, release: ReleaseRow): Promise<string> {
@@ -61,7 +63,12 @@ export function processSpec(
 export async function startProcess(ctx: Ctx, spec: ProcessSpec): Promise<void> {
   const h = await ctx.supervisor.start(spec);
   await ctx.store.processes.started(spec.id, h.pid, h.startTime);
-  await ctx.event({ kind: "process.started", subject: spec.id, message: `started ${spec.id}`, data: { pid: h.pid } });
+  await ctx.event({
+    kind: "process.started",
+    subject: spec.id,
+    message: `started ${spec.id}`,
+    data: { pid: h.pid },
+  });
 }
 
 /** Stops processes gracefully (SIGTERM, drain, SIGKILL), recording the intent first. */
@@ -90,7 +97,8 @@ export async function adoptProcesses(ctx: Ctx, env: EnvironmentRow, addons: Addo
   for (const row of await ctx.store.processes.forEnvironment(env.id)) {
     const release = (await ctx.store.releases.getRelease(row.releaseId))!;
     const spec = processSpec(ctx, env, release, await buildDir(ctx, release), row, addons);
-    const handle = row.pid && row.startTime ? { id: row.id, pid: row.pid, startTime: row.startTime } : undefined;
+    const handle =
+      row.pid && row.startTime ? { id: row.id, pid: row.pid, startTime: row.startTime } : undefined;
     const adopted = handle ? ctx.supervisor.adopt(spec, handle) : false;
     if (row.desired === "stopped") {
       if (adopted) await ctx.supervisor.stop(row.id);

@@ -1,12 +1,14 @@
-import { isSlipwayError, planRollout, TERMINAL, type RolloutPhase } from "@slipway/core";
+import { isSlipwayError, planRollout, type RolloutPhase, TERMINAL } from "@slipway/core";
 import type { Ctx } from "../context";
 import { jobOutput } from "./release-job";
 import { observe, snapshot } from "./snapshot";
 import { perform } from "./steps";
 
 const HINTS: Record<string, string> = {
-  SLW_RELEASE_JOB_FAILED: "fix the job (see its output above) and deploy again; the live release keeps serving",
-  SLW_UNHEALTHY: "see `slipway logs <service>` for why it did not answer its health check; the live release keeps serving",
+  SLW_RELEASE_JOB_FAILED:
+    "fix the job (see its output above) and deploy again; the live release keeps serving",
+  SLW_UNHEALTHY:
+    "see `slipway logs <service>` for why it did not answer its health check; the live release keeps serving",
   SLW_BUILD_FAILED: "fix the build and deploy again; the live release is untouched",
 };
 
@@ -59,7 +61,9 @@ export class RolloutExecutor {
     const message = (e as Error).message;
     const rollout = (await this.ctx.store.rollouts.get(id))!;
     const env = (await this.ctx.store.environments.list()).find((x) => x.id === rollout.environmentId)!;
-    const target = rollout.toReleaseId ? await this.ctx.store.releases.getRelease(rollout.toReleaseId) : undefined;
+    const target = rollout.toReleaseId
+      ? await this.ctx.store.releases.getRelease(rollout.toReleaseId)
+      : undefined;
     const output =
       code === "SLW_RELEASE_JOB_FAILED" && target
         ? jobOutput(this.ctx, env, target)

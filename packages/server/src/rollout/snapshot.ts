@@ -1,4 +1,10 @@
-import { longRunning, type ReleaseConfig, type RolloutPhase, type RolloutSnapshot, serverName } from "@slipway/core";
+import {
+  longRunning,
+  type ReleaseConfig,
+  type RolloutPhase,
+  type RolloutSnapshot,
+  serverName,
+} from "@slipway/core";
 import type { EnvironmentRow, ProcessRow, ReleaseRow, RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { edgeOf } from "../environment/edge";
@@ -33,7 +39,10 @@ export async function snapshot(ctx: Ctx, w: RolloutWorld): Promise<RolloutSnapsh
   const healthy = await Promise.all(started.map((p) => ctx.supervisor.waitHealthy(p.id, 300)));
   const phaseAgeMs = ctx.now() - Date.parse(w.rollout.updatedAt);
   const overdue = started
-    .filter((p, i) => !healthy[i] && phaseAgeMs > 1000 * (config?.services[p.service]?.health?.timeoutSeconds ?? 60))
+    .filter(
+      (p, i) =>
+        !healthy[i] && phaseAgeMs > 1000 * (config?.services[p.service]?.health?.timeoutSeconds ?? 60),
+    )
     .map((p) => p.id);
   return {
     phase: w.rollout.phase as RolloutPhase,

@@ -45,7 +45,13 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
     ...(ctx.stack.build.command ? { command: ctx.stack.build.command } : {}),
     progress: (message) => void ctx.event({ kind: "build.progress", subject: w.rollout.id, message }),
   });
-  await ctx.store.releases.upsertBuild({ id: b.id, stackId: ctx.stackId, source, gitSha: b.gitSha, dir: b.dir });
+  await ctx.store.releases.upsertBuild({
+    id: b.id,
+    stackId: ctx.stackId,
+    source,
+    gitSha: b.gitSha,
+    dir: b.dir,
+  });
   await ctx.store.releases.finishBuild(b.id, "ready", b.output);
   const config = w.rollout.config as ReleaseConfig;
   const release = await ctx.store.transaction(async (tx) => {
@@ -84,7 +90,14 @@ async function startTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
       const id = processId(w.env.name, release.number, service, replica);
       if (existing.get(id)?.pid) return;
       const port = cfg.type === "web" ? await freePort() : null;
-      await ctx.store.processes.plan({ id, environmentId: w.env.id, releaseId: release.id, service, replica, port });
+      await ctx.store.processes.plan({
+        id,
+        environmentId: w.env.id,
+        releaseId: release.id,
+        service,
+        replica,
+        port,
+      });
       const row = (await ctx.store.processes.forEnvironment(w.env.id)).find((p) => p.id === id)!;
       await startProcess(ctx, processSpec(ctx, w.env, release, dir, row, addons));
     }),

@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import { orderRoutes, type RenderOptions, renderHaproxyConfig } from "./render";
+import type { EdgeConfig } from "./types";
+
+const opts: RenderOptions = {
+  socketPath: "/var/lib/slipway/edge/admin.sock",
+  drainAclPath: (b) => `/var/lib/slipway/edge/drain-${b}.acl`,
+  cookieKey: "0123456789abcdef",
+};
+
+const config: EdgeConfig = {
+  env: "prod",
+  publicPort: 8080,
+  routes: [
+    { path: "/", backend: "web" },
+    { path: "/api/", backend: "api" },
+    { host: "Admin.Example.com", path: "/", backend: "admin" },
+  ],
+  backends: [
+    {
+      name: "web",
+      healthPath: "/healthz",
+      internalPort: 9001,
+      servers: [
+        { name: "v1-1", port: 7001, weight: 100, state: "ready" },
+        { name: "v2-1", port: 7002, weight: 20, state: "drain" },
+        { name: "v3-1", port: 7003, weight: 5, state: "maint" },
+      ],
+    },
+    { name: "api", servers: [{ name: "v1-1", port: 7101, weight: 1, state: "ready" }] },
+    { name: "admin", servers: [] },
+    { name: "core", internalPort: 9002, servers: [{ name: "v1-1", port: 7201, weight: 1, state: "ready" }] },
+  ],
+};
+
+const section = (cfg: string, header: string) =>
+  cfg.split("\n\n").find((s) => s.split("\n").includes(header)) ?? "";
+
+describe("renderHaproxyConfig", () => {
+  it("is pure: the same input gives the same text", () => {
+    expect(renderHaproxyConfig(config, opts)).toBe(renderHaproxyConfig(structuredClone(config), opts));
+  });
+
+  it("routes the longest prefix first, host routes before catch-alls, unknown paths to 404", () => {
+    const fe = section(renderHaproxyConfig(config, opts), "frontend _public");
+    expect(fe.split("\n")).toEqual([
+      "frontend _public",
+      "  bind 127.0.0.1:8080",
+      "  acl r0-path path -m str /api",
+      "  acl r0-path path -m beg /api/",
+      "  use_backend api if r0-path",
+      "  acl r1-host req.hdr(host),field(1,:) -m str -i admin.example.com",
+      "  use_backend admin if r1-host",
+      "  use_backend web",
+      "  default_backend _notfound",
+    ]);
+    expect(renderHaproxyConfig(config, opts)).toContain("http-request return status 404");
+  });
+
+  it("keeps a backend without a route private: only its internal listener reaches it", () => {
+    const cfg = renderHaproxyConfig(config, opts);
+    expect(section(cfg, "frontend _public")).not.toContain("core");
+    expect(section(cfg, "frontend _internal-core").split("\n")).toEqual([
+      "frontend _internal-core",
+      "  bind 127.0.0.1:9002",
+      "  default_backend core",
+    ]);
+  });
+
+  it("renders cookies, drain list, health checks and each server state", () => {
+    const be = section(renderHaproxyConfig(config, opts), "backend web");
+    expect(be).toContain("  cookie SLW-web insert indirect nocache httponly dynamic");
+    expect(be).toContain("  dynamic-cookie-key 0123456789abcdef");
+    expect(be).toContain(
+      "  ignore-persist if { req.cook(SLW-web) -m str -f '/var/lib/slipway/edge/drain-web.acl' }",
+    );
+    expect(be).toContain("  http-check send meth GET uri /healthz");
+    const check = "check inter 2s fastinter 1s fall 2 rise 2";
+    expect(be).toContain(`  server v1-1 127.0.0.1:7001 weight 100 ${check}\n`);
+    expect(be).toContain(`  server v2-1 127.0.0.1:7002 weight 0 ${check}\n`); // drain after a restart
+    expect(be).toContain(`  server v3-1 127.0.0.1:7003 weight 5 ${check} disabled`);
+    const api = section(renderHaproxyConfig(config, opts), "backend api");
+    expect(api).not.toContain("httpchk");
+    expect(api.split("\n")).toContain("  server v1-1 127.0.0.1:7101 weight 1");
+  });
+
+  it("keeps WebSockets, keep-alive and retries in the defaults", () => {
+    const d = section(renderHaproxyConfig(config, opts), "defaults");
+    expect(d).toContain("timeout tunnel 1h");
+    expect(d).toContain("option http-keep-alive");
+    expect(d).toContain("option redispatch");
+  });
+
+  it("logs, samples, exports metrics and drops privileges only when asked", () => {
+    const bare = renderHaproxyConfig(config, opts);
+    expect(bare).not.toMatch(/log-format|^\s+log |_metrics|^\s+uid /m);
+    const full = renderHaproxyConfig(config, {
+      ...opts,
+      logPort: 5514,
+      logSampleEvery: 10,
+      metricsPort: 8404,
+      runAs: { uid: 999, gid: 998 },
+    });
+    expect(full).toContain("  log 127.0.0.1:5514 len 1024 format raw sample 1:10 daemon");
+    expect(full).toContain('  log-format "slw1 %b %s %ST %Ta"');
+    expect(full).toContain("  http-request use-service prometheus-exporter if { path /metrics }");
+    expect(full).toMatch(/^ {2}uid 999\n {2}gid 998$/m);
+  });
+
+  it.each([
+    ["backend name with a space", { backends: [{ name: "a b", servers: [] }] }],
+    ["backend name with a newline", { backends: [{ name: "web\n  server evil 1.2.3.4:80", servers: [] }] }],
+    ["backend name with $()", { backends: [{ name: "$(reboot)", servers: [] }] }],
+    ["uppercase backend name", { backends: [{ name: "Web", servers: [] }] }],
+    [
+      "server name with ';'",
+      { backends: [{ name: "web", servers: [{ name: "a;b", port: 1, weight: 1, state: "ready" }] }] },
+    ],
+    [
+      "weight above 256",
+      { backends: [{ name: "web", servers: [{ name: "a", port: 1, weight: 257, state: "ready" }] }] },
+    ],
+    ["port 0", { backends: [{ name: "web", servers: [{ name: "a", port: 0, weight: 1, state: "ready" }] }] }],
+    ["path with a space", { routes: [{ path: "/a b", backend: "web" }] }],
+    ["path with a quote", { routes: [{ path: "/a'", backend: "web" }] }],
+    ["path with '#'", { routes: [{ path: "/a#b", backend: "web" }] }],
+    ["path without a leading slash", { routes: [{ path: "api", backend: "web" }] }],
+    ["host with a space", { routes: [{ host: "a b.com", path: "/", backend: "web" }] }],
+    ["route to an unknown backend", { routes: [{ path: "/", backend: "nope" }] }],
+    ["health path with a space", { backends: [{ name: "web", healthPath: "/h z", servers: [] }] }],
+    [
+      "duplicate backend",
+      {
+        backends: [
+          { name: "web", servers: [] },
+          { name: "web", servers: [] },
+        ],
+      },
+    ],
+    [
+      "internal port equal to the public port",
+      { backends: [{ name: "web", internalPort: 8080, servers: [] }] },
+    ],
+  ])("refuses a %s", (_, patch) => {
+    const hostile = {
+      ...config,
+      routes: [],
+      backends: [{ name: "web", servers: [] }],
+      ...patch,
+    } as EdgeConfig;
+    expect(() => renderHaproxyConfig(hostile, opts)).toThrow(
+      expect.objectContaining({ code: "SLW_EDGE_FAILED" }),
+    );
+  });
+
+  it.each(["/tmp/it's", "/tmp/$HOME/x", "/tmp/a\nb", 'relative"/x'])(
+    "refuses a state directory HAProxy cannot quote: %j",
+    (dir) => {
+      expect(() => renderHaproxyConfig(config, { ...opts, socketPath: `${dir}/admin.sock` })).toThrow(
+        expect.objectContaining({ code: "SLW_EDGE_FAILED" }),
+      );
+    },
+  );
+
+  it("accepts a state directory with spaces (single-quoted in the file)", () => {
+    const cfg = renderHaproxyConfig(config, { ...opts, socketPath: "/home/me/My Projects/edge/admin.sock" });
+    expect(cfg).toContain("stats socket '/home/me/My Projects/edge/admin.sock' mode 600 level admin");
+  });
+});
+
+describe("orderRoutes", () => {
+  it("treats /api and /api/ as the same prefix and keeps / last", () => {
+    const ordered = orderRoutes([
+      { path: "/", backend: "a" },
+      { path: "/api/", backend: "b" },
+      { path: "/api/v2", backend: "c" },
+    ]);
+    expect(ordered.map((r) => r.backend)).toEqual(["c", "b", "a"]);
+  });
+});

@@ -1,0 +1,211 @@
+import type { EdgeBackend, EdgeConfig, EdgeRoute, EdgeServer } from "./types";
+import {
+  assertFilePath,
+  assertHex,
+  assertInteger,
+  assertPort,
+  assertSocketPath,
+  assertValidEdgeConfig,
+  normalizePath,
+} from "./validate";
+
+export interface RenderOptions {
+  /** Runtime API socket (admin level); also hands listeners to the next process on reload. */
+  socketPath: string;
+  /** Per backend, the file listing cookie values to ignore (drained servers). Must exist, may be empty. */
+  drainAclPath: (backend: string) => string;
+  /** Secret behind HAProxy's dynamic cookies (cookie = hash(key, ip, port)), hex. */
+  cookieKey: string;
+  /** UDP port on 127.0.0.1 that receives one log line per request. No request logs without it. */
+  logPort?: number;
+  /** Send 1 request log in N. @default 1 */
+  logSampleEvery?: number;
+  /** Prometheus exporter (`/metrics`) and stats page (`/stats`) on 127.0.0.1. */
+  metricsPort?: number;
+  /** When we are root: HAProxy binds and opens its socket as root, then drops to this uid/gid. */
+  runAs?: { uid: number; gid: number };
+}
+
+/** The one log line per request that `EdgeLogReceiver` parses: backend, server, status, active ms. */
+export const LOG_FORMAT = "slw1 %b %s %ST %Ta";
+
+// Shared by the config file and `add server`, so a server added at run time and the same
+// server after a restart are checked alike (`add server` ignores `default-server`).
+const HEALTH_CHECK = ["check", "inter", "2s", "fastinter", "1s", "fall", "2", "rise", "2"];
+
+/** Arguments after `server <name>` / `add server <be>/<name>`: address, weight, checks. */
+export function serverArgs(server: Pick<EdgeServer, "port" | "weight">, checked: boolean): string[] {
+  return [`127.0.0.1:${server.port}`, "weight", String(server.weight), ...(checked ? HEALTH_CHECK : [])];
+}
+
+/** Per-backend cookie name: backends sharing a host must not overwrite each other's cookie. */
+export function cookieName(backend: string): string {
+  return `SLW-${backend}`;
+}
+
+/**
+ * haproxy.cfg for one environment. Pure: same input, same text. Throws SLW_EDGE_FAILED when a
+ * name, host, path or file path could change the file's meaning.
+ */
+export function renderHaproxyConfig(config: EdgeConfig, opts: RenderOptions): string {
+  assertValidEdgeConfig(config);
+  assertRenderOptions(opts, config);
+  return [
+    `# Rendered by Slipway for environment ${config.env}. Do not edit: every change is overwritten.`,
+    ...renderGlobal(opts),
+    ...renderDefaults(opts),
+    ...renderPublicFrontend(config),
+    ...config.backends.flatMap(renderInternalFrontend),
+    ...(opts.metricsPort !== undefined ? renderMetricsFrontend(opts.metricsPort) : []),
+    ...renderNotFound(),
+    ...config.backends.flatMap((b) => renderBackend(b, opts)),
+  ].join("\n");
+}
+
+function assertRenderOptions(opts: RenderOptions, config: EdgeConfig): void {
+  assertSocketPath(opts.socketPath);
+  for (const b of config.backends) assertFilePath("drain ACL path", opts.drainAclPath(b.name));
+  assertHex("cookie key", opts.cookieKey);
+  if (opts.logPort !== undefined) assertPort("log port", opts.logPort);
+  if (opts.metricsPort !== undefined) assertPort("metrics port", opts.metricsPort);
+  assertInteger("log sample rate (1 in N)", opts.logSampleEvery ?? 1, 1, 1_000_000);
+}
+
+function renderGlobal(opts: RenderOptions): string[] {
+  const every = opts.logSampleEvery ?? 1;
+  const sample = every > 1 ? ` sample 1:${every}` : "";
+  return [
+    "global",
+    // expose-fd lets a reload (-x) take over the listening sockets without refusing a connection.
+    `  stats socket '${opts.socketPath}' mode 600 level admin expose-fd listeners`,
+    "  stats timeout 30s",
+    // After a reload the old process finishes its requests; WebSockets would keep it forever.
+    "  hard-stop-after 30s",
+    ...(opts.runAs ? [`  uid ${opts.runAs.uid}`, `  gid ${opts.runAs.gid}`] : []),
+    ...(opts.logPort !== undefined
+      ? [`  log 127.0.0.1:${opts.logPort} len 1024 format raw${sample} daemon`]
+      : []),
+    "",
+  ];
+}
+
+function renderDefaults(opts: RenderOptions): string[] {
+  return [
+    "defaults",
+    "  mode http",
+    ...(opts.logPort !== undefined
+      ? ["  log global", "  option dontlognull", `  log-format "${LOG_FORMAT}"`]
+      : []),
+    "  option http-keep-alive",
+    // On a reload the old process answers the next request with "Connection: close" instead
+    // of closing idle client connections under a client that may be reusing them right now.
+    "  option idle-close-on-response",
+    "  option forwardfor",
+    // A connection refused by a server that is going away is retried on another one. So is a
+    // GET whose reused keep-alive connection the server had just closed (Node's 5 s default
+    // idle timeout makes that race common); other methods are never replayed (see backends).
+    "  option redispatch",
+    "  retries 2",
+    "  retry-on conn-failure empty-response",
+    "  timeout connect 5s",
+    "  timeout client 60s",
+    "  timeout server 60s",
+    "  timeout http-request 10s",
+    "  timeout http-keep-alive 10s",
+    "  timeout queue 30s",
+    // WebSockets and other upgraded connections; a half-closed one is not kept for an hour.
+    "  timeout tunnel 1h",
+    "  timeout client-fin 5s",
+    "  timeout server-fin 5s",
+    "",
+  ];
+}
+
+/** Longest prefix first; for equal prefixes, a host-specific route before a catch-all one. */
+export function orderRoutes(routes: EdgeRoute[]): EdgeRoute[] {
+  return [...routes].sort((a, b) => {
+    const byLength = normalizePath(b.path).length - normalizePath(a.path).length;
+    if (byLength !== 0) return byLength;
+    return (b.host ? 1 : 0) - (a.host ? 1 : 0);
+  });
+}
+
+function renderPublicFrontend(config: EdgeConfig): string[] {
+  const lines = ["frontend _public", `  bind 127.0.0.1:${config.publicPort}`];
+  orderRoutes(config.routes).forEach((route, i) => {
+    const path = normalizePath(route.path);
+    const conditions: string[] = [];
+    if (route.host) {
+      lines.push(`  acl r${i}-host req.hdr(host),field(1,:) -m str -i ${route.host.toLowerCase()}`);
+      conditions.push(`r${i}-host`);
+    }
+    if (path !== "/") {
+      // Two lines with one ACL name are ORed: the prefix itself, or the prefix as a directory.
+      lines.push(`  acl r${i}-path path -m str ${path}`, `  acl r${i}-path path -m beg ${path}/`);
+      conditions.push(`r${i}-path`);
+    }
+    lines.push(`  use_backend ${route.backend}${conditions.length ? ` if ${conditions.join(" ")}` : ""}`);
+  });
+  // A backend no route names (a private service) is never reachable from here.
+  return [...lines, "  default_backend _notfound", ""];
+}
+
+function renderInternalFrontend(backend: EdgeBackend): string[] {
+  if (backend.internalPort === undefined) return [];
+  return [
+    `frontend _internal-${backend.name}`,
+    `  bind 127.0.0.1:${backend.internalPort}`,
+    `  default_backend ${backend.name}`,
+    "",
+  ];
+}
+
+function renderMetricsFrontend(port: number): string[] {
+  return [
+    "frontend _metrics",
+    `  bind 127.0.0.1:${port}`,
+    "  no log",
+    "  http-request use-service prometheus-exporter if { path /metrics }",
+    "  stats enable",
+    "  stats uri /stats",
+    "",
+  ];
+}
+
+function renderNotFound(): string[] {
+  return [
+    "backend _notfound",
+    '  http-request return status 404 content-type text/plain string "no route for this host and path"',
+    "",
+  ];
+}
+
+function renderBackend(backend: EdgeBackend, opts: RenderOptions): string[] {
+  const checked = backend.healthPath !== undefined;
+  const cookie = cookieName(backend.name);
+  return [
+    `backend ${backend.name}`,
+    // roundrobin is dynamic: weights and `add server` apply at run time.
+    "  balance roundrobin",
+    // `add server` refuses the `cookie` keyword in 2.6; dynamic cookies (hash of key, ip,
+    // port) give runtime-added servers a cookie too, once `enable dynamic-cookie` is sent.
+    `  cookie ${cookie} insert indirect nocache httponly dynamic`,
+    `  dynamic-cookie-key ${opts.cookieKey}`,
+    // HAProxy keeps honouring the cookie of a drained server; a switch must move everyone.
+    `  ignore-persist if { req.cook(${cookie}) -m str -f '${opts.drainAclPath(backend.name)}' }`,
+    "  http-request disable-l7-retry if !METH_GET",
+    ...(checked ? ["  option httpchk", `  http-check send meth GET uri ${backend.healthPath}`] : []),
+    ...backend.servers.map((s) => `  ${renderServer(s, checked)}`),
+    "",
+  ];
+}
+
+/**
+ * A restart has only this file: `maint` becomes `disabled`; `drain` becomes weight 0 (no new
+ * balanced traffic, still checked) until `ensure` re-applies the drain and its cookie rule.
+ */
+function renderServer(server: EdgeServer, checked: boolean): string {
+  const weight = server.state === "drain" ? 0 : server.weight;
+  const args = serverArgs({ port: server.port, weight }, checked);
+  return ["server", server.name, ...args, ...(server.state === "maint" ? ["disabled"] : [])].join(" ");
+}

@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { SlipwayError } from "@slipway/core";
+import type { EdgeConfig } from "./types";
+
+/** Files the edge keeps in its own directory (one directory per environment). */
+export interface EdgePaths {
+  dir: string;
+  config: string;
+  socket: string;
+  pidFile: string;
+  state: string;
+  drainAcl: (backend: string) => string;
+}
+
+export function edgePaths(stateDir: string): EdgePaths {
+  const dir = resolve(stateDir);
+  return {
+    dir,
+    config: join(dir, "haproxy.cfg"),
+    socket: join(dir, "admin.sock"),
+    pidFile: join(dir, "haproxy.pid"),
+    state: join(dir, "edge.json"),
+    drainAcl: (backend) => join(dir, `drain-${backend}.acl`),
+  };
+}
+
+/** What the running HAProxy was given, so a restarted control plane can adopt it. */
+export interface EdgeState {
+  version: 1;
+  /** Dynamic-cookie secret; kept so cookies survive HAProxy restarts. */
+  cookieKey: string;
+  config: EdgeConfig;
+  /** Pids handed over by a reload that may still be finishing requests. */
+  retiring: number[];
+}
+
+export function readEdgeState(paths: EdgePaths): EdgeState | undefined {
+  if (!existsSync(paths.state)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(paths.state, "utf8")) as EdgeState;
+    if (state.version !== 1 || typeof state.cookieKey !== "string") throw new Error("unknown version");
+    return { ...state, retiring: state.retiring ?? [] };
+  } catch (e) {
+    throw new SlipwayError(
+      "SLW_STATE_CORRUPT",
+      `the edge state file ${paths.state} could not be read: ${(e as Error).message}`,
+      `stop the edge's HAProxy (its pid is in ${paths.pidFile}), delete ${paths.state}, and start again`,
+      { path: paths.state },
+    );
+  }
+}
+
+/**
+ * Writes haproxy.cfg and edge.json, each atomically (tmp + rename): HAProxy must never read a
+ * half-written file at a restart. Creates any missing (empty) drain ACL file the config names.
+ */
+export function writeEdgeFiles(paths: EdgePaths, haproxyCfg: string, state: EdgeState): void {
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  for (const b of state.config.backends) {
+    const acl = paths.drainAcl(b.name);
+    if (!existsSync(acl)) writeFileSync(acl, "", { mode: 0o600 });
+  }
+  writeAtomic(paths.config, haproxyCfg);
+  writeAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, path);
+}
