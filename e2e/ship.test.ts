@@ -145,6 +145,8 @@ describe("ship the example stack", () => {
     expect(human.stdout).toContain("PROCESS");
     const logs = await slipway(["logs", "api", "--dir", dir, "-n", "50"]);
     expect(logs.code).toBe(0);
+    const job = await slipway(["logs", "migrate", "--dir", dir]);
+    expect(job.stdout).toMatch(/\[migrate v2\] release v2: 1 migration\(s\) applied/);
     const events = await slipway(["events", "--dir", dir, "--json"]);
     const kinds = (JSON.parse(events.stdout) as { kind: string }[]).map((e) => e.kind);
     expect(kinds).toEqual(

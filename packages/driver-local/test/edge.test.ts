@@ -48,7 +48,11 @@ interface Reply {
   endedAt: number;
 }
 
-function get(port: number, path: string, opts: { agent?: Agent; cookie?: string } = {}): Promise<Reply> {
+function get(
+  port: number,
+  path: string,
+  opts: { agent?: Agent | false; cookie?: string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -94,6 +98,7 @@ describe("HaproxyEdge against a real HAProxy", () => {
   let edge: HaproxyEdge;
   let config: EdgeConfig;
   let logPort: number;
+  let metricsPort: number;
   const edges: HaproxyEdge[] = [];
   let successor: HaproxyEdge; // the control plane after a restart, from the adoption test on
 
@@ -101,6 +106,7 @@ describe("HaproxyEdge against a real HAProxy", () => {
     dir = mkdtempSync(join(tmpdir(), "slw-edge-"));
     [v1, v2, core] = await Promise.all([startUpstream("v1"), startUpstream("v2"), startUpstream("core")]);
     logPort = await freePort();
+    metricsPort = await freePort();
     config = {
       env: "test",
       publicPort: await freePort(),
@@ -111,7 +117,7 @@ describe("HaproxyEdge against a real HAProxy", () => {
         { name: "core", internalPort: await freePort(), servers: [ready(core)] },
       ],
     };
-    edge = new HaproxyEdge({ stateDir: join(dir, "edge"), logPort, drainTimeoutMs: 5000 });
+    edge = new HaproxyEdge({ stateDir: join(dir, "edge"), logPort, metricsPort, drainTimeoutMs: 5000 });
     edges.push(edge);
   });
 
@@ -261,12 +267,17 @@ describe("HaproxyEdge against a real HAProxy", () => {
     // The slow requests (200 ms) show in the tail on at least one server.
     expect(Math.max(...web.map((s) => s.latency?.maxMs ?? 0))).toBeGreaterThanOrEqual(190);
     expect(stats.find((s) => s.backend === "core")?.server).toBe("core");
+    // The same counters for a Prometheus scraper.
+    const metrics = (await get(metricsPort, "/metrics")).body;
+    expect(metrics).toMatch(
+      /^haproxy_server_http_responses_total\{proxy="web",server="v1",code="2xx"\} [1-9]/m,
+    );
   });
 
   it("is adopted, not restarted, by a new HaproxyEdge on the same state directory", async () => {
     const before = await edge.ensure(config); // converges to config: web back to v1 only
     await edge.detach(); // the old control plane goes away (its log port is free again)
-    successor = new HaproxyEdge({ stateDir: join(dir, "edge"), logPort, drainTimeoutMs: 5000 });
+    successor = new HaproxyEdge({ stateDir: join(dir, "edge"), logPort, metricsPort, drainTimeoutMs: 5000 });
     edges.push(successor);
     expect(await successor.isRunning()).toBe(true);
     const after = await successor.ensure(config);
@@ -336,9 +347,11 @@ console.log(JSON.stringify(r)); setInterval(() => {}, 1000);`;
     await load;
     expect(pid).not.toBe(oldPid);
     expect(failures).toEqual([]);
-    expect((await get(config.publicPort, "/new-route")).body).toBe("v2");
-    // The old process leaves once its clients' idle keep-alive connections are gone.
+    // A kept-alive connection still belongs to the old process (its next answer says
+    // "Connection: close"); a new connection meets the new config.
     globalAgent.destroy();
+    expect((await get(config.publicPort, "/new-route", { agent: false })).body).toBe("v2");
+    // The old process leaves once its clients' connections are gone.
     for (let i = 0; i < 100 && isLiveHaproxy(oldPid); i++) await sleep(30);
     expect(isLiveHaproxy(oldPid)).toBe(false);
   });

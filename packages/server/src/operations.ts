@@ -5,6 +5,7 @@ import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
 import type { Ctx } from "./context";
 import { releaseConfigFor } from "./release-config";
+import { jobLogFile } from "./rollout/release-job";
 import type { RolloutExecutor } from "./rollout/executor";
 import { statusView } from "./status";
 
@@ -140,8 +141,11 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           `services: ${Object.keys(ctx.stack.services).join(", ")}`,
         );
       const row = rows.at(-1);
-      if (!row) return;
-      yield* readLog(ctx.paths.env(envName).log(row.id), opts);
+      if (row) return yield* readLog(ctx.paths.env(envName).log(row.id), opts);
+      // A release job has no long-lived process: its log is the latest run's.
+      const withJob = (await ctx.store.releases.list(env.id)).find((r) => r.jobStatus !== "none");
+      if (withJob && ctx.stack.services[service]?.type === "release")
+        yield* readLog(jobLogFile(ctx, env, withJob), opts);
     },
 
     async createToken(name, role: Role, actor) {

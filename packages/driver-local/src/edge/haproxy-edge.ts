@@ -18,7 +18,10 @@ import { assertServers, assertValidEdgeConfig } from "./validate";
 export interface HaproxyEdgeOptions {
   /** Exclusive directory for haproxy.cfg, the runtime socket, the pidfile and edge.json. */
   stateDir: string;
-  /** UDP port on 127.0.0.1 for request logs (per-server latency). Must stay the same across restarts. */
+  /**
+   * UDP port on 127.0.0.1 for request logs (per-server latency). Like every option that ends
+   * up in haproxy.cfg, changing it between control-plane restarts makes `ensure` reload HAProxy.
+   */
   logPort?: number;
   /** Log 1 request in N. @default 1 */
   logSampleEvery?: number;
