@@ -140,13 +140,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       await store.environments.setDesired(env.id, "stopped");
       const running = (await store.processes.forEnvironment(env.id)).filter((p) => p.desired === "running");
       await stopProcesses(ctx, running);
-      await edgeOf(ctx, env.name).stop();
+      await edgeOf(ctx, env).stop();
       await stopAddons(ctx, env);
     }
   }
   async function close() {
     await api.close();
-    for (const edge of ctx.edges.values()) await edge.detach?.();
+    for (const edge of ctx.edges.values()) await edge.detach();
     await store.close();
     rmSync(paths.server, { force: true });
     resolveClosed();
@@ -233,12 +233,13 @@ async function ensureEnvironment(ctx: Ctx, name: string, requestedPort?: number)
     requestedPort === 0
       ? await freePort()
       : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
-  const edge = edgeOf(ctx, name);
+  const edgeLogPort = env.edgeLogPort ?? (await freePort());
+  const edge = edgeOf(ctx, { ...env, edgeLogPort });
   if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
     if (await edge.isRunning()) await edge.stop();
     await assertPortFree(publicPort, `slipway up --port N`);
   }
-  await ctx.store.environments.setPorts(env.id, publicPort, internal);
+  await ctx.store.environments.setPorts(env.id, { publicPort, edgeLogPort, internalPorts: internal });
   env = (await ctx.store.environments.get(ctx.stackId, name))!;
   const addons = await ensureAddons(ctx, env);
   await ensureEdge(ctx, env);

@@ -5,8 +5,8 @@ import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
 import type { Ctx } from "./context";
 import { releaseConfigFor } from "./release-config";
-import { jobLogFile } from "./rollout/release-job";
 import type { RolloutExecutor } from "./rollout/executor";
+import { jobLogFile } from "./rollout/release-job";
 import { statusView } from "./status";
 
 export interface Lifecycle {

@@ -1,4 +1,6 @@
+import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "./context";
+import { edgeOf } from "./environment/edge";
 
 /** What `slipway status` shows: per environment, its URLs, releases, processes and add-ons. */
 export async function statusView(ctx: Ctx) {
@@ -49,10 +51,33 @@ export async function statusView(ctx: Ctx) {
         port: a.port,
         pid: a.pid,
       })),
+      traffic: await traffic(ctx, env),
       internalUrls: Object.fromEntries(
         Object.entries(env.internalPorts).map(([s, p]) => [s, `http://127.0.0.1:${p}`]),
       ),
     });
   }
   return { stack: ctx.stackId, dir: ctx.projectDir, environments };
+}
+
+/**
+ * Per revision (edge server "v3-1"), what the edge saw: exact counters from HAProxy and
+ * latency percentiles from its log stream.
+ */
+async function traffic(ctx: Ctx, env: EnvironmentRow) {
+  const stats = await edgeOf(ctx, env)
+    .stats()
+    .catch(() => []);
+  return stats.map((s) => ({
+    service: s.backend,
+    revision: s.server,
+    status: s.status,
+    weight: s.weight,
+    inFlight: s.sessions,
+    requests: s.requests,
+    responses: s.responses,
+    latencyMs: s.latency
+      ? { p50: s.latency.p50Ms, p95: s.latency.p95Ms, p99: s.latency.p99Ms, samples: s.latency.samples }
+      : null,
+  }));
 }

@@ -37,12 +37,14 @@ export function environmentQueries(sql: Sql) {
     async setDesired(id: string, desired: "active" | "stopped"): Promise<void> {
       await sql.query("update environments set desired = $2 where id = $1", [id, desired]);
     },
-    async setPorts(id: string, publicPort: number, internalPorts: Record<string, number>): Promise<void> {
-      await sql.query("update environments set public_port = $2, internal_ports = $3 where id = $1", [
-        id,
-        publicPort,
-        JSON.stringify(internalPorts),
-      ]);
+    async setPorts(
+      id: string,
+      ports: { publicPort: number; edgeLogPort: number; internalPorts: Record<string, number> },
+    ): Promise<void> {
+      await sql.query(
+        "update environments set public_port = $2, edge_log_port = $3, internal_ports = $4 where id = $1",
+        [id, ports.publicPort, ports.edgeLogPort, JSON.stringify(ports.internalPorts)],
+      );
     },
     /** Guarded: moves live only from the release the caller saw, so two writers cannot both win. */
     async switchLive(id: string, from: string | null, to: string): Promise<boolean> {

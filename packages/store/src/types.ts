@@ -8,6 +8,7 @@ export interface EnvironmentRow {
   name: string;
   desired: "active" | "stopped";
   publicPort: number | null;
+  edgeLogPort: number | null;
   internalPorts: Record<string, number>;
   liveReleaseId: string | null;
 }

@@ -20,6 +20,15 @@ interface Status {
       restarts: number;
     }[];
     addons: { name: string; kind: string; port: number; pid: number | null }[];
+    traffic: {
+      service: string;
+      revision: string;
+      status: string;
+      weight: number;
+      requests: number;
+      responses: Record<string, number>;
+      latencyMs: { p50: number; p99: number } | null;
+    }[];
     internalUrls: Record<string, string>;
   }[];
 }

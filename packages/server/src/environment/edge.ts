@@ -57,18 +57,22 @@ async function serversOf(ctx: Ctx, env: EnvironmentRow) {
   );
 }
 
-export function edgeOf(ctx: Ctx, env: string): HaproxyEdge {
-  let edge = ctx.edges.get(env);
+export function edgeOf(ctx: Ctx, env: EnvironmentRow): HaproxyEdge {
+  let edge = ctx.edges.get(env.name);
   if (!edge) {
-    edge = new HaproxyEdge({ stateDir: ctx.paths.env(env).edge, runAs: ctx.runAs });
-    ctx.edges.set(env, edge);
+    edge = new HaproxyEdge({
+      stateDir: ctx.paths.env(env.name).edge,
+      ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
+      ...(env.edgeLogPort ? { logPort: env.edgeLogPort } : {}),
+    });
+    ctx.edges.set(env.name, edge);
   }
   return edge;
 }
 
 /** Starts or adopts the environment's HAProxy and converges it to the store. */
 export async function ensureEdge(ctx: Ctx, env: EnvironmentRow): Promise<void> {
-  const { pid, adopted } = await edgeOf(ctx, env.name).ensure(await edgeConfig(ctx, env));
+  const { pid, adopted } = await edgeOf(ctx, env).ensure(await edgeConfig(ctx, env));
   if (!adopted)
     await ctx.event({
       kind: "edge.started",
@@ -81,6 +85,6 @@ export async function ensureEdge(ctx: Ctx, env: EnvironmentRow): Promise<void> {
 /** Applies the store's idea of every backend's servers through the runtime API (no reload). */
 export async function syncEdge(ctx: Ctx, env: EnvironmentRow): Promise<void> {
   const config = await edgeConfig(ctx, env);
-  const edge = edgeOf(ctx, env.name);
+  const edge = edgeOf(ctx, env);
   for (const b of config.backends) await edge.setServers(b.name, b.servers);
 }

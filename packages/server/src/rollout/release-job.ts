@@ -18,7 +18,8 @@ export function jobOutput(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): s
   return tail(jobFiles(ctx, env, release).log);
 }
 
-export const jobLogFile = (ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) => jobFiles(ctx, env, release).log;
+export const jobLogFile = (ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) =>
+  jobFiles(ctx, env, release).log;
 
 /**
  * Runs the release's job (migrations) — once: the status moves pending → running in the

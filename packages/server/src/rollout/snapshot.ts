@@ -71,7 +71,7 @@ async function drainSeconds(ctx: Ctx, w: RolloutWorld): Promise<number> {
 async function inFlight(ctx: Ctx, w: RolloutWorld): Promise<number> {
   if (!w.oldProcesses.length) return 0;
   const releases = new Map((await ctx.store.releases.list(w.env.id)).map((r) => [r.id, r.number]));
-  const edge = edgeOf(ctx, w.env.name);
+  const edge = edgeOf(ctx, w.env);
   let n = 0;
   for (const service of new Set(w.oldProcesses.map((p) => p.service))) {
     const sessions = await edge.sessions(service).catch(() => ({}) as Record<string, number>);

@@ -14,6 +14,8 @@ create table environments (
   -- desired: active (running) or stopped (after `slipway down`)
   desired text not null default 'active' check (desired in ('active', 'stopped')),
   public_port int,
+  -- where the edge sends its request logs (per-revision latency), fixed once
+  edge_log_port int,
   internal_ports jsonb not null default '{}',
   live_release_id text,
   created_at timestamptz not null default now(),
