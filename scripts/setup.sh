@@ -23,4 +23,7 @@ for svc in redis-server haproxy postgresql; do
   if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done
 
-npm ci --no-audit --no-fund
+# `npm install` (not `npm ci`): the registry here lacks some platforms' optional packages
+# (e.g. @biomejs/cli-win32-x64), so the lockfile cannot list them and `npm ci` refuses it.
+# With the committed lockfile, `npm install` installs exactly the pinned versions.
+npm install --no-audit --no-fund
