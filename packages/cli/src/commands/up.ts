@@ -38,7 +38,10 @@ export async function up(o: UpOptions): Promise<void> {
     ...(o.port !== undefined ? { publicPort: o.port } : {}),
     ...(process.env.SLIPWAY_DATABASE_URL ? { databaseUrl: process.env.SLIPWAY_DATABASE_URL } : {}),
   });
-  process.once("SIGINT", () => void cp.down("slipway up (Ctrl-C)"));
+  process.once("SIGINT", () => {
+    process.stderr.write("\nstopping the stack (processes, edge, add-ons)…\n");
+    void cp.down("slipway up (Ctrl-C)").then(() => process.stderr.write("stack is down\n"));
+  });
   process.once("SIGTERM", () => void cp.shutdown());
   if (process.env.SLIPWAY_UP_CHILD) {
     // Detached child: the parent reads server.json and reports; keep quiet.

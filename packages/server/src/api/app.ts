@@ -1,7 +1,7 @@
 import swagger from "@fastify/swagger";
 import { isSlipwayError } from "@slipway/core";
 import type { Store } from "@slipway/store";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -15,7 +15,12 @@ import { type Operations, registerRoutes } from "./routes";
 
 /** The control plane's HTTP API: OpenAPI 3.1 at /openapi.json, bearer tokens with roles, problem+json errors. */
 export async function buildApi(store: Store, ops: Operations, logger: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+  // The CLI polls rollouts several times a second: per-request log lines would drown the
+  // events that matter. Mutations are in the event log; errors are still logged.
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {
