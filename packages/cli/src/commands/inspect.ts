@@ -58,13 +58,24 @@ export async function status(o: { dir: string; json: boolean }): Promise<void> {
       table(
         e.addons.map((a) => ({ addon: a.name, kind: a.kind, address: `127.0.0.1:${a.port}`, pid: a.pid })),
       ),
+      "",
+      table(
+        e.traffic.map((t) => ({
+          service: t.service,
+          revision: t.revision,
+          edge: t.status,
+          weight: t.weight,
+          requests: t.requests,
+          "2xx": t.responses["2xx"],
+          "5xx": t.responses["5xx"],
+          "p50 ms": t.latencyMs?.p50,
+          "p99 ms": t.latencyMs?.p99,
+        })),
+      ),
     );
     const internal = Object.entries(e.internalUrls);
     if (internal.length)
-      out.push(
-        "",
-        table(internal.map(([service, url]) => ({ "private service": service, "internal url": url }))),
-      );
+      out.push("", table(internal.map(([service, url]) => ({ service, "internal url (for calls)": url }))));
   }
   process.stdout.write(`${out.join("\n")}\n`);
 }
