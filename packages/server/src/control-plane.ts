@@ -1,20 +1,21 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
-import { assertPortFree, freePort, Supervisor, serviceUser } from "@slipway/driver-local";
-import { formatIssues, loadStack, type Stack } from "@slipway/spec";
+import { Supervisor, serviceUser } from "@slipway/driver-local";
 import { type EnvironmentRow, openStore } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
 import type { Ctx } from "./context";
-import { ensureAddons, stopAddons } from "./environment/addons";
-import { edgeOf, ensureEdge } from "./environment/edge";
-import { preflight } from "./environment/preflight";
-import { adoptProcesses, stopProcesses } from "./environment/processes";
+import { stopAddons } from "./environment/addons";
+import { edgeOf } from "./environment/edge";
+import { ensureEnvironment } from "./environment/ensure";
+import { stopProcesses } from "./environment/processes";
 import { operations } from "./operations";
 import { statePaths } from "./paths";
 import { releaseConfigFor } from "./release-config";
+import { isAlive } from "./release-job";
 import { RolloutExecutor } from "./rollout/executor";
 import { SecretBox } from "./secret-box";
+import { loadSpec } from "./spec";
 
 export interface ControlPlaneOptions {
   /** The stack's directory (holds slipway.config.ts and .slipway/). */
@@ -169,15 +170,6 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   };
 }
 
-async function loadSpec(dir: string): Promise<Stack> {
-  const loaded = await loadStack(dir);
-  if (!loaded.ok)
-    throw new SlipwayError("SLW_SPEC_INVALID", formatIssues(loaded.issues), "fix the spec and run again", {
-      issues: loaded.issues,
-    });
-  return loaded.stack;
-}
-
 /** One control plane per project: a second `up` says where the first one is. */
 function assertNotRunning(serverFile: string): void {
   if (!existsSync(serverFile)) return;
@@ -187,21 +179,12 @@ function assertNotRunning(serverFile: string): void {
   } catch {
     return; // a damaged pointer file is rewritten below; it holds nothing that is not derived
   }
-  if (info.pid && info.pid !== process.pid && alive(info.pid))
+  if (info.pid && info.pid !== process.pid && isAlive(info.pid))
     throw new SlipwayError(
       "SLW_CONFLICT",
       `a control plane already runs for this project (pid ${info.pid}, ${info.url})`,
       "use it (slipway status), or stop it first: slipway down",
     );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function bootstrapAdmin(store: Ctx["store"], credentialsFile: string): Promise<string> {
@@ -215,36 +198,6 @@ async function bootstrapAdmin(store: Ctx["store"], credentialsFile: string): Pro
   // The local CLI's credential, like a kubeconfig: readable by this user only.
   writeFileSync(credentialsFile, JSON.stringify({ token }), { mode: 0o600 });
   return token;
-}
-
-/**
- * Brings an environment to its desired state: ports fixed once and kept, add-ons provisioned
- * and running, the edge up with the store's servers, every recorded process adopted or
- * restarted.
- */
-async function ensureEnvironment(ctx: Ctx, name: string, requestedPort?: number) {
-  preflight(ctx.stack);
-  let env = await ctx.store.environments.ensure(ctx.stackId, name);
-  await ctx.store.environments.setDesired(env.id, "active");
-  const internal = { ...env.internalPorts };
-  for (const [svc, s] of Object.entries(ctx.stack.services))
-    if (s.type === "web" && !internal[svc]) internal[svc] = await freePort();
-  const publicPort =
-    requestedPort === 0
-      ? await freePort()
-      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
-  const edgeLogPort = env.edgeLogPort ?? (await freePort());
-  const edge = edgeOf(ctx, { ...env, edgeLogPort });
-  if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
-    if (await edge.isRunning()) await edge.stop();
-    await assertPortFree(publicPort, `slipway up --port N`);
-  }
-  await ctx.store.environments.setPorts(env.id, { publicPort, edgeLogPort, internalPorts: internal });
-  env = (await ctx.store.environments.get(ctx.stackId, name))!;
-  const addons = await ensureAddons(ctx, env);
-  await ensureEdge(ctx, env);
-  await adoptProcesses(ctx, env, addons);
-  return env;
 }
 
 async function firstDeploy(ctx: Ctx, envName: string): Promise<string | undefined> {

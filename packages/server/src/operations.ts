@@ -1,12 +1,12 @@
 import { pickRollbackTarget, SlipwayError } from "@slipway/core";
 import { readLog } from "@slipway/driver-local";
-import { formatIssues, loadStack } from "@slipway/spec";
 import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
 import type { Ctx } from "./context";
 import { releaseConfigFor } from "./release-config";
 import type { RolloutExecutor } from "./rollout/executor";
 import { jobLogFile } from "./rollout/release-job";
+import { loadSpec } from "./spec";
 import { statusView } from "./status";
 
 export interface Lifecycle {
@@ -33,17 +33,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
     },
 
     async deploy(envName, body, actor) {
-      const loaded = await loadStack(ctx.projectDir);
-      if (!loaded.ok)
-        throw new SlipwayError(
-          "SLW_SPEC_INVALID",
-          formatIssues(loaded.issues),
-          "fix the spec; nothing was changed",
-          {
-            issues: loaded.issues,
-          },
-        );
-      ctx.stack = loaded.stack;
+      ctx.stack = await loadSpec(ctx.projectDir);
       if (!(envName in ctx.stack.environments))
         throw new SlipwayError(
           "SLW_NOT_FOUND",

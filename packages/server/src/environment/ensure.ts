@@ -1,0 +1,41 @@
+import { assertPortFree, freePort } from "@slipway/driver-local";
+import type { EnvironmentRow } from "@slipway/store";
+import type { Ctx } from "../context";
+import { ensureAddons } from "./addons";
+import { edgeOf, ensureEdge } from "./edge";
+import { preflight } from "./preflight";
+import { adoptProcesses } from "./processes";
+
+/**
+ * Brings an environment to its desired state: ports fixed once and kept, add-ons provisioned
+ * and running, the edge up with the store's servers, every recorded process adopted or
+ * restarted.
+ */
+export async function ensureEnvironment(
+  ctx: Ctx,
+  name: string,
+  requestedPort?: number,
+): Promise<EnvironmentRow> {
+  preflight(ctx.stack);
+  let env = await ctx.store.environments.ensure(ctx.stackId, name);
+  await ctx.store.environments.setDesired(env.id, "active");
+  const internal = { ...env.internalPorts };
+  for (const [svc, s] of Object.entries(ctx.stack.services))
+    if (s.type === "web" && !internal[svc]) internal[svc] = await freePort();
+  const publicPort =
+    requestedPort === 0
+      ? await freePort()
+      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
+  const edgeLogPort = env.edgeLogPort ?? (await freePort());
+  const edge = edgeOf(ctx, { ...env, edgeLogPort });
+  if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
+    if (await edge.isRunning()) await edge.stop();
+    await assertPortFree(publicPort, `slipway up --port N`);
+  }
+  await ctx.store.environments.setPorts(env.id, { publicPort, edgeLogPort, internalPorts: internal });
+  env = (await ctx.store.environments.get(ctx.stackId, name))!;
+  const addons = await ensureAddons(ctx, env);
+  await ensureEdge(ctx, env);
+  await adoptProcesses(ctx, env, addons);
+  return env;
+}
