@@ -11,7 +11,13 @@ if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- NAME [--quick]   where NAME is one of: ${available.join(", ")}`);
   process.exit(2);
 }
-const mod = (await import(`./${name}.ts`)) as { default: (o: { quick: boolean }) => Promise<Record<string, string | number>> };
+const mod = (await import(`./${name}.ts`)) as {
+  default: (o: { quick: boolean }) => Promise<Record<string, string | number>>;
+};
 const result = await mod.default({ quick: rest.includes("--quick") });
-console.log(`RESULT ${Object.entries(result).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+console.log(
+  `RESULT ${Object.entries(result)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ")}`,
+);
 process.exit(0);
