@@ -66,6 +66,24 @@ export function slipway(
   });
 }
 
+/** Starts a long-running `slipway` command (e.g. `logs -f`) and collects its output until stopped. */
+export function slipwayFollow(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout.on("data", (b) => (stdout += b));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  return {
+    output: () => stdout,
+    stop(): Promise<void> {
+      clearTimeout(timer);
+      return new Promise((r) => {
+        child.once("close", () => r());
+        child.kill("SIGINT");
+      });
+    },
+  };
+}
+
 export async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
   if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${url} → ${res.status} ${await res.text()}`);

@@ -9,6 +9,7 @@ import {
   processesUnder,
   removeProject,
   slipway,
+  slipwayFollow,
   startLoad,
 } from "./harness";
 
