@@ -72,8 +72,11 @@ export function slipwayFollow(args: string[]) {
   let stdout = "";
   child.stdout.on("data", (b) => (stdout += b));
   const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
   return {
     output: () => stdout,
+    /** Resolves when the command ends by itself (e.g. the server closed the stream). */
+    exited,
     stop(): Promise<void> {
       clearTimeout(timer);
       return new Promise((r) => {

@@ -78,6 +78,16 @@ describe("ship the example stack", () => {
     await eventually(
       async () => (await getJson<{ state: string }>(`${edge}/api/jobs/${job.id}`)).state === "completed",
     );
+    // A job that fails its first attempt: the worker's log shows it live through `logs -f`.
+    const follow = slipwayFollow(["logs", "worker", "--dir", dir, "-f", "-n", "1"]);
+    await eventually(async () => follow.output().length > 0); // following from here on
+    const flaky = await getJson<{ id: string }>(`${edge}/api/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ n: 3, fail: 1 }),
+    });
+    await eventually(async () => follow.output().includes(`job ${flaky.id} attempt 1`));
+    await follow.stop();
     const put = await getJson<{ key: string }>(`${edge}/api/uploads`, {
       method: "POST",
       body: "hello bucket",
@@ -175,9 +185,12 @@ describe("ship the example stack", () => {
     expect(Object.keys(openapi.paths)).toContain("/v1/environments/{env}/deploys");
   });
 
-  it("down leaves no process behind", async () => {
+  it("down leaves no process behind, and ends open log streams", async () => {
+    const follow = slipwayFollow(["logs", "worker", "--dir", dir, "-f", "-n", "1"]);
+    await eventually(async () => follow.output().length > 0);
     const down = await slipway(["down", "--dir", dir]);
     expect(down.code, down.stderr).toBe(0);
+    expect(await follow.exited).toBe(0);
     await eventually(async () => processesUnder(dir).length === 0, 20_000).catch(() => undefined);
     expect(processesUnder(dir)).toEqual([]);
     await expect(fetch(`${edge}/api/version`)).rejects.toThrow();

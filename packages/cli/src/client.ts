@@ -95,11 +95,20 @@ export async function* stream(t: Target, path: string, signal: AbortSignal): Asy
   }
   const decoder = new TextDecoder();
   let buf = "";
-  for await (const chunk of res.body) {
-    buf += decoder.decode(chunk as Uint8Array, { stream: true });
-    const lines = buf.split("\n");
-    buf = lines.pop() ?? "";
-    yield* lines;
+  try {
+    for await (const chunk of res.body) {
+      buf += decoder.decode(chunk as Uint8Array, { stream: true });
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      yield* lines;
+    }
+  } catch (e) {
+    if (signal.aborted) return;
+    throw new SlipwayError(
+      "SLW_SERVER_UNREACHABLE",
+      `the stream from ${t.url} was cut: ${(e as Error).message}`,
+      "the control plane stopped; start it again with: slipway up",
+    );
   }
   if (buf) yield buf;
 }

@@ -20,6 +20,8 @@ export async function buildApi(store: Store, ops: Operations, logger: Logger): P
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // `logs -f` streams never end by themselves: closing must not wait for them.
+    forceCloseConnections: true,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -69,6 +71,20 @@ export async function buildApi(store: Store, ops: Operations, logger: Logger): P
   });
   app.get("/healthz", { config: { role: null }, schema: { hide: true } }, async () => ({ ok: true }));
   app.get("/openapi.json", { config: { role: null }, schema: { hide: true } }, async () => app.swagger());
-  registerRoutes(app, ops);
+  // Log streams end cleanly when the control plane closes (their clients exit 0): abort
+  // them, then wait (bounded) for each to finish its response before sockets are closed.
+  const closing = new AbortController();
+  const streams = new Set<Promise<unknown>>();
+  app.addHook("preClose", async () => {
+    closing.abort();
+    await Promise.race([Promise.allSettled(streams), new Promise((r) => setTimeout(r, 2000))]);
+  });
+  registerRoutes(app, ops, {
+    closing: closing.signal,
+    track: (p) => {
+      streams.add(p);
+      p.finally(() => streams.delete(p));
+    },
+  });
   return app;
 }

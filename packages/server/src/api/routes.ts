@@ -24,7 +24,13 @@ export interface Operations {
 const envParam = z.object({ env: z.string().describe("environment name, e.g. local") });
 const rolloutSchema = z.looseObject({ id: z.string(), phase: z.string(), kind: z.string() });
 
-export function registerRoutes(root: FastifyInstance, ops: Operations): void {
+/** Long-lived responses (log streams) and the signal that the server is closing. */
+export interface Streams {
+  closing: AbortSignal;
+  track(done: Promise<unknown>): void;
+}
+
+export function registerRoutes(root: FastifyInstance, ops: Operations, streams: Streams): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const actor = (req: { token?: TokenRow }) => req.token?.name ?? "anonymous";
 
@@ -112,11 +118,15 @@ export function registerRoutes(root: FastifyInstance, ops: Operations): void {
       const iter = ops.logs(req.params.env, req.query.service, {
         lines: req.query.lines,
         follow: req.query.follow === "true",
-        signal: ac.signal,
+        signal: AbortSignal.any([ac.signal, streams.closing]),
       });
       reply.raw.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      for await (const line of iter) reply.raw.write(`${line}\n`);
-      reply.raw.end();
+      const done = (async () => {
+        for await (const line of iter) reply.raw.write(`${line}\n`);
+        reply.raw.end();
+      })();
+      streams.track(done);
+      await done;
       return reply;
     },
   );
