@@ -253,7 +253,9 @@ describe("HaproxyEdge against a real HAProxy", () => {
 
   it("reports counters and latency percentiles per server", async () => {
     for (let i = 0; i < 20; i++) await get(config.publicPort, i % 5 ? "/app" : "/app/slow");
-    await sleep(100); // UDP log lines are asynchronous
+    // Log lines arrive shortly after the responses; the counters are exact at once.
+    const logged = async () => (await edge.stats()).filter((s) => s.backend === "web" && s.latency).length;
+    await until(async () => (await logged()) === 2);
     const stats = await edge.stats();
     const web = stats.filter((s) => s.backend === "web");
     expect(web.map((s) => s.server).sort()).toEqual(["v1", "v2"]);
@@ -286,6 +288,8 @@ describe("HaproxyEdge against a real HAProxy", () => {
     expect((await get(config.publicPort, "/app")).body).toBe("v1");
     await successor.setServers("web", [ready(v2)]);
     expect((await get(config.publicPort, "/app")).body).toBe("v2");
+    // The running HAProxy's log lines now reach the new control plane.
+    await until(async () => (await successor.stats()).some((s) => s.server === "v2" && s.latency));
   });
 
   it("outlives a control plane killed with SIGKILL, and is adopted by the next one", async () => {
@@ -356,6 +360,33 @@ console.log(JSON.stringify(r)); setInterval(() => {}, 1000);`;
     expect(isLiveHaproxy(oldPid)).toBe(false);
   });
 
+  it("logs about its budget of requests a second per backend; counters stay exact", async () => {
+    const publicPort = await freePort();
+    const small: EdgeConfig = {
+      env: "budget",
+      publicPort,
+      routes: [{ path: "/", backend: "web" }],
+      backends: [{ name: "web", servers: [ready(v1)] }],
+    };
+    const budgeted = new HaproxyEdge({
+      stateDir: join(dir, "budget"),
+      logPort: await freePort(),
+      logBudgetPerSecond: 5,
+    });
+    edges.push(budgeted);
+    await budgeted.ensure(small);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < 200; i++) expect((await get(publicPort, "/", { agent })).status).toBe(200);
+    agent.destroy();
+    await until(async () => (await budgeted.stats())[0]?.latency);
+    await sleep(100); // stragglers
+    const [web] = await budgeted.stats();
+    expect(web?.requests).toBe(200);
+    expect(web?.latency?.samples).toBeGreaterThan(0);
+    expect(web?.latency?.samples).toBeLessThan(100);
+    await budgeted.stop();
+  });
+
   it("refuses a taken public port with SLW_PORT_IN_USE", async () => {
     const holder = createTcpServer();
     const port = await freePort();
@@ -396,6 +427,15 @@ console.log(JSON.stringify(r)); setInterval(() => {}, 1000);`;
     expect(code).toBe(0);
   });
 });
+
+/** Polls `check` every 20 ms until it holds; fails after `timeoutMs`. */
+async function until(check: () => Promise<unknown>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not true after ${timeoutMs} ms: ${check}`);
+    await sleep(20);
+  }
+}
 
 function withWeb(config: EdgeConfig, servers: EdgeServer[]) {
   return config.backends.map((b) => (b.name === "web" ? { ...b, servers } : b));

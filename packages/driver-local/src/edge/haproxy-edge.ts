@@ -25,6 +25,12 @@ export interface HaproxyEdgeOptions {
   logPort?: number;
   /** Log 1 request in N. @default 1 */
   logSampleEvery?: number;
+  /**
+   * Per backend, about how many requests a second are logged: every one while the backend
+   * serves fewer, a random sample of this size above. `Infinity` logs every request.
+   * @default 1000
+   */
+  logBudgetPerSecond?: number;
   /** Prometheus exporter (`/metrics`) and stats page (`/stats`) on 127.0.0.1. */
   metricsPort?: number;
   /** How long a removed server may keep finishing requests before they are cut. @default 30000 */
@@ -69,6 +75,8 @@ export class HaproxyEdge {
   ensure(config: EdgeConfig): Promise<{ pid: number; adopted: boolean }> {
     return this.exclusive(async () => {
       assertValidEdgeConfig(config);
+      // Before HAProxy starts, so that its first log lines are not lost and a taken port fails first.
+      await this.logs?.start();
       const running = await this.runningPid();
       const saved = readEdgeState(this.paths);
       const next: EdgeState = {
@@ -84,7 +92,6 @@ export class HaproxyEdge {
           : !saved || withoutServers(this.currentCfg()) !== withoutServers(cfg)
             ? await this.reload(running, saved?.config, next, cfg)
             : await this.converge(next, cfg, running);
-      await this.logs?.start();
       return { pid, adopted: running !== undefined };
     });
   }
@@ -255,6 +262,7 @@ export class HaproxyEdge {
       cookieKey: state.cookieKey,
       logPort: this.opts.logPort,
       logSampleEvery: this.opts.logSampleEvery,
+      logBudgetPerSecond: this.opts.logBudgetPerSecond,
       metricsPort: this.opts.metricsPort,
       runAs: runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined,
     });

@@ -24,6 +24,13 @@ describe("parseEdgeLogLine", () => {
     expect(parseEdgeLogLine("slw1 _notfound <NOSRV> 404 0")).toBeUndefined();
     expect(parseEdgeLogLine("<134>Nov 23 haproxy[1]: something else")).toBeUndefined();
     expect(parseEdgeLogLine("slw1 web v1 200")).toBeUndefined();
+    expect(parseEdgeLogLine("slw1 web v1 2x0 5")).toBeUndefined();
+    expect(parseEdgeLogLine("slw1 web v1 200 5 extra")).toBeUndefined();
+    expect(parseEdgeLogLine("slw1  v1 200 5")).toBeUndefined();
+  });
+
+  it("tolerates a trailing CR or newline", () => {
+    expect(parseEdgeLogLine("slw1 web v1 200 5\r\n")).toMatchObject({ server: "v1", activeMs: 5 });
   });
 });
 

@@ -1,10 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { SlipwayError } from "@slipway/core";
-import { build, type Histogram } from "hdr-histogram-js";
+import { LatencyHistogram } from "./latency-histogram";
 import type { LatencySummary, StatusCounts } from "./types";
-
-/** Longest duration the histograms hold (an hour: `timeout tunnel`); longer ones count as this. */
-const MAX_MS = 3_600_000;
 
 /** One request as HAProxy logged it with `LOG_FORMAT`. */
 export interface EdgeLogEntry {
@@ -39,13 +36,15 @@ export function statusClass(status: number): keyof StatusCounts {
 
 interface Tally {
   statuses: StatusCounts;
-  histogram: Histogram;
+  histogram: LatencyHistogram;
 }
 
 /**
  * Per-request latency per revision: HAProxy 2.6 exports only averages, so it sends one log
- * line per request (or 1 in N) over UDP to this receiver, which keeps an HDR histogram and
+ * line per logged request over UDP to this receiver, which keeps a latency histogram and
  * status counts per backend/server. UDP means a busy or absent receiver costs HAProxy nothing.
+ * A datagram costs HAProxy a syscall and us a wake-up (each far more than parsing the line),
+ * which is why HAProxy logs a budget of requests per second per backend, not all of them.
  */
 export class EdgeLogReceiver {
   private socket: Socket | undefined;
@@ -90,7 +89,7 @@ export class EdgeLogReceiver {
     const tally = this.tallyFor(entry.backend, entry.server);
     tally.statuses[statusClass(entry.status)]++;
     // -1: the request was aborted before a response; it has a status but no duration.
-    if (entry.activeMs >= 0) tally.histogram.recordValue(Math.min(entry.activeMs, MAX_MS));
+    if (entry.activeMs >= 0) tally.histogram.record(entry.activeMs);
   }
 
   snapshot(): ServerTally[] {
@@ -99,11 +98,11 @@ export class EdgeLogReceiver {
       server,
       statuses: { ...statuses },
       latency: {
-        samples: h.totalCount,
-        p50Ms: h.getValueAtPercentile(50),
-        p95Ms: h.getValueAtPercentile(95),
-        p99Ms: h.getValueAtPercentile(99),
-        maxMs: h.maxValue,
+        samples: h.count,
+        p50Ms: h.percentile(50),
+        p95Ms: h.percentile(95),
+        p99Ms: h.percentile(99),
+        maxMs: h.max,
       },
     }));
   }
@@ -121,12 +120,7 @@ export class EdgeLogReceiver {
         backend,
         server,
         statuses: { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, other: 0 },
-        // 2 significant digits: exact below 256 ms, within 1% above; a few KB per server.
-        histogram: build({
-          lowestDiscernibleValue: 1,
-          highestTrackableValue: MAX_MS,
-          numberOfSignificantValueDigits: 2,
-        }),
+        histogram: new LatencyHistogram(),
       };
       this.tallies.set(key, tally);
     }

@@ -93,7 +93,7 @@ describe("renderHaproxyConfig", () => {
 
   it("logs, samples, exports metrics and drops privileges only when asked", () => {
     const bare = renderHaproxyConfig(config, opts);
-    expect(bare).not.toMatch(/log-format|^\s+log |_metrics|^\s+uid /m);
+    expect(bare).not.toMatch(/log-format|^\s+log |set-log-level|_metrics|^\s+uid /m);
     const full = renderHaproxyConfig(config, {
       ...opts,
       logPort: 5514,
@@ -105,6 +105,23 @@ describe("renderHaproxyConfig", () => {
     expect(full).toContain('  log-format "slw1 %b %s %ST %Ta"');
     expect(full).toContain("  http-request use-service prometheus-exporter if { path /metrics }");
     expect(full).toMatch(/^ {2}uid 999\n {2}gid 998$/m);
+  });
+
+  it("logs about 1000 requests a second per backend unless told otherwise", () => {
+    const budget = (o: Partial<RenderOptions>) =>
+      section(renderHaproxyConfig(config, { ...opts, logPort: 5514, ...o }), "backend web")
+        .split("\n")
+        .filter((l) => l.includes("http-response"));
+    expect(budget({})).toEqual([
+      "  http-response set-var(txn.slw_rate) be_sess_rate",
+      "  http-response set-log-level silent if { rand,mod(txn.slw_rate) ge 1000 }",
+    ]);
+    expect(budget({ logBudgetPerSecond: 50 })[1]).toContain("ge 50 }");
+    expect(budget({ logBudgetPerSecond: Number.POSITIVE_INFINITY })).toEqual([]);
+    for (const bad of [0, 1.5, Number.NaN])
+      expect(() => budget({ logBudgetPerSecond: bad })).toThrow(
+        expect.objectContaining({ code: "SLW_EDGE_FAILED" }),
+      );
   });
 
   it.each([

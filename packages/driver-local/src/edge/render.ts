@@ -16,10 +16,16 @@ export interface RenderOptions {
   drainAclPath: (backend: string) => string;
   /** Secret behind HAProxy's dynamic cookies (cookie = hash(key, ip, port)), hex. */
   cookieKey: string;
-  /** UDP port on 127.0.0.1 that receives one log line per request. No request logs without it. */
+  /** UDP port on 127.0.0.1 that receives one log line per logged request. No request logs without it. */
   logPort?: number;
   /** Send 1 request log in N. @default 1 */
   logSampleEvery?: number;
+  /**
+   * Per backend, about how many requests a second are logged: all of them while the backend
+   * serves fewer, a random share of this size above (exact counters come from `show stat`).
+   * `Infinity` logs every request. @default 1000
+   */
+  logBudgetPerSecond?: number;
   /** Prometheus exporter (`/metrics`) and stats page (`/stats`) on 127.0.0.1. */
   metricsPort?: number;
   /** When we are root: HAProxy binds and opens its socket as root, then drops to this uid/gid. */
@@ -28,6 +34,9 @@ export interface RenderOptions {
 
 /** The one log line per request that `EdgeLogReceiver` parses: backend, server, status, active ms. */
 export const LOG_FORMAT = "slw1 %b %s %ST %Ta";
+
+/** @see RenderOptions.logBudgetPerSecond */
+const DEFAULT_LOG_BUDGET = 1000;
 
 // Shared by the config file and `add server`, so a server added at run time and the same
 // server after a restart are checked alike (`add server` ignores `default-server`).
@@ -69,6 +78,8 @@ function assertRenderOptions(opts: RenderOptions, config: EdgeConfig): void {
   if (opts.logPort !== undefined) assertPort("log port", opts.logPort);
   if (opts.metricsPort !== undefined) assertPort("metrics port", opts.metricsPort);
   assertInteger("log sample rate (1 in N)", opts.logSampleEvery ?? 1, 1, 1_000_000);
+  const budget = opts.logBudgetPerSecond ?? DEFAULT_LOG_BUDGET;
+  if (budget !== Number.POSITIVE_INFINITY) assertInteger("log budget per second", budget, 1, 1_000_000);
 }
 
 function renderGlobal(opts: RenderOptions): string[] {
@@ -194,9 +205,28 @@ function renderBackend(backend: EdgeBackend, opts: RenderOptions): string[] {
     // HAProxy keeps honouring the cookie of a drained server; a switch must move everyone.
     `  ignore-persist if { req.cook(${cookie}) -m str -f '${opts.drainAclPath(backend.name)}' }`,
     "  http-request disable-l7-retry if !METH_GET",
+    ...renderLogBudget(opts),
     ...(checked ? ["  option httpchk", `  http-check send meth GET uri ${backend.healthPath}`] : []),
     ...backend.servers.map((s) => `  ${renderServer(s, checked)}`),
     "",
+  ];
+}
+
+/**
+ * Each logged request costs HAProxy a datagram and the receiver a wake-up (together more than
+ * the rest of Slipway's config per request), while percentiles need far fewer samples than a
+ * busy backend serves. So a backend serving R > B requests/s logs each with probability B/R:
+ * about B lines a second, shared among its servers by traffic (a 5% canary still gets 50/s at
+ * the default). be_sess_rate counts requests (each HTTP request is a stream) over the last
+ * second, so traffic arriving after a quiet spell is logged more fully for a moment. Only
+ * responses from servers go through these rules: HAProxy's own errors are always logged.
+ */
+function renderLogBudget(opts: RenderOptions): string[] {
+  const budget = opts.logBudgetPerSecond ?? DEFAULT_LOG_BUDGET;
+  if (opts.logPort === undefined || budget === Number.POSITIVE_INFINITY) return [];
+  return [
+    "  http-response set-var(txn.slw_rate) be_sess_rate",
+    `  http-response set-log-level silent if { rand,mod(txn.slw_rate) ge ${budget} }`,
   ];
 }
 

@@ -62,7 +62,10 @@ export interface StatusCounts {
 
 /** Milliseconds, from HAProxy's `%Ta` (whole ms: HAProxy 2.6 logs no finer). */
 export interface LatencySummary {
-  /** Log lines behind the percentiles (fewer than requests when logs are sampled). */
+  /**
+   * Log lines behind the percentiles: fewer than requests once a backend serves more than its
+   * log budget per second (or when logs are sampled 1 in N).
+   */
   samples: number;
   p50Ms: number;
   p95Ms: number;
