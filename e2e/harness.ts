@@ -30,7 +30,16 @@ export function makeProject(label: string): string {
   return root;
 }
 
+/**
+ * Removes a test project. Whatever still runs from it (a test failed before `down` could
+ * work) is killed first, so one failure does not leak servers and ports into the next test.
+ */
 export function removeProject(dir: string): void {
+  for (const p of processesUnder(dir)) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {}
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
-import { Supervisor, serviceUser } from "@slipway/driver-local";
+import { isAlive as isProcessAlive, readStartTime, Supervisor, serviceUser } from "@slipway/driver-local";
 import { type EnvironmentRow, openStore } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
@@ -12,7 +12,6 @@ import { stopProcesses } from "./environment/processes";
 import { operations } from "./operations";
 import { statePaths } from "./paths";
 import { releaseConfigFor } from "./release-config";
-import { isAlive } from "./release-job";
 import { RolloutExecutor } from "./rollout/executor";
 import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
@@ -57,7 +56,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const paths = statePaths(o.projectDir);
   mkdirSync(paths.root, { recursive: true, mode: 0o755 });
   const log =
-    o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: false }));
+    o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: true }));
   assertNotRunning(paths.server);
   const stack = await loadSpec(o.projectDir);
   const store = await openStore(o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: paths.store });
@@ -126,14 +125,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
           )
         : e;
     });
-  writeFileSync(paths.server, JSON.stringify({ url: address, pid: process.pid }));
+  const self = { url: address, pid: process.pid, startTime: readStartTime(process.pid) };
+  writeFileSync(paths.server, JSON.stringify(self));
   await executor.resumeAll();
   const initialRollout = o.deployOnStart === false ? undefined : await firstDeploy(ctx, envName);
   if (initialRollout) void executor.kick(initialRollout);
-  writeFileSync(
-    paths.server,
-    JSON.stringify({ url: address, pid: process.pid, initialRollout, firstStart: !!firstAdminToken }),
-  );
+  writeFileSync(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
     await executor.stop();
@@ -173,13 +170,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
 /** One control plane per project: a second `up` says where the first one is. */
 function assertNotRunning(serverFile: string): void {
   if (!existsSync(serverFile)) return;
-  let info: { pid?: number; url?: string } = {};
+  let info: { pid?: number; url?: string; startTime?: string } = {};
   try {
     info = JSON.parse(readFileSync(serverFile, "utf8"));
   } catch {
     return; // a damaged pointer file is rewritten below; it holds nothing that is not derived
   }
-  if (info.pid && info.pid !== process.pid && isAlive(info.pid))
+  // Pid and start time name one process: a reused pid or a killed, unreaped one is not it.
+  if (info.pid && info.pid !== process.pid && info.startTime && isProcessAlive(info.pid, info.startTime))
     throw new SlipwayError(
       "SLW_CONFLICT",
       `a control plane already runs for this project (pid ${info.pid}, ${info.url})`,

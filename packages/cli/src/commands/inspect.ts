@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { hasExited, parseProcStat } from "@slipway/core";
 import { api, stream, target } from "../client";
 import { printJson, table } from "../output";
 
@@ -140,8 +143,6 @@ export async function logs(o: {
 
 export async function down(o: { dir: string; json: boolean }): Promise<void> {
   const t = target(o.dir);
-  const { readFileSync, existsSync } = await import("node:fs");
-  const { join } = await import("node:path");
   const serverFile = join(t.dir, ".slipway", "server.json");
   const pid = existsSync(serverFile)
     ? (JSON.parse(readFileSync(serverFile, "utf8")) as { pid: number }).pid
@@ -174,10 +175,11 @@ export async function createToken(o: {
   process.stderr.write(`(${r.row.role} token "${o.name}"; shown once)\n`);
 }
 
+/** Running, as /proc says: a zombie (exited, not yet reaped by PID 1) is not. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return stat !== undefined && !hasExited(stat);
   } catch {
     return false;
   }

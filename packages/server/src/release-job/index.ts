@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { hasExited } from "@slipway/core";
+import { readStat } from "@slipway/driver-local";
 
 const RUNNER = fileURLToPath(new URL("./runner.mjs", import.meta.url));
 
@@ -38,14 +40,14 @@ export function jobExitCode(statusFile: string): number | undefined {
   return (JSON.parse(readFileSync(statusFile, "utf8")) as { code: number }).code;
 }
 
+/**
+ * Whether a process with this pid still runs. A zombie counts as gone: our own children
+ * outlive a killed control plane and may never be reaped by this machine's PID 1.
+ */
 export function isAlive(pid: number | null): boolean {
   if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  const stat = readStat(pid);
+  return stat !== undefined && !hasExited(stat);
 }
 
 export function tail(file: string, bytes = 4000): string {
