@@ -36,5 +36,5 @@ export function processEnv(i: ProcessEnvInput): Record<string, string> {
   return env;
 }
 
-/** "rates-v2" → "RATES_V2" */
-export const envName = (name: string) => name.toUpperCase().replace(/-/g, "_");
+/** "rates-v2" → "RATES_V2": a name as it appears in env var names (anything else → "_"). */
+export const envName = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, "_");

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SlipwayError } from "@slipway/core";
+import { envName, SlipwayError } from "@slipway/core";
 import type { BucketAddon } from "@slipway/spec";
 import { assertTraversable, serviceUser } from "../system/service-user";
 import { label, prepareDataDir } from "./data-dir";
@@ -15,7 +15,7 @@ import {
   waitFor,
   waitForExit,
 } from "./process";
-import { derivedSecret, envName } from "./secrets";
+import { derivedSecret } from "./secrets";
 import type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
 
 /**

@@ -1,3 +1,4 @@
+import { envName } from "@slipway/core";
 import type { PostgresAddon } from "@slipway/spec";
 import { requirePostgresBinDir } from "../system/binaries";
 import { serviceUser } from "../system/service-user";
@@ -16,7 +17,7 @@ import {
 } from "./postgres-cluster";
 import { APP_ROLE, connectAdmin, provision, servesDataDir } from "./postgres-provision";
 import { pidAlive, waitFor } from "./process";
-import { derivedSecret, envName } from "./secrets";
+import { derivedSecret } from "./secrets";
 import type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
 
 /**

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { SlipwayError } from "@slipway/core";
+import { envName, SlipwayError } from "@slipway/core";
 import type { RedisAddon } from "@slipway/spec";
 import { requireBinary } from "../system/binaries";
 import { serviceUser } from "../system/service-user";
@@ -16,7 +16,6 @@ import {
   waitForExit,
 } from "./process";
 import { redisCommands } from "./resp";
-import { envName } from "./secrets";
 import type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
 
 const files = (record: AddonRecord) => ({

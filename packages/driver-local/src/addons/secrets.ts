@@ -9,8 +9,3 @@ import { createHmac } from "node:crypto";
 export function derivedSecret(password: string, purpose: string): string {
   return createHmac("sha256", password).update(`slipway:${purpose}`).digest("base64url");
 }
-
-/** "my-db" → "MY_DB", for env var names. */
-export function envName(name: string): string {
-  return name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-}
