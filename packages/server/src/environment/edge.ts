@@ -52,7 +52,8 @@ async function serversOf(ctx: Ctx, env: EnvironmentRow) {
       releaseNumber: releases.get(p.releaseId)!.number,
       replica: p.replica,
       port: p.port!,
-      status: p.desired === "running" ? "running" : p.state === "draining" ? "draining" : "stopped",
+      // Without a pid there is nothing to route to (not spawned yet, or found dead).
+      status: p.pid === null ? "stopped" : p.desired === "running" ? "running" : p.state === "draining" ? "draining" : "stopped",
     })),
     env.liveReleaseId,
     pendingTarget,
