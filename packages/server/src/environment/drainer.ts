@@ -28,12 +28,14 @@ export class Drainer {
     this.#timer = setTimeout(() => this.#loop(), 0);
   }
 
-  /** Stops looking; stops already begun run to their end. */
+  /**
+   * Stops looking. Stops already begun go on without us: `down` waits for them through the
+   * supervisor, and after a shutdown the next control plane finishes the drain.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#ticking;
-    await Promise.allSettled(this.#stopping.values());
   }
 
   #loop(): void {

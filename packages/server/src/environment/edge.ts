@@ -53,7 +53,14 @@ async function serversOf(ctx: Ctx, env: EnvironmentRow) {
       replica: p.replica,
       port: p.port!,
       // Without a pid there is nothing to route to (not spawned yet, or found dead).
-      status: p.pid === null ? "stopped" : p.desired === "running" ? "running" : p.state === "draining" ? "draining" : "stopped",
+      status:
+        p.pid === null
+          ? "stopped"
+          : p.desired === "running"
+            ? "running"
+            : p.state === "draining"
+              ? "draining"
+              : "stopped",
     })),
     env.liveReleaseId,
     pendingTarget,
