@@ -5,7 +5,22 @@ import { EXIT, fail } from "./output";
 // loader (fastify, PGlite, zod) that only `up` and `validate` need.
 const inspect = () => import("./commands/inspect");
 const ship = () => import("./commands/ship");
-const spec = () => import("./commands/spec");
+const spec = () => fromSource<typeof import("./commands/spec")>("commands/spec.ts");
+const upCommand = () => fromSource<typeof import("./commands/up")>("commands/up.ts");
+
+/** Defined as true in the prebuilt client bundle (packages/cli/scripts/bundle.mjs). */
+declare const SLIPWAY_BUNDLED: boolean | undefined;
+
+/**
+ * Loads a module of this package from its TypeScript source. The prebuilt bundle holds only
+ * the client commands; `up` and the spec commands run the control plane and the spec loader,
+ * which stay source (they read files beside their sources), so the bundle registers tsx first.
+ * The path is relative to src/ and to dist/ alike ("../src/…").
+ */
+async function fromSource<T>(file: string): Promise<T> {
+  if (typeof SLIPWAY_BUNDLED !== "undefined") (await import("tsx/esm/api")).register();
+  return import(new URL(`../src/${file}`, import.meta.url).href);
+}
 
 const port = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -83,7 +98,7 @@ program
         apiPort: number;
         detach?: boolean;
         json?: boolean;
-      }) => (await import("./commands/up")).up({ ...o, detach: !!o.detach, json: !!o.json }),
+      }) => (await upCommand()).up({ ...o, detach: !!o.detach, json: !!o.json }),
     ),
   );
 
