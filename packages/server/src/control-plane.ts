@@ -4,11 +4,13 @@ import { isAlive as isProcessAlive, readStartTime, Supervisor, serviceUser } fro
 import { type EnvironmentRow, openStore } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
+import { registerRunRoutes } from "./api/routes-run";
 import type { Ctx } from "./context";
 import { stopAddons } from "./environment/addons";
 import { edgeOf } from "./environment/edge";
 import { ensureEnvironment } from "./environment/ensure";
 import { stopProcesses } from "./environment/processes";
+import { runOperations } from "./one-off";
 import { operations } from "./operations";
 import { statePaths } from "./paths";
 import { releaseConfigFor } from "./release-config";
@@ -111,6 +113,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     },
   };
   const api = await buildApi(store, operations(ctx, executor, life), log);
+  registerRunRoutes(api, runOperations(ctx));
 
   const envName = o.env ?? "local";
   await life.ensureEnvironment(envName);

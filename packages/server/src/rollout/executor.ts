@@ -8,7 +8,7 @@ const HINTS: Record<string, string> = {
   SLW_RELEASE_JOB_FAILED:
     "fix the job (see its output above) and deploy again; the live release keeps serving",
   SLW_UNHEALTHY:
-    "see `slipway logs <service>` for why it did not answer its health check; the live release keeps serving",
+    "see `slipway logs <service> --release vN` for why it did not answer its health check; the live release keeps serving",
   SLW_BUILD_FAILED: "fix the build and deploy again; the live release is untouched",
 };
 
@@ -71,7 +71,7 @@ export class RolloutExecutor {
           ? String(e.detail?.output ?? "")
           : "";
     if (!isSlipwayError(e) && code === "SLW_INTERNAL") this.ctx.log.error({ err: e }, "rollout step failed");
-    const hint = isSlipwayError(e) ? e.hint : HINTS[code];
+    const hint = isSlipwayError(e) ? e.hint : HINTS[code]?.replace("vN", `v${target?.number ?? "N"}`);
     await this.ctx.store.rollouts.move(id, phase, "failed", {
       error: { code, message, ...(hint ? { hint } : {}), ...(output ? { output } : {}) },
     });
