@@ -85,7 +85,8 @@ function attached(
       reject(
         new SlipwayError(
           "SLW_PROCESS_FAILED",
-          `cannot run ${JSON.stringify(argv[0])}: ${e.code === "ENOENT" ? `not found on ${where}` : e.message}`,
+          // execvp reports EACCES when a PATH directory is closed to the service user.
+          `cannot run ${JSON.stringify(argv[0])}: ${e.code === "ENOENT" || e.code === "EACCES" ? `not found on ${where}` : e.message}`,
           "name an installed program; arguments go after --, e.g. slipway run api -- node -e 'console.log(1)'",
         ),
       ),

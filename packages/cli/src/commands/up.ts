@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SlipwayError } from "@slipway/core";
+import { isSlipwayError } from "@slipway/core";
 import { startControlPlane } from "@slipway/server";
 import { api, readStateFile, target } from "../client";
 import { followRollout } from "../follow";
@@ -47,7 +47,7 @@ export async function up(o: UpOptions): Promise<void> {
     // Detached child: the parent reads server.json and reports; keep quiet.
   } else {
     await report(dir, o, cp.firstAdminToken, cp.initialRollout).catch((e) => {
-      if (e instanceof SlipwayError)
+      if (isSlipwayError(e))
         process.stderr.write(`error ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
       else throw e;
     });
