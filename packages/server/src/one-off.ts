@@ -56,7 +56,8 @@ export async function oneOffProcess(
     env,
     release,
     await buildDir(ctx, release),
-    { id: `${envName}/v${release.number}/${service}/run`, service, port: null },
+    // No nonce: a one-off is not supervised, and no later control plane may adopt it.
+    { id: `${envName}/v${release.number}/${service}/run`, service, port: null, nonce: null },
     await addonEnv(ctx, env),
   );
   await ctx.event({
