@@ -83,7 +83,7 @@ describe("slipway run, psql, logs --release and host routes", () => {
   it("run starts a one-off process with the service's env in its build, and exits with its code", async () => {
     const script = [
       "const u = new URL(process.env.DATABASE_URL);",
-      "console.log(JSON.stringify({ db: u.protocol + u.pathname, greeting: process.env.GREETING,",
+      "console.log(JSON.stringify({ db: u.protocol + u.pathname, password: u.password, greeting: process.env.GREETING,",
       "  release: process.env.SLIPWAY_RELEASE, cwd: process.cwd(), uid: process.getuid() }));",
       "process.exit(7);",
     ].join(" ");
@@ -91,6 +91,7 @@ describe("slipway run, psql, logs --release and host routes", () => {
     expect(r.code, r.stderr).toBe(7);
     const seen = JSON.parse(r.stdout) as {
       db: string;
+      password: string;
       greeting: string;
       release: string;
       cwd: string;
@@ -107,7 +108,8 @@ describe("slipway run, psql, logs --release and host routes", () => {
       (e) => e.kind === "service.run",
     );
     expect(run?.message).toContain("api");
-    expect(events.stdout).not.toContain(new URL(JSON.parse(r.stdout).db, "x:/").password || "postgres://");
+    expect(seen.password.length).toBeGreaterThan(8);
+    expect(events.stdout).not.toContain(seen.password);
   });
 
   it("run refuses an unknown service, environment or release, naming what exists", async () => {
@@ -130,6 +132,36 @@ describe("slipway run, psql, logs --release and host routes", () => {
     const [one, user] = r.stdout.trim().split("|");
     expect(one).toBe("1");
     expect(user).not.toBe("postgres");
+
+    // psql's own command line (read from inside it) holds no password; its environment does.
+    const password = JSON.parse(
+      (
+        await slipway([
+          "run",
+          "api",
+          "--dir",
+          dir,
+          "--",
+          "node",
+          "-p",
+          "JSON.stringify(new URL(process.env.DATABASE_URL).password)",
+        ])
+      ).stdout,
+    ) as string;
+    const inside = await slipway([
+      "psql",
+      "db",
+      "--dir",
+      dir,
+      "--",
+      "-c",
+      "\\! tr '\\0' ' ' < /proc/$PPID/cmdline; echo; printenv PGPASSWORD",
+    ]);
+    expect(inside.code, inside.stderr).toBe(0);
+    const [cmdline, env] = inside.stdout.trim().split("\n");
+    expect(cmdline).toContain("psql");
+    expect(cmdline).not.toContain(password);
+    expect(env).toBe(password);
 
     const redis = await slipway(["psql", "cache", "--dir", dir]);
     expect(redis.code).toBe(2);
