@@ -42,7 +42,9 @@ export async function run(o: {
     },
   );
   const asServiceUser = p.runAs && process.getuid?.() === 0 ? { uid: p.runAs.uid, gid: p.runAs.gid } : {};
-  await attached(o.argv, { cwd: p.cwd, env: p.env, ...asServiceUser }, `the service's PATH (${p.env.PATH})`);
+  // Attached to this terminal, so it may need to know what the terminal is.
+  const env = { ...p.env, ...(process.env.TERM ? { TERM: process.env.TERM } : {}) };
+  await attached(o.argv, { cwd: p.cwd, env, ...asServiceUser }, `the service's PATH (${p.env.PATH})`);
 }
 
 /**
@@ -69,8 +71,7 @@ export async function psql(o: { dir: string; env: string; addon: string; args: s
 
 /**
  * Runs argv with this terminal as its stdio and exits with its code (128 + n when killed by
- * signal n, as a shell reports it). Ctrl-C reaches the child through the terminal; we wait
- * for the child to decide what it means.
+ * signal n, as a shell reports it). We wait for the child to decide what Ctrl-C means.
  */
 function attached(
   argv: string[],
@@ -79,8 +80,9 @@ function attached(
 ): Promise<never> {
   return new Promise((_, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { ...opts, stdio: "inherit", shell: false });
-    const ignore = () => {};
-    for (const s of ["SIGINT", "SIGQUIT", "SIGTERM"] as const) process.on(s, ignore);
+    // The terminal sends Ctrl-C and Ctrl-\ to the child too; a signal sent to us alone is passed on.
+    for (const s of ["SIGINT", "SIGQUIT"] as const) process.on(s, () => {});
+    for (const s of ["SIGTERM", "SIGHUP"] as const) process.on(s, () => child.kill(s));
     child.once("error", (e: NodeJS.ErrnoException) =>
       reject(
         new SlipwayError(
