@@ -62,7 +62,7 @@ export async function statusView(ctx: Ctx) {
  * where DNS or /etc/hosts points it here; `curl` reaches it through the edge in any case
  * (the edge matches the Host header, ignoring the port).
  */
-export function routeView(
+function routeView(
   r: { path: string; host?: string | undefined; service: string },
   port: number | null,
 ) {
