@@ -62,10 +62,7 @@ export async function statusView(ctx: Ctx) {
  * where DNS or /etc/hosts points it here; `curl` reaches it through the edge in any case
  * (the edge matches the Host header, ignoring the port).
  */
-function routeView(
-  r: { path: string; host?: string | undefined; service: string },
-  port: number | null,
-) {
+function routeView(r: { path: string; host?: string | undefined; service: string }, port: number | null) {
   const edge = port ? `http://127.0.0.1:${port}${r.path}` : null;
   return {
     path: r.path,
