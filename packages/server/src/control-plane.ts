@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
 import { isAlive as isProcessAlive, readStartTime, Supervisor, serviceUser } from "@slipway/driver-local";
-import { type EnvironmentRow, openStore } from "@slipway/store";
+import type { EnvironmentRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
 import type { Ctx } from "./context";
@@ -11,10 +11,12 @@ import { ensureEnvironment } from "./environment/ensure";
 import { stopProcesses } from "./environment/processes";
 import { operations } from "./operations";
 import { statePaths } from "./paths";
+import { makePrivateDir, startsOtherUsers } from "./private-dir";
 import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
+import { openControlPlaneStore } from "./store-cluster";
 
 export interface ControlPlaneOptions {
   /** The stack's directory (holds slipway.config.ts and .slipway/). */
@@ -25,7 +27,7 @@ export interface ControlPlaneOptions {
   publicPort?: number;
   /** The API's port on 127.0.0.1. @default 7700; 0 picks a free one */
   apiPort?: number;
-  /** A real Postgres for the control plane's own state instead of the embedded one. */
+  /** A Postgres of yours for the control plane's own state instead of the one it runs itself. */
   databaseUrl?: string;
   /** Deploy the working tree when nothing is live yet. @default true */
   deployOnStart?: boolean;
@@ -54,19 +56,25 @@ export interface RunningControlPlane {
  */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
   const paths = statePaths(o.projectDir);
-  mkdirSync(paths.root, { recursive: true, mode: 0o755 });
+  makePrivateDir(paths.root, startsOtherUsers());
   const log =
     o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: true }));
   assertNotRunning(paths.server);
   const stack = await loadSpec(o.projectDir);
-  const store = await openStore(o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: paths.store });
+  const box = SecretBox.open(paths.masterKey);
+  const { store, stopServer: stopStoreServer } = await openControlPlaneStore({
+    storeDir: paths.store,
+    databaseUrl: o.databaseUrl,
+    password: box.derive("store superuser"),
+    log,
+  });
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
   const firstAdminToken =
     (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
   const ctx: Ctx = {
     store,
     paths,
-    box: SecretBox.open(paths.masterKey),
+    box,
     runAs: serviceUser(),
     supervisor: new Supervisor(),
     edges: new Map(),
@@ -146,6 +154,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     await api.close();
     for (const edge of ctx.edges.values()) await edge.detach();
     await store.close();
+    await stopStoreServer();
     rmSync(paths.server, { force: true });
     resolveClosed();
   }
