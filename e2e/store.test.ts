@@ -1,5 +1,14 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import { addonDriver, freePort } from "@slipway/driver-local";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,13 +124,16 @@ describe("SLIPWAY_DATABASE_URL: the control plane's state in a PostgreSQL server
 
   beforeAll(async () => {
     dir = makeProject("store-url");
+    // Outside the project, so that what runs from the project is Slipway's alone.
+    const external = mkdtempSync("/tmp/slipway-e2e-external-pg-");
+    chmodSync(external, 0o755);
     record = {
       env: "test",
       name: "external",
       kind: "postgres",
       port: await freePort(),
       password: "external-server-password",
-      dataDir: join(dir, "external-pg"),
+      dataDir: join(external, "data"),
     };
     await driver.ensure(spec, record);
     url = driver.connectionEnv(spec, record).DATABASE_URL!;
@@ -129,6 +141,7 @@ describe("SLIPWAY_DATABASE_URL: the control plane's state in a PostgreSQL server
   afterAll(async () => {
     await slipway(["down", "--dir", dir]);
     await driver.stop(record);
+    removeProject(dirname(record.dataDir));
     removeProject(dir);
   });
 
@@ -154,7 +167,7 @@ describe("SLIPWAY_DATABASE_URL: the control plane's state in a PostgreSQL server
 
     const down = await slipway(["down", "--dir", dir]);
     expect(down.code, down.stderr).toBe(0);
-    expect(processesUnder(dir).filter((p) => !p.cmd.includes("external-pg"))).toEqual([]);
+    expect(processesUnder(dir)).toEqual([]);
   });
 });
 
