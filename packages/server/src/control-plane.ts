@@ -19,14 +19,14 @@ import { stopProcesses } from "./environment/processes";
 import { restoreIfNeeded } from "./environment/restore";
 import { faultInjector } from "./faults";
 import { operations } from "./operations";
-import { statePaths } from "./paths";
+import { type StatePaths, statePaths } from "./paths";
 import { makePrivateDir, startsOtherUsers } from "./private-dir";
 import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
-import { openControlPlaneStore } from "./store-cluster";
+import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 
 export interface ControlPlaneOptions {
   /** The stack's directory (holds slipway.config.ts and .slipway/). */
@@ -72,12 +72,28 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   assertNotRunning(paths.server);
   const stack = await loadSpec(o.projectDir);
   const box = SecretBox.open(paths.masterKey);
-  const { store, stopServer: stopStoreServer } = await openControlPlaneStore({
+  const opened = await openControlPlaneStore({
     storeDir: paths.store,
     databaseUrl: o.databaseUrl,
     password: box.derive("store superuser"),
     log,
   });
+  // A start that fails from here on (a port taken, an add-on missing) leaves no store server.
+  return startOnStore(o, paths, log, stack, box, opened).catch(async (e: unknown) => {
+    await opened.store.close().catch(() => {});
+    await opened.stopServer().catch(() => {});
+    throw e;
+  });
+}
+
+async function startOnStore(
+  o: ControlPlaneOptions,
+  paths: StatePaths,
+  log: Logger,
+  stack: Ctx["stack"],
+  box: SecretBox,
+  { store, stopServer: stopStoreServer }: ControlPlaneStore,
+): Promise<RunningControlPlane> {
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
   const firstAdminToken =
     (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
