@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   SLW_PORT_IN_USE: "A port Slipway was asked to listen on is taken.",
   SLW_PATH_NOT_TRAVERSABLE: "An unprivileged service user cannot reach the state directory.",
   SLW_STATE_CORRUPT: "A file under .slipway/ could not be read.",
+  SLW_STATE_UNSAFE: "A directory under .slipway/ is owned by another user or writable by others.",
   SLW_ADDON_FAILED: "An add-on (postgres, redis, bucket) did not start.",
   SLW_BUILD_FAILED: "The build step failed.",
   SLW_RELEASE_JOB_FAILED: "The release job (migrations) exited non-zero; the live release keeps serving.",
