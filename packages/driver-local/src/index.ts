@@ -3,4 +3,17 @@ export * from "./edge";
 export * from "./process";
 export { requireBinary, requirePostgresBinDir } from "./system/binaries";
 export { assertPortFree, freePort } from "./system/ports";
-export { assertTraversable, type RunAs, SERVICE_USER, serviceUser } from "./system/service-user";
+export {
+  appendFileNoFollow,
+  openAppendNoFollow,
+  readFileNoFollow,
+  writeFileNoFollow,
+} from "./system/safe-files";
+export {
+  ADDON_USER,
+  APP_USER,
+  addonUser,
+  appUser,
+  assertTraversable,
+  type RunAs,
+} from "./system/service-user";

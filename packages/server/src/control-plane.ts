@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
-import { isAlive as isProcessAlive, readStartTime, Supervisor, serviceUser } from "@slipway/driver-local";
+import { appUser, isAlive as isProcessAlive, readStartTime, Supervisor } from "@slipway/driver-local";
 import { type EnvironmentRow, openStore } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
@@ -67,7 +67,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     store,
     paths,
     box: SecretBox.open(paths.masterKey),
-    runAs: serviceUser(),
+    runAs: appUser(),
     supervisor: new Supervisor(),
     edges: new Map(),
     stackId,

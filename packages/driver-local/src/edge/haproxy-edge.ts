@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "@slipway/core";
 import { requireBinary } from "../system/binaries";
 import { assertPortFree } from "../system/ports";
-import { type RunAs, serviceUser } from "../system/service-user";
+import { addonUser, type RunAs } from "../system/service-user";
 import { type ConvergeContext, convergeBackend, serverRows } from "./converge";
 import { daemonArgs, isLiveHaproxy, livePidFromFile, runOrThrow, stopHaproxy } from "./haproxy-process";
 import { EdgeLogReceiver } from "./log-receiver";
@@ -38,7 +38,7 @@ export interface HaproxyEdgeOptions {
   /**
    * When we are root, HAProxy binds its ports and opens its socket as root, then drops to this
    * user through its own uid/gid directives: state files stay root-only, nothing needs chown.
-   * @default serviceUser()
+   * @default addonUser()
    */
   runAs?: RunAs | undefined;
 }
@@ -255,7 +255,7 @@ export class HaproxyEdge {
   }
 
   private render(state: EdgeState): string {
-    const runAs = "runAs" in this.opts ? this.opts.runAs : serviceUser();
+    const runAs = "runAs" in this.opts ? this.opts.runAs : addonUser();
     return renderHaproxyConfig(state.config, {
       socketPath: this.paths.socket,
       drainAclPath: this.paths.drainAcl,
