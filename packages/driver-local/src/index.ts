@@ -15,5 +15,6 @@ export {
   addonUser,
   appUser,
   assertTraversable,
+  ensureHome,
   type RunAs,
 } from "./system/service-user";

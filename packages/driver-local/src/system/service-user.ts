@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { accessSync, chmodSync, chownSync, constants, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { SlipwayError } from "@slipway/core";
 
 /** uid/gid to run child processes as; undefined means "as ourselves" (we are not root). */
@@ -94,4 +94,18 @@ function othersCanSearch(dir: string): boolean {
     accessSync(dir, constants.X_OK);
     return true;
   }
+}
+
+/**
+ * A home directory for `user` (/var/lib/<user>, 0700, theirs), for tools that keep a cache
+ * there: builds run npm as the app user, with its npm cache in this home, shared by projects.
+ * Root only creates it and hands it over; it never writes inside.
+ */
+export function ensureHome(user: RunAs): string {
+  const home = join("/var/lib", user.user);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const st = statSync(home);
+  if (st.uid !== user.uid || st.gid !== user.gid) chownSync(home, user.uid, user.gid);
+  if ((st.mode & 0o777) !== 0o700) chmodSync(home, 0o700);
+  return home;
 }
