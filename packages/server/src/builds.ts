@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { SlipwayError } from "@slipway/core";
-import { ensureHome, type RunAs, writeFileNoFollow } from "@slipway/driver-local";
+import { assertTraversable, ensureHome, type RunAs, writeFileNoFollow } from "@slipway/driver-local";
 import { run } from "./run";
 
 export interface BuildRequest {
@@ -244,6 +244,7 @@ export function buildEnv(runAs: RunAs | undefined): Record<string, string> {
  */
 async function asBuildUser<T>(dir: string, runAs: RunAs | undefined, work: () => Promise<T>): Promise<T> {
   if (!runAs) return work();
+  assertTraversable(dir, runAs);
   await mustRun(["chown", "-R", "-P", `${runAs.uid}:${runAs.gid}`, dir]);
   try {
     return await work();

@@ -93,7 +93,7 @@ function assertDirectory(spec: ProcessSpec): void {
  * The log directory is ours (root's when we are root); the file is opened without following a
  * link all the same. The service writes through our fd, but owning its log lets it reopen it.
  */
-export function openLog(logFile: string, runAs: ProcessSpec["runAs"]): number {
+function openLog(logFile: string, runAs: ProcessSpec["runAs"]): number {
   mkdirSync(dirname(logFile), { recursive: true });
   return openAppendNoFollow(logFile, 0o640, runAs);
 }
