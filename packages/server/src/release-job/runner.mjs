@@ -4,14 +4,22 @@
 // status file's directory is writable by nobody else); the job runs as UID:GID ("-" = as us).
 //   node runner.mjs STATUS_FILE UID GID ARGV0 ARGV1 ...
 import { spawn } from "node:child_process";
-import { renameSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 
 const [statusFile, uid, gid, cmd, ...args] = process.argv.slice(2);
 const ids = uid === "-" ? {} : { uid: Number(uid), gid: Number(gid) };
 const child = spawn(cmd, args, { stdio: "inherit", shell: false, ...ids });
 const record = (code) => {
-  writeFileSync(`${statusFile}.tmp`, JSON.stringify({ code }));
+  // Atomic and durable: the control plane reads this file after a crash, even a power cut.
+  const fd = openSync(`${statusFile}.tmp`, "w", 0o644);
+  writeSync(fd, JSON.stringify({ code }));
+  fsyncSync(fd);
+  closeSync(fd);
   renameSync(`${statusFile}.tmp`, statusFile);
+  const dirFd = openSync(dirname(statusFile), "r");
+  fsyncSync(dirFd);
+  closeSync(dirFd);
   process.exit(0);
 };
 child.on("error", (e) => {
