@@ -8,7 +8,6 @@ export {
   appendFileNoFollow,
   openAppendNoFollow,
   readFileNoFollow,
-  writeFileNoFollow,
 } from "./system/safe-files";
 export {
   ADDON_USER,

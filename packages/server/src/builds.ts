@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { SlipwayError } from "@slipway/core";
-import { assertTraversable, ensureHome, type RunAs, writeFileNoFollow } from "@slipway/driver-local";
+import { assertTraversable, ensureHome, type RunAs, writeFileAtomic } from "@slipway/driver-local";
 import { run } from "./run";
 
 export interface BuildRequest {
@@ -69,7 +69,7 @@ export async function makeBuild(req: BuildRequest): Promise<BuildResult> {
       rmSync(tmp, { recursive: true, force: true });
       throw e;
     });
-    writeFileNoFollow(join(tmp, READY), JSON.stringify({ id, source, gitSha }), 0o644);
+    writeFileAtomic(join(tmp, READY), JSON.stringify({ id, source, gitSha }), 0o644);
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
     return { id, dir, gitSha, source, cached: false, output };

@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import { SlipwayError } from "@slipway/core";
-import { writeFileNoFollow } from "../system/safe-files";
+import { writeFileAtomic } from "../system/atomic-file";
 import { assertTraversable, type RunAs } from "../system/service-user";
 import type { AddonRecord } from "./types";
 
@@ -30,7 +30,7 @@ export function prepareDataDir(record: AddonRecord, runAs: RunAs | undefined): v
  * directory is that user's, so the write never follows what it may have put at `path`.
  */
 export function writeOwnedFile(path: string, content: string, runAs: RunAs | undefined): void {
-  writeFileNoFollow(path, content, 0o600, runAs);
+  writeFileAtomic(path, content, 0o600, runAs);
 }
 
 /** "postgres db (env production)" — how errors name an instance. */

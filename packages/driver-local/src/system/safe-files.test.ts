@@ -13,7 +13,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { appendFileNoFollow, openAppendNoFollow, readFileNoFollow, writeFileNoFollow } from "./safe-files";
+import { writeFileAtomic } from "./atomic-file";
+import { appendFileNoFollow, openAppendNoFollow, readFileNoFollow } from "./safe-files";
 
 const dir = mkdtempSync(join(tmpdir(), "slipway-safe-files-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,9 +31,9 @@ function planted(kind: "symlink" | "hardlink"): { at: string; target: string } {
 }
 
 describe("files in a directory another user controls", () => {
-  it("writeFileNoFollow replaces a planted symlink instead of writing through it", () => {
+  it("writeFileAtomic replaces a planted symlink instead of writing through it", () => {
     const { at, target } = planted("symlink");
-    writeFileNoFollow(at, "ours\n", 0o600);
+    writeFileAtomic(at, "ours\n", 0o600);
     expect(readFileSync(target, "utf8")).toBe("precious\n");
     expect(lstatSync(at).isFile()).toBe(true);
     expect(lstatSync(at).mode & 0o777).toBe(0o600);

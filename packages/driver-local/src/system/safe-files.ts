@@ -1,15 +1,10 @@
-import { randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
-  fchmodSync,
   fchownSync,
   fstatSync,
-  fsyncSync,
   openSync,
   readSync,
-  renameSync,
-  rmSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
@@ -21,7 +16,8 @@ import {
  * the last component of such a path: every open here uses O_NOFOLLOW (the directory itself sits
  * in a root-owned parent, so only the last component is the other user's), O_NONBLOCK (a FIFO
  * cannot hang us), and checks through the descriptor that it got a regular file with one link.
- * Ownership and mode are set through the descriptor too, never by path.
+ * Ownership and mode are set through the descriptor too, never by path. Whole files are
+ * replaced with writeFileAtomic (atomic-file.ts), which follows the same rules.
  */
 
 const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_NONBLOCK } = constants;
@@ -29,30 +25,6 @@ const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_NONBLOCK } 
 export interface Owner {
   uid: number;
   gid: number;
-}
-
-/**
- * Replaces `path` with a new file holding `content`: written under a fresh name (O_EXCL, so
- * nothing planted is followed), chowned and chmodded through its descriptor, fsynced, then
- * renamed over whatever was at `path` (a planted symlink is replaced, not followed).
- */
-export function writeFileNoFollow(path: string, content: string, mode: number, owner?: Owner): void {
-  const tmp = `${path}.slipway-${randomBytes(6).toString("hex")}`;
-  const fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK, mode);
-  try {
-    try {
-      fchmodSync(fd, mode);
-      if (owner) fchownSync(fd, owner.uid, owner.gid);
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 /**
