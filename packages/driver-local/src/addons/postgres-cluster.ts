@@ -1,4 +1,4 @@
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { SlipwayError } from "@slipway/core";
@@ -59,7 +59,9 @@ export async function initCluster({ binDir, record, runAs }: Cluster): Promise<v
     throw new SlipwayError("SLW_ADDON_FAILED", `${label(record)}: the password must be a single line`);
   const pwDir = mkdtempSync(join(tmpdir(), "slipway-pw-"));
   try {
-    if (runAs) chownSync(pwDir, runAs.uid, runAs.gid);
+    // Ours, passable (not listable or writable) by the add-on user: it reads its own 0600 file
+    // here, and can plant nothing for our recursive removal below to follow.
+    if (runAs) chmodSync(pwDir, 0o711);
     const pwFile = join(pwDir, "pwfile");
     writeOwnedFile(pwFile, `${record.password}\n`, runAs);
     const r = await run(
