@@ -3,35 +3,12 @@ import { createRequire } from "node:module";
 import { extname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { tsImport } from "tsx/esm/api";
-import type { SpecIssue } from "./issues";
 import { installSpecHooks, SPEC_PACKAGE_DIR } from "./spec-hooks";
-import { type LoadResult, validateStack } from "./validate";
 
 /** The file types a spec may be written in, in the order a directory is searched. */
 export const SPEC_EXTENSIONS = [".ts", ".mts", ".js", ".mjs", ".json"] as const;
 
 const requireCache = createRequire(import.meta.url).cache;
-
-/**
- * Evaluates and validates the spec `file` (named `shown` in messages) in this thread. Every
- * expected failure is a result with issues. Code specs come here through the worker
- * (evaluate-worker.ts); JSON directly.
- */
-export async function evaluateAndValidate(file: string, shown: string): Promise<LoadResult> {
-  let value: unknown;
-  try {
-    value = await evaluateSpecFile(file);
-  } catch (error) {
-    return fail(file, loadFailed(shown, error));
-  }
-  if (value === undefined) return fail(file, noExport(shown));
-  try {
-    return { ...validateStack(value, shown), file };
-  } catch (error) {
-    // Only user code can throw here: a getter or proxy in the exported value.
-    return fail(file, loadFailed(shown, error));
-  }
-}
 
 /**
  * Evaluates a spec file and returns what it exports as the stack (`default`, else `stack`), or
@@ -94,38 +71,4 @@ function parseJson(text: string): unknown {
     const before = text.slice(0, Number(position)).split("\n");
     throw new SyntaxError(`${message} (line ${before.length}, column ${before.at(-1)!.length + 1})`);
   }
-}
-
-export function loadFailed(shown: string, error: unknown): SpecIssue {
-  const message = cleanMessage(error);
-  const missing = /Cannot find (?:module|package) '([^']+)'/.exec(message)?.[1];
-  const hint = missing
-    ? `install ${missing} (npm i -D ${missing}) or fix the import`
-    : error instanceof SyntaxError || /Transform failed|Expected|Unexpected/.test(message)
-      ? "fix the syntax error at the line shown"
-      : "fix the error above; the file runs as a module, so anything it throws stops the load";
-  return issue("SLW_SPEC_LOAD_FAILED", shown, `could not be evaluated: ${message}`, hint);
-}
-
-function noExport(shown: string): SpecIssue {
-  return issue(
-    "SLW_SPEC_INVALID",
-    shown,
-    "exports no stack (no default export and no `stack` export)",
-    "end the file with `export default defineStack({ ... })`",
-  );
-}
-
-/** The thrown message, without tsx's per-load namespace query that would change on every run. */
-function cleanMessage(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\?(?:tsx-)?namespace=[\w-]+/g, "").trim();
-}
-
-export function issue(code: SpecIssue["code"], file: string, message: string, hint: string): SpecIssue {
-  return { code, file, path: [], message, hint };
-}
-
-export function fail(file: string, problem: SpecIssue): LoadResult {
-  return { ok: false, file, issues: [problem] };
 }
