@@ -255,7 +255,8 @@ async function asBuildUser<T>(dir: string, runAs: RunAs | undefined, work: () =>
 }
 
 async function mustRun(argv: string[]): Promise<void> {
-  const r = await run(argv, { cwd: "/" });
+  // The system's chown and chmod, whatever PATH we were started with.
+  const r = await run(argv, { cwd: "/", env: { PATH: "/usr/bin:/bin" } });
   if (r.code !== 0) throw buildFailed(`${argv.join(" ")} exited with ${r.code}`, r.output);
 }
 
