@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
 import {
+  appUser,
   isAlive as isProcessAlive,
   readStartTime,
   Supervisor,
-  serviceUser,
   writeFileAtomic,
 } from "@slipway/driver-local";
 import type { EnvironmentRow, RolloutRow } from "@slipway/store";
@@ -103,7 +103,7 @@ async function startOnStore(
     store,
     paths,
     box,
-    runAs: serviceUser(),
+    runAs: appUser(),
     supervisor: new Supervisor(),
     edges: new Map(),
     stackId,

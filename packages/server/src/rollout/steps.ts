@@ -84,6 +84,7 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
     buildsDir: ctx.paths.builds,
     depsDir: ctx.paths.deps,
     ...(ctx.stack.build.command ? { command: ctx.stack.build.command } : {}),
+    runAs: ctx.runAs,
     progress: (message) => {
       ctx.fault("build:progress");
       void ctx.event({ kind: "build.progress", subject: w.rollout.id, message });
