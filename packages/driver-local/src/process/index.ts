@@ -1,5 +1,5 @@
 export type { ProcessHandle, ProcessSpec } from "@slipway/core";
-export { probeHttp } from "./health";
+export { type ProbeResult, probeHttp, probeTcp } from "./health";
 export { type ReadLogOptions, readLog } from "./logs";
 export { isAlive, liveGroupMembers, readStartTime, readStat } from "./proc";
 export {
