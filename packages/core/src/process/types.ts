@@ -8,7 +8,7 @@ export interface ProcessSpec {
   /** Spawned without a shell; argv[0] is resolved on the PATH of `env`. */
   argv: string[];
   cwd: string;
-  /** The complete environment: ours is not inherited, except PATH when absent. */
+  /** The complete environment: ours is not inherited; without a PATH, the system's (SYSTEM_PATH). */
   env: Record<string, string>;
   /** stdout and stderr are appended here by the process itself, so logs flow while we are down. */
   logFile: string;

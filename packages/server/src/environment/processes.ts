@@ -1,15 +1,69 @@
-import { mkdirSync } from "node:fs";
-import { processEnv, type ReleaseConfig, type ServiceConfig } from "@slipway/core";
+import { chownSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type ProcessHealth,
+  type ProcessLaunch,
+  processLaunch,
+  type ReleaseConfig,
+  type ServiceConfig,
+  servicePath,
+  statusRanges,
+} from "@slipway/core";
 import type { ProcessSpec } from "@slipway/driver-local";
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import type { AddonEnv } from "./addons";
 
-/** What every process inherits from the control plane: enough to find its runtime. */
-export const baseEnv = (): Record<string, string> => ({
-  PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+/**
+ * What every process of a build starts from. Nothing of the control plane's environment:
+ * PATH is the build's node_modules/.bin, the node running Slipway, then the system's.
+ */
+export const baseEnv = (buildDir: string): Record<string, string> => ({
+  PATH: servicePath(buildDir, process.execPath),
   LANG: "C.UTF-8",
 });
+
+/**
+ * A service's persistent directory (`volume: true`): per environment and service, not per
+ * release, so every release, release job and cron run of the service sees the same files.
+ * Created on first use, owned by the user services run as.
+ */
+export function ensureVolume(ctx: Ctx, envName: string, service: string): string {
+  const parent = join(ctx.paths.env(envName).dir, "volumes");
+  mkdirSync(parent, { recursive: true, mode: 0o755 });
+  const dir = join(parent, service);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (ctx.runAs) chownSync(dir, ctx.runAs.uid, ctx.runAs.gid);
+  return dir;
+}
+
+/**
+ * The argv and environment of any process of a service (long-running, release job, cron run):
+ * one definition, so all three see the same variables and the same PATH.
+ */
+export function launchOf(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  release: ReleaseRow,
+  dir: string,
+  service: string,
+  addons: AddonEnv,
+  port?: number,
+): ProcessLaunch {
+  const cfg = (release.config as ReleaseConfig).services[service] as ServiceConfig;
+  return processLaunch({
+    service,
+    config: cfg,
+    environment: env.name,
+    release: release.number,
+    build: release.buildId,
+    ...(port !== undefined ? { port } : {}),
+    ...(cfg.volume ? { volume: ensureVolume(ctx, env.name, service) } : {}),
+    base: baseEnv(dir),
+    addons,
+    serviceUrls: serviceUrls(env),
+  });
+}
 
 export const processId = (env: string, release: number, service: string, replica: number) =>
   `${env}/v${release}/${service}/${replica}`;
@@ -34,28 +88,36 @@ export function processSpec(
 ): ProcessSpec {
   const cfg = (release.config as ReleaseConfig).services[row.service] as ServiceConfig;
   mkdirSync(ctx.paths.env(env.name).logs, { recursive: true });
+  const { argv, env: processEnv } = launchOf(
+    ctx,
+    env,
+    release,
+    dir,
+    row.service,
+    addons,
+    row.port ?? undefined,
+  );
   return {
     id: row.id,
-    argv: cfg.command,
+    argv,
     cwd: dir,
-    env: processEnv({
-      service: row.service,
-      config: cfg,
-      environment: env.name,
-      release: release.number,
-      build: release.buildId,
-      ...(row.port !== null ? { port: row.port } : {}),
-      base: baseEnv(),
-      addons,
-      serviceUrls: serviceUrls(env),
-    }),
+    env: processEnv,
     logFile: ctx.paths.env(env.name).log(row.id),
     ...(ctx.runAs ? { runAs: { uid: ctx.runAs.uid, gid: ctx.runAs.gid } } : {}),
     drainSeconds: cfg.drainSeconds,
-    health:
-      cfg.type === "web" && row.port !== null
-        ? { kind: "http", url: `http://127.0.0.1:${row.port}${cfg.health?.path ?? "/healthz"}` }
-        : { kind: "liveness" },
+    health: processHealth(cfg, row.port),
+  };
+}
+
+/** How the supervisor decides a new process is ready, from its service's health check. */
+function processHealth(cfg: ServiceConfig, port: number | null): ProcessHealth {
+  const h = cfg.health;
+  if (cfg.type !== "web" || port === null || h?.kind === "process") return { kind: "liveness" };
+  if (h?.kind === "tcp") return { kind: "tcp", port };
+  return {
+    kind: "http",
+    url: `http://127.0.0.1:${port}${h?.path ?? "/healthz"}`,
+    expect: statusRanges(h?.expect),
   };
 }
 
