@@ -5,6 +5,7 @@ import { type EnvironmentRow, openStore } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
 import type { Ctx } from "./context";
+import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { stopAddons } from "./environment/addons";
 import { edgeOf } from "./environment/edge";
 import { ensureEnvironment } from "./environment/ensure";
@@ -82,6 +83,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   };
   recordSupervisorEvents(ctx);
   const executor = new RolloutExecutor(ctx);
+  const cron = new CronScheduler(cronPorts(ctx));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -128,14 +130,17 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const self = { url: address, pid: process.pid, startTime: readStartTime(process.pid) };
   writeFileSync(paths.server, JSON.stringify(self));
   await executor.resumeAll();
+  cron.start(1_000, (e) => log.error({ err: e }, "cron tick failed"));
   const initialRollout = o.deployOnStart === false ? undefined : await firstDeploy(ctx, envName);
   if (initialRollout) void executor.kick(initialRollout);
   writeFileSync(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
     await executor.stop();
+    await cron.stop();
     for (const env of await store.environments.list()) {
       await store.environments.setDesired(env.id, "stopped");
+      await stopCronRuns(ctx, env);
       const running = (await store.processes.forEnvironment(env.id)).filter((p) => p.desired === "running");
       await stopProcesses(ctx, running);
       await edgeOf(ctx, env).stop();
@@ -157,6 +162,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     closed,
     async shutdown() {
       await executor.stop();
+      await cron.stop();
       ctx.supervisor.release();
       await close();
     },

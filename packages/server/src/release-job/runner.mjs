@@ -6,6 +6,9 @@ import { spawn } from "node:child_process";
 import { renameSync, writeFileSync } from "node:fs";
 
 const [statusFile, cmd, ...args] = process.argv.slice(2);
+// Before the command can start: a runner with no pid file never ran it (cron runs rely on this
+// to start a claimed run again after a crash instead of guessing).
+writeFileSync(`${statusFile}.pid`, String(process.pid));
 const child = spawn(cmd, args, { stdio: "inherit", shell: false });
 const record = (code) => {
   writeFileSync(`${statusFile}.tmp`, JSON.stringify({ code }));
@@ -13,7 +16,7 @@ const record = (code) => {
   process.exit(0);
 };
 child.on("error", (e) => {
-  console.error(`slipway: could not start the release job: ${e.message}`);
+  console.error(`slipway: could not start ${cmd}: ${e.message}`);
   record(127);
 });
 child.on("exit", (code, signal) => record(code ?? (signal ? 128 : 1)));
