@@ -4,5 +4,5 @@ export { STACK_SCHEMA_ID, stackJsonSchema } from "./json-schema";
 export { loadStack } from "./load";
 export { DEFAULT_HEALTH, DEFAULT_SCALE, JOB_SCALE, type ResolvedService, resolveServices } from "./resolve";
 export * from "./schema";
-export { starterSpec } from "./starter";
+export { starterFiles, starterSpec } from "./starter";
 export { type LoadResult, validateStack } from "./validate";

@@ -1,5 +1,5 @@
 import { chownSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   type ProcessHealth,
   type ProcessLaunch,
@@ -29,13 +29,15 @@ export const baseEnv = (buildDir: string): Record<string, string> => ({
  * Created on first use, owned by the user services run as.
  */
 export function ensureVolume(ctx: Ctx, envName: string, service: string): string {
-  const parent = join(ctx.paths.env(envName).dir, "volumes");
-  mkdirSync(parent, { recursive: true, mode: 0o755 });
-  const dir = join(parent, service);
+  const dir = volumePath(ctx, envName, service);
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (ctx.runAs) chownSync(dir, ctx.runAs.uid, ctx.runAs.gid);
   return dir;
 }
+
+export const volumePath = (ctx: Ctx, envName: string, service: string) =>
+  join(ctx.paths.env(envName).dir, "volumes", service);
 
 /**
  * The argv and environment of any process of a service (long-running, release job, cron run):
