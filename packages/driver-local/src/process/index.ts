@@ -1,7 +1,7 @@
 export type { ProcessHandle, ProcessSpec } from "@slipway/core";
 export { type ProbeResult, probeHttp, probeTcp } from "./health";
 export { type ReadLogOptions, readLog } from "./logs";
-export { isAlive, liveGroupMembers, readStartTime, readStat } from "./proc";
+export { findByNonce, isAlive, liveGroupMembers, readStartTime, readStat } from "./proc";
 export { terminateGroup } from "./signals";
 export {
   type ExitEvent,

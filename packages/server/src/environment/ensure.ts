@@ -7,9 +7,9 @@ import { preflight } from "./preflight";
 import { adoptProcesses } from "./processes";
 
 /**
- * Brings an environment to its desired state: ports fixed once and kept, add-ons provisioned
- * and running, the edge up with the store's servers, every recorded process adopted or
- * restarted.
+ * Brings an environment's foundations back: ports fixed once and kept, add-ons provisioned
+ * and running, every recorded process that still runs adopted (the dead ones recorded gone,
+ * for a rollout or a restore to start again), the edge up with the store's servers.
  */
 export async function ensureEnvironment(
   ctx: Ctx,
@@ -35,7 +35,8 @@ export async function ensureEnvironment(
   await ctx.store.environments.setPorts(env.id, { publicPort, edgeLogPort, internalPorts: internal });
   env = (await ctx.store.environments.get(ctx.stackId, name))!;
   const addons = await ensureAddons(ctx, env);
-  await ensureEdge(ctx, env);
+  // Adopt first: the edge then routes only to processes that really run.
   await adoptProcesses(ctx, env, addons);
+  await ensureEdge(ctx, env);
   return env;
 }
