@@ -1,7 +1,7 @@
-import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { cronServices, type ReleaseConfig } from "@slipway/core";
-import { terminateGroup } from "@slipway/driver-local";
+import { findByNonce, terminateGroup } from "@slipway/driver-local";
 import type { CronRunRow, EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
@@ -65,7 +65,8 @@ async function launchRun(ctx: Ctx, run: CronRunRow): Promise<number> {
   return launchJob({
     argv,
     cwd: dir,
-    env: runEnv,
+    // How a control plane that died before storing the pid finds this runner (findByNonce).
+    env: { ...runEnv, SLIPWAY_PROCESS_NONCE: run.id },
     logFile: log,
     statusFile: files.status(run.id),
     ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
@@ -73,8 +74,8 @@ async function launchRun(ctx: Ctx, run: CronRunRow): Promise<number> {
 }
 
 /**
- * Exit code file → exited; a live runner (by pid, or found by its status file in /proc when we
- * died before storing the pid) → running; a pid file but no runner → unknown (it may have run
+ * Exit code file → exited; a live runner (by pid, or by its nonce when we died before storing
+ * the pid) → running; a pid file but no runner → unknown (it may have run
  * the command); nothing at all → never started.
  */
 function runOutcome(ctx: Ctx, run: CronRunRow): RunOutcome {
@@ -82,23 +83,9 @@ function runOutcome(ctx: Ctx, run: CronRunRow): RunOutcome {
   const statusFile = cronFiles(ctx, envName).status(run.id);
   const code = jobExitCode(statusFile);
   if (code !== undefined) return { state: "exited", code };
-  const pid = run.pid ?? runnerPid(statusFile);
+  const pid = run.pid ?? findByNonce(run.id)?.pid;
   if (pid && isAlive(pid)) return { state: "running", pid };
   return existsSync(`${statusFile}.pid`) || run.pid ? { state: "unknown" } : { state: "not-started" };
-}
-
-/** The pid of a live runner whose argv names this status file, if any. */
-function runnerPid(statusFile: string): number | undefined {
-  const fromFile = existsSync(`${statusFile}.pid`) ? Number(readFileSync(`${statusFile}.pid`, "utf8")) : 0;
-  if (fromFile && isAlive(fromFile)) return fromFile;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes(statusFile))
-        return Number(entry);
-    } catch {}
-  }
-  return undefined;
 }
 
 /** `slipway down`: runs in flight are stopped (SIGTERM, drain, SIGKILL) and recorded as failed. */
