@@ -3,7 +3,7 @@
 // instead of running the migration a second time.
 //   node runner.mjs STATUS_FILE ARGV0 ARGV1 ...
 import { spawn } from "node:child_process";
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 const [statusFile, cmd, ...args] = process.argv.slice(2);
