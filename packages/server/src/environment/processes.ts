@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync } from "node:fs";
+import { lchownSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   type ProcessHealth,
@@ -6,6 +6,7 @@ import {
   processLaunch,
   type ReleaseConfig,
   type ServiceConfig,
+  SlipwayError,
   servicePath,
   statusRanges,
 } from "@slipway/core";
@@ -31,9 +32,22 @@ export const baseEnv = (buildDir: string): Record<string, string> => ({
 export function ensureVolume(ctx: Ctx, envName: string, service: string): string {
   const dir = volumePath(ctx, envName, service);
   mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
+  // Running as root, never chown through a symlink the service user may have planted.
+  assertRealDirectory(dirname(dir), process.getuid?.());
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (ctx.runAs) chownSync(dir, ctx.runAs.uid, ctx.runAs.gid);
+  assertRealDirectory(dir);
+  if (ctx.runAs) lchownSync(dir, ctx.runAs.uid, ctx.runAs.gid);
   return dir;
+}
+
+function assertRealDirectory(path: string, owner?: number): void {
+  const st = lstatSync(path);
+  if (st.isDirectory() && (owner === undefined || st.uid === owner)) return;
+  throw new SlipwayError(
+    "SLW_STATE_CORRUPT",
+    `${path} is not a directory${owner !== undefined ? ` owned by uid ${owner}` : ""} (a symlink?)`,
+    "remove it; Slipway recreates it (the volume's files are in the directory it pointed to)",
+  );
 }
 
 export const volumePath = (ctx: Ctx, envName: string, service: string) =>
