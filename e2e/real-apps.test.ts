@@ -84,7 +84,7 @@ describe("real applications without wrappers", () => {
     writeFileSync(join(dir, "make-bin.mjs"), MAKE_BIN);
     writeFileSync(join(dir, "tick.mjs"), 'console.log("tick " + process.env.SLIPWAY_RELEASE);\n');
     const up = await slipway(["up", "--detach", "--dir", dir, "--port", "0", "--api-port", "0", "--json"]);
-    expect(up.code, up.stderr).toBe(0);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
     edge = (JSON.parse(up.stdout) as { environment: { url: string } }).environment.url;
   });
 
@@ -191,7 +191,7 @@ describe("slipway init", () => {
       const init = await slipway(["init", "--dir", dir]);
       expect(init.code, init.stderr).toBe(0);
       const up = await slipway(["up", "--detach", "--dir", dir, "--port", "0", "--api-port", "0", "--json"]);
-      expect(up.code, up.stderr).toBe(0);
+      expect(up.code, up.stderr + up.stdout).toBe(0);
       const url = (JSON.parse(up.stdout) as { environment: { url: string } }).environment.url;
       const res = await fetch(url);
       expect(res.status).toBe(200);

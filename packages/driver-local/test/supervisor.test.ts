@@ -13,7 +13,7 @@ import {
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BackoffPolicy, type ProcessSpec, SlipwayError } from "@slipway/core";
+import { type BackoffPolicy, type ProcessSpec, SlipwayError, SYSTEM_PATH } from "@slipway/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ExitEvent, isAlive, readLog, readStartTime, readStat, Supervisor } from "../src/process/index";
 import { freePort } from "../src/system/ports";
@@ -322,7 +322,7 @@ describe("Supervisor", () => {
     expect(isAlive(started[0]!.pid, started[0]!.startTime)).toBe(false);
   });
 
-  it("passes the environment exactly, adding only PATH when it is missing", async () => {
+  it("passes the environment exactly, adding only the system PATH (never ours) when it is missing", async () => {
     const s = supervisor();
     const env = { PATH: "/usr/bin:/bin", WEIRD: "a b $(touch x) `id` \n next", EMPTY: "" };
     const exact = spec("report-env", { env });
@@ -330,7 +330,7 @@ describe("Supervisor", () => {
     await Promise.all([s.start(exact), s.start(noPath)]);
 
     expect((await report(exact.logFile)).env).toEqual(env);
-    expect((await report(noPath.logFile)).env).toEqual({ ONLY: "1", PATH: process.env.PATH });
+    expect((await report(noPath.logFile)).env).toEqual({ ONLY: "1", PATH: SYSTEM_PATH });
   });
 
   it("passes hostile argv verbatim, without a shell", async () => {

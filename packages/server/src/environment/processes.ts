@@ -10,7 +10,7 @@ import {
   servicePath,
   statusRanges,
 } from "@slipway/core";
-import { findByNonce, type ProcessSpec } from "@slipway/driver-local";
+import { assertTraversable, findByNonce, type ProcessSpec } from "@slipway/driver-local";
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import type { AddonEnv } from "./addons";
@@ -37,6 +37,7 @@ export function ensureVolume(ctx: Ctx, envName: string, service: string): string
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   assertRealDirectory(dir);
   if (ctx.runAs) lchownSync(dir, ctx.runAs.uid, ctx.runAs.gid);
+  assertTraversable(dir, ctx.runAs);
   return dir;
 }
 
