@@ -25,7 +25,9 @@ import {
  */
 const CRASH_POINTS = [
   ["building", "build:progress"],
+  ["the release job launched, its pid not yet recorded", "job:pid-unrecorded"],
   ["the release job running", "after:run-release-job"],
+  ["a new process spawned, its pid not yet recorded", "spawned:pid-unrecorded"],
   ["the new processes just spawned", "after:start-target"],
   ["the switch recorded, the edge not yet told", "switch:recorded"],
   ["the old release draining", "drain:terminating"],

@@ -173,7 +173,7 @@ describe("a failed deploy leaves nothing of itself running", () => {
         }),
       ),
     );
-    expect(results.map((r) => r.release)).toEqual(ids.map(() => live.release));
+    expect(results.map((r) => r?.release)).toEqual(ids.map(() => live.release));
   });
 });
 

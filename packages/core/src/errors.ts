@@ -28,12 +28,16 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+const BRAND = Symbol.for("slipway.error");
+
 /**
  * An error the user can fix: shown as its message and hint, without a stack.
  * Anything that is not a SlipwayError is a bug and keeps its stack.
  */
 export class SlipwayError extends Error {
   override readonly name = "SlipwayError";
+  /** See isSlipwayError: a brand that survives two copies of this module. */
+  readonly [BRAND] = true;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -46,6 +50,10 @@ export class SlipwayError extends Error {
   }
 }
 
+/**
+ * By brand, not `instanceof`: the CLI's prebuilt bundle holds its own copy of this class,
+ * while `slipway up` throws from the TypeScript source, and both must read as user errors.
+ */
 export function isSlipwayError(e: unknown): e is SlipwayError {
-  return e instanceof SlipwayError;
+  return typeof e === "object" && e !== null && (e as { [BRAND]?: unknown })[BRAND] === true;
 }

@@ -10,6 +10,7 @@ import {
 import { type EnvironmentRow, openStore, type RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
+import { registerRunRoutes } from "./api/routes-run";
 import type { Ctx } from "./context";
 import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { stopAddons } from "./environment/addons";
@@ -19,6 +20,7 @@ import { ensureEnvironment } from "./environment/ensure";
 import { stopProcesses } from "./environment/processes";
 import { restoreIfNeeded } from "./environment/restore";
 import { faultInjector } from "./faults";
+import { runOperations } from "./one-off";
 import { operations } from "./operations";
 import { statePaths } from "./paths";
 import { releaseConfigFor } from "./release-config";
@@ -126,6 +128,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     },
   };
   const api = await buildApi(store, operations(ctx, executor, life), log);
+  registerRunRoutes(api, runOperations(ctx));
 
   const envName = o.env ?? "local";
   await life.ensureEnvironment(envName);

@@ -22,12 +22,12 @@ export async function ensureEnvironment(
   const internal = { ...env.internalPorts };
   for (const [svc, s] of Object.entries(ctx.stack.services))
     if (s.type === "web" && !internal[svc]) internal[svc] = await freePort();
-  const publicPort =
-    requestedPort === 0
-      ? await freePort()
-      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
   const edgeLogPort = env.edgeLogPort ?? (await freePort());
   const edge = edgeOf(ctx, { ...env, edgeLogPort });
+  const publicPort =
+    requestedPort === 0
+      ? await keptOrFree(env.publicPort, await edge.isRunning())
+      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
   if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
     if (await edge.isRunning()) await edge.stop();
     await assertPortFree(publicPort, `slipway up --port N`);
@@ -39,4 +39,14 @@ export async function ensureEnvironment(
   await adoptProcesses(ctx, env, addons);
   await ensureEdge(ctx, env);
   return env;
+}
+
+/** `--port 0`: any free port the first time, then the same one (the URL people bookmarked). */
+async function keptOrFree(kept: number | null, edgeRunning: boolean): Promise<number> {
+  if (kept === null) return freePort();
+  if (edgeRunning) return kept;
+  return assertPortFree(kept, "").then(
+    () => kept,
+    () => freePort(),
+  );
 }

@@ -145,6 +145,7 @@ function processHealth(cfg: ServiceConfig, port: number | null): ProcessHealth {
 /** Starts one recorded process and writes its pid back (the row, with its nonce, was written first). */
 export async function startProcess(ctx: Ctx, spec: ProcessSpec): Promise<void> {
   const h = await ctx.supervisor.start(spec);
+  ctx.fault("spawned:pid-unrecorded");
   await ctx.store.processes.started(spec.id, h.pid, h.startTime);
   await ctx.event({
     kind: "process.started",
