@@ -65,7 +65,7 @@ const act =
 
 program
   .command("init")
-  .description("write a commented starter slipway.config.ts")
+  .description("write a starter stack (slipway.config.ts and a tiny app) that slipway up runs as written")
   .addOption(dirOpt())
   .action(act(async (o: { dir: string }) => (await spec()).init(o.dir)));
 

@@ -12,6 +12,7 @@ import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
 import { registerRunRoutes } from "./api/routes-run";
 import type { Ctx } from "./context";
+import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { stopAddons } from "./environment/addons";
 import { Drainer } from "./environment/drainer";
 import { edgeOf } from "./environment/edge";
@@ -121,6 +122,7 @@ async function startOnStore(
   recordSupervisorEvents(ctx);
   const executor = new RolloutExecutor(ctx);
   const drainer = new Drainer(ctx);
+  const cron = new CronScheduler(cronPorts(ctx));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -176,12 +178,15 @@ async function startOnStore(
   for (const env of await store.environments.list())
     if (env.desired === "active" && env.name !== envName) await restoreIfNeeded(ctx, env, "slipway up");
   await executor.resumeAll();
+  cron.start(1_000, (e) => log.error({ err: e }, "cron tick failed"));
   writeFileAtomic(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
     await executor.stop();
+    await cron.stop();
     for (const env of await store.environments.list()) {
       await store.environments.setDesired(env.id, "stopped");
+      await stopCronRuns(ctx, env);
       // Draining ones too: `down` stops everything, now.
       await stopProcesses(ctx, (await store.processes.forEnvironment(env.id)).filter(stillThere));
       await edgeOf(ctx, env).stop();
@@ -206,6 +211,7 @@ async function startOnStore(
     async shutdown() {
       await executor.stop();
       await drainer.stop();
+      await cron.stop();
       ctx.supervisor.release();
       await close();
     },

@@ -3,6 +3,7 @@ import { readLog } from "@slipway/driver-local";
 import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
 import type { Ctx } from "./context";
+import { cronFiles } from "./cron";
 import { releaseConfigFor } from "./release-config";
 import type { RolloutExecutor } from "./rollout/executor";
 import { jobLogFile } from "./rollout/release-job";
@@ -144,6 +145,9 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           `no service "${service}" in ${envName}`,
           `services: ${Object.keys(ctx.stack.services).join(", ")}`,
         );
+      // A cron service's runs all append to one log.
+      if (Object.hasOwn(ctx.stack.services, service) && ctx.stack.services[service]!.type === "cron")
+        return yield* readLog(cronFiles(ctx, envName).log(service), opts);
       const row = rows.at(-1);
       if (row) return yield* readLog(ctx.paths.env(envName).log(row.id), opts);
       // A release job has no long-lived process: its log is the latest run's.

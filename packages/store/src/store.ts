@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
+import { cronRunQueries } from "./cron-runs";
 import { environmentQueries } from "./environments";
 import { eventQueries } from "./events";
 import { migrate } from "./migrate";
@@ -53,5 +54,6 @@ function queriesOver(sql: Sql) {
     releases: releaseQueries(sql),
     rollouts: rolloutQueries(sql),
     processes: processQueries(sql),
+    cronRuns: cronRunQueries(sql),
   };
 }

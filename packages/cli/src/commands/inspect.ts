@@ -23,6 +23,18 @@ interface Status {
       restarts: number;
     }[];
     addons: { name: string; kind: string; port: number; pid: number | null }[];
+    cron: {
+      service: string;
+      schedule: string;
+      lastRun: {
+        startedAt: string | null;
+        state: string;
+        exitCode: number | null;
+        durationMs: number | null;
+      } | null;
+      nextRun: string | null;
+    }[];
+    volumes: { service: string; path: string }[];
     traffic: {
       service: string;
       revision: string;
@@ -76,11 +88,38 @@ export async function status(o: { dir: string; json: boolean }): Promise<void> {
         })),
       ),
     );
+    out.push(...cronAndVolumes(e));
     const internal = Object.entries(e.internalUrls);
     if (internal.length)
       out.push("", table(internal.map(([service, url]) => ({ service, "internal url (for calls)": url }))));
   }
   process.stdout.write(`${out.join("\n")}\n`);
+}
+
+/** Cron services (last run, next run) and persistent volumes, when the environment has any. */
+function cronAndVolumes(e: Status["environments"][number]): string[] {
+  const out: string[] = [];
+  const time = (iso: string | null | undefined) => (iso ? iso.slice(0, 19).replace("T", " ") : undefined);
+  if (e.cron.length)
+    out.push(
+      "",
+      table(
+        e.cron.map((c) => ({
+          cron: c.service,
+          schedule: `${c.schedule} (UTC)`,
+          "last run": time(c.lastRun?.startedAt) ?? "never",
+          outcome: c.lastRun
+            ? c.lastRun.state === "running" || c.lastRun.state === "starting"
+              ? "running"
+              : `${c.lastRun.state}${c.lastRun.exitCode !== null ? ` (exit ${c.lastRun.exitCode})` : ""}`
+            : undefined,
+          took: c.lastRun?.durationMs != null ? `${(c.lastRun.durationMs / 1000).toFixed(1)} s` : undefined,
+          "next run": time(c.nextRun),
+        })),
+      ),
+    );
+  if (e.volumes.length) out.push("", table(e.volumes.map((v) => ({ volume: v.service, path: v.path }))));
+  return out;
 }
 
 export async function releases(o: { dir: string; env: string; json: boolean }): Promise<void> {

@@ -1,11 +1,11 @@
 import { chownSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { processEnv, type ReleaseConfig, releaseJob } from "@slipway/core";
+import { type ReleaseConfig, releaseJob } from "@slipway/core";
 import { findByNonce } from "@slipway/driver-local";
 import type { EnvironmentRow, JobStatus, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
-import { baseEnv, buildDir, serviceUrls } from "../environment/processes";
+import { buildDir, launchOf } from "../environment/processes";
 import { isAlive, jobExitCode, launchJob, tail } from "../release-job";
 
 function jobFiles(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) {
@@ -46,22 +46,12 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
     subject: release.id,
     message: `v${release.number}: running release job ${service} (${cfg.command.join(" ")})`,
   });
+  const dir = await buildDir(ctx, release);
+  const { argv, env: jobEnv } = launchOf(ctx, env, release, dir, service, await addonEnv(ctx, env));
   const pid = launchJob({
-    argv: cfg.command,
-    cwd: await buildDir(ctx, release),
-    env: withJobNonce(
-      release,
-      processEnv({
-        service,
-        config: cfg,
-        environment: env.name,
-        release: release.number,
-        build: release.buildId,
-        base: baseEnv(),
-        addons: await addonEnv(ctx, env),
-        serviceUrls: serviceUrls(env),
-      }),
-    ),
+    argv,
+    cwd: dir,
+    env: withJobNonce(release, jobEnv),
     logFile: files.log,
     statusFile: files.status,
     ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
