@@ -15,6 +15,7 @@ import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
+import { logStrayErrors } from "./stray-errors";
 
 export interface ControlPlaneOptions {
   /** The stack's directory (holds slipway.config.ts and .slipway/). */
@@ -58,6 +59,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const log =
     o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: true }));
   assertNotRunning(paths.server);
+  const stopLoggingStrayErrors = logStrayErrors(log);
   const stack = await loadSpec(o.projectDir);
   const store = await openStore(o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: paths.store });
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
@@ -147,6 +149,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     for (const edge of ctx.edges.values()) await edge.detach();
     await store.close();
     rmSync(paths.server, { force: true });
+    stopLoggingStrayErrors();
     resolveClosed();
   }
   return {

@@ -96,4 +96,6 @@ export interface TokenRow {
   name: string;
   role: Role;
   createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
 }

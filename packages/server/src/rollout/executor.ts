@@ -1,4 +1,11 @@
-import { isSlipwayError, planRollout, type RolloutPhase, TERMINAL } from "@slipway/core";
+import {
+  type ErrorCode,
+  isErrorCode,
+  isSlipwayError,
+  planRollout,
+  type RolloutPhase,
+  TERMINAL,
+} from "@slipway/core";
 import type { Ctx } from "../context";
 import { jobOutput } from "./release-job";
 import { observe, snapshot } from "./snapshot";
@@ -57,8 +64,15 @@ export class RolloutExecutor {
   }
 
   private async fail(id: string, phase: string, e: unknown): Promise<void> {
-    const code = (e as { code?: string }).code ?? "SLW_INTERNAL";
-    const message = (e as Error).message;
+    // Only a catalogue code is a rollout's error code: a Node `ENOENT` or a Postgres `23505`
+    // that escaped a step is a bug, shown as SLW_INTERNAL and logged with its stack.
+    const raw = (e as { code?: unknown } | undefined)?.code;
+    const code: ErrorCode = isSlipwayError(e) ? e.code : isErrorCode(raw) ? raw : "SLW_INTERNAL";
+    const message =
+      code === "SLW_INTERNAL"
+        ? `internal error: ${(e as Error)?.message ?? String(e)}; see .slipway/control-plane.log`
+        : (e as Error).message;
+    if (code === "SLW_INTERNAL") this.ctx.log.error({ err: e }, "rollout step failed");
     const rollout = (await this.ctx.store.rollouts.get(id))!;
     const env = (await this.ctx.store.environments.list()).find((x) => x.id === rollout.environmentId)!;
     const target = rollout.toReleaseId
@@ -70,7 +84,6 @@ export class RolloutExecutor {
         : isSlipwayError(e)
           ? String(e.detail?.output ?? "")
           : "";
-    if (!isSlipwayError(e) && code === "SLW_INTERNAL") this.ctx.log.error({ err: e }, "rollout step failed");
     const hint = isSlipwayError(e) ? e.hint : HINTS[code];
     await this.ctx.store.rollouts.move(id, phase, "failed", {
       error: { code, message, ...(hint ? { hint } : {}), ...(output ? { output } : {}) },
