@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type ErrorCode, SlipwayError } from "@slipway/core";
+import { type ErrorCode, isErrorCode, SlipwayError } from "@slipway/core";
+import { isAlive } from "@slipway/driver-local/proc";
 
 export interface Target {
   dir: string;
@@ -18,21 +19,15 @@ export function readStateFile<T>(file: string, what: string, fix: string): T | u
   }
 }
 
-/** Finds the control plane of the project in `dir` (or SLIPWAY_URL) and the token to use. */
+/**
+ * Finds the control plane of the project in `dir` (or SLIPWAY_URL) and the token to use.
+ * The token goes only to the process `.slipway/server.json` names, while it runs: a stale
+ * file's URL may be anyone's listener by now.
+ */
 export function target(dir: string): Target {
   const root = resolve(dir);
-  const server = readStateFile<{ url: string }>(
-    join(root, ".slipway", "server.json"),
-    "where the control plane listens",
-    "it is rewritten by `slipway up`; delete it and run `slipway up` again",
-  );
-  const url = process.env.SLIPWAY_URL ?? server?.url;
-  if (!url)
-    throw new SlipwayError(
-      "SLW_SERVER_UNREACHABLE",
-      `no control plane is running for ${root}`,
-      "start it with: slipway up   (or set SLIPWAY_URL)",
-    );
+  const url = process.env.SLIPWAY_URL ?? runningControlPlane(root);
+
   const creds = readStateFile<{ token: string }>(
     join(root, ".slipway", "credentials.json"),
     "the local admin token",
@@ -46,6 +41,35 @@ export function target(dir: string): Target {
       "set SLIPWAY_TOKEN to a token an admin created with `slipway tokens create`",
     );
   return { dir: root, url, token };
+}
+
+interface ServerFile {
+  url: string;
+  pid?: number;
+  startTime?: string;
+}
+
+/** The URL of the project's control plane, if the process that wrote server.json still runs. */
+function runningControlPlane(root: string): string {
+  const file = join(root, ".slipway", "server.json");
+  const server = readStateFile<ServerFile>(
+    file,
+    "where the control plane listens",
+    "it is rewritten by `slipway up`; delete it and run `slipway up` again",
+  );
+  const notRunning = (why: string) =>
+    new SlipwayError(
+      "SLW_SERVER_UNREACHABLE",
+      `no control plane is running for ${root}${why}`,
+      "start it with: slipway up   (or set SLIPWAY_URL and SLIPWAY_TOKEN for a remote one)",
+    );
+  if (!server) throw notRunning("");
+  // Pid and start time name one process: a pid reused by another program is not ours.
+  if (!server.pid || !server.startTime || !isAlive(server.pid, server.startTime))
+    throw notRunning(
+      ` (${file} is left from control plane pid ${server.pid ?? "?"}, which has exited; nothing was sent to ${server.url})`,
+    );
+  return server.url;
 }
 
 /** Calls the API; a problem+json answer becomes a SlipwayError with the server's code and hint. */
@@ -68,7 +92,7 @@ export async function api<T>(t: Target, method: string, path: string, body?: unk
     );
   }
   const text = await res.text();
-  const data = text ? JSON.parse(text) : undefined;
+  const data = parseBody(text);
   if (!res.ok) {
     const p = data as {
       code?: string;
@@ -77,7 +101,7 @@ export async function api<T>(t: Target, method: string, path: string, body?: unk
       detail_data?: Record<string, unknown>;
     };
     throw new SlipwayError(
-      (p?.code ?? "SLW_INTERNAL") as ErrorCode,
+      codeOf(p?.code),
       p?.detail ?? `${res.status} ${res.statusText}`,
       p?.hint,
       p?.detail_data,
@@ -91,7 +115,7 @@ export async function* stream(t: Target, path: string, signal: AbortSignal): Asy
   const res = await fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${t.token}` }, signal });
   if (!res.ok || !res.body) {
     const p = (await res.json().catch(() => ({}))) as { code?: string; detail?: string; hint?: string };
-    throw new SlipwayError((p.code ?? "SLW_INTERNAL") as ErrorCode, p.detail ?? res.statusText, p.hint);
+    throw new SlipwayError(codeOf(p.code), p.detail ?? res.statusText, p.hint);
   }
   const decoder = new TextDecoder();
   let buf = "";
@@ -111,4 +135,16 @@ export async function* stream(t: Target, path: string, signal: AbortSignal): Asy
     );
   }
   if (buf) yield buf;
+}
+
+/** A code from the server that this CLI does not know is shown as the bug it would be. */
+const codeOf = (code: unknown): ErrorCode => (isErrorCode(code) ? code : "SLW_INTERNAL");
+
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text.slice(0, 500) };
+  }
 }
