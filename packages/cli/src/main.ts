@@ -145,7 +145,7 @@ program
   .command("events")
   .description("the event log, newest first: who did what, when, why")
   .addOption(dirOpt())
-  .option("--limit <n>", "how many events (at most 1000)", positive("--limit"), 50)
+  .option("--limit <n>", "how many events (at most 1000)", positive("--limit"), 100)
   .option(
     "--before <seq>",
     "only events older than this sequence number (the next page)",

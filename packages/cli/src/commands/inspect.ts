@@ -128,12 +128,12 @@ export async function events(o: {
   if (o.after !== undefined) q.set("after", String(o.after));
   if (o.subject !== undefined) q.set("subject", o.subject);
   const page = await api<EventPage>(target(o.dir), "GET", `/v1/events?${q}`);
-  if (o.json) return printJson(page);
+  if (page.nextBefore !== undefined)
+    process.stderr.write(`older events: slipway events --before ${page.nextBefore} --limit ${o.limit}\n`);
+  if (o.json) return printJson(page.events);
   process.stdout.write(
     `${table(page.events.map((e) => ({ seq: e.seq, at: e.at.slice(0, 19).replace("T", " "), actor: e.actor, kind: e.kind, message: e.message })))}\n`,
   );
-  if (page.nextBefore !== undefined)
-    process.stderr.write(`older events: slipway events --before ${page.nextBefore} --limit ${o.limit}\n`);
 }
 
 export async function logs(o: {
