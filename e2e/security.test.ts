@@ -191,8 +191,8 @@ describe("the control plane API is safe to leave running", () => {
     await expectProblem(
       await call("/v1/tokens", admin, {
         method: "POST",
-        body: "x",
-        headers: { "content-type": "text/plain" },
+        body: "<x/>",
+        headers: { "content-type": "application/xml" },
       }),
       415,
       "SLW_UNSUPPORTED_MEDIA_TYPE",

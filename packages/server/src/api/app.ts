@@ -1,6 +1,6 @@
 import swagger from "@fastify/swagger";
 import { type ErrorCode, isSlipwayError } from "@slipway/core";
-import type { Store } from "@slipway/store";
+import type { Role, Store } from "@slipway/store";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -128,13 +128,25 @@ export async function buildApi(store: Store, ops: Operations, logger: Logger): P
   return app;
 }
 
+interface RegisteredRoute {
+  method: string;
+  url: string;
+  role: Role | undefined;
+  pattern: RegExp;
+}
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route registered on an API built by buildApi, with the role it needs. */
+export const routesOf = (app: FastifyInstance): readonly RegisteredRoute[] => registered.get(app) ?? [];
+
 /**
  * Refuses to register a route that names no role unless it is one of PUBLIC_ROUTES, so a
  * forgotten role fails at start instead of making a route public. Also remembers every
  * route's methods, to tell a wrong method (405) from an unknown path (404).
  */
 function failClosed(app: FastifyInstance) {
-  const known: { method: string; pattern: RegExp }[] = [];
+  const known: RegisteredRoute[] = [];
+  registered.set(app, known);
   app.addHook("onRoute", (r) => {
     if (!PUBLIC_ROUTES.has(r.url) && !r.config?.role)
       throw new Error(
@@ -146,7 +158,7 @@ function failClosed(app: FastifyInstance) {
         .map((part) => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
         .join("/")}/?$`,
     );
-    for (const method of [r.method].flat()) known.push({ method, pattern });
+    for (const method of [r.method].flat()) known.push({ method, url: r.url, role: r.config?.role, pattern });
   });
   return {
     methodsFor: (path: string) => [
