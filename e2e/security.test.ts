@@ -169,6 +169,26 @@ describe("the control plane API is safe to leave running", () => {
     expect(pids()).toEqual(before);
     const status = await json<{ environments: { name: string }[] }>("/v1/status", viewer);
     expect(status.environments.map((e) => e.name)).toEqual(["local"]);
+
+    const other = makeProject("env");
+    try {
+      const up = await slipway([
+        "up",
+        "--dir",
+        other,
+        "--env",
+        "constructor",
+        "--port",
+        "0",
+        "--api-port",
+        "0",
+      ]);
+      expect(up.code).toBe(1);
+      expect(up.stderr).toContain('no environment "constructor"');
+      expect(processesUnder(other)).toEqual([]);
+    } finally {
+      removeProject(other);
+    }
   });
 
   it("answers unknown routes, wrong methods, big and broken bodies with problem+json", async () => {

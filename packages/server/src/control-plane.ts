@@ -61,6 +61,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   assertNotRunning(paths.server);
   const stopLoggingStrayErrors = logStrayErrors(log);
   const stack = await loadSpec(o.projectDir);
+  // Own keys only, and before anything starts: `up --env constructor` brings up nothing.
+  if (!Object.hasOwn(stack.environments, o.env ?? "local"))
+    throw new SlipwayError(
+      "SLW_NOT_FOUND",
+      `the spec has no environment "${o.env}"`,
+      `use one of: ${Object.keys(stack.environments).join(", ")}`,
+    );
   const store = await openStore(o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: paths.store });
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
   const firstAdminToken =

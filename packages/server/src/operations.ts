@@ -173,7 +173,11 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
 
     async revokeToken(ref, actor) {
       const token = await tokenNamed(ref);
-      if (token.role === "admin" && (await ctx.store.tokens.otherUsableAdmins(token.id)) === 0)
+      const lastAdmin =
+        token.role === "admin" &&
+        !token.revokedAt &&
+        (await ctx.store.tokens.otherUsableAdmins(token.id)) === 0;
+      if (lastAdmin)
         throw new SlipwayError(
           "SLW_CONFLICT",
           `token "${token.name}" (${token.id}) is the last admin token that works; revoking it would lock every admin out`,
