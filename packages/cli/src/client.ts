@@ -27,7 +27,6 @@ export function readStateFile<T>(file: string, what: string, fix: string): T | u
 export function target(dir: string): Target {
   const root = resolve(dir);
   const url = process.env.SLIPWAY_URL ?? runningControlPlane(root);
-
   const creds = readStateFile<{ token: string }>(
     join(root, ".slipway", "credentials.json"),
     "the local admin token",
