@@ -15,7 +15,7 @@ import { addonDriver } from "../src/addons";
 import { pidAlive } from "../src/addons/process";
 import type { AddonRecord } from "../src/addons/types";
 import { freePort } from "../src/system/ports";
-import { serviceUser } from "../src/system/service-user";
+import { addonUser } from "../src/system/service-user";
 
 // The service user must be able to walk down to the data directories, hence /tmp and 755.
 const root = mkdtempSync("/tmp/slipway-test-");
@@ -72,11 +72,11 @@ describe("postgres", () => {
     const first = await driver.ensure(spec, record);
     expect(first.adopted).toBe(false);
     pid = first.pid;
-    expect(uidOf(pid)).toBe(serviceUser()?.uid);
+    expect(uidOf(pid)).toBe(addonUser()?.uid);
     expect(uidOf(pid)).not.toBe(0);
     const st = statSync(record.dataDir);
     expect(st.mode & 0o777).toBe(0o700);
-    expect(st.uid).toBe(serviceUser()?.uid);
+    expect(st.uid).toBe(addonUser()?.uid);
 
     const env = driver.connectionEnv(spec, record);
     expect(env.DB_URL).toBe(env.DATABASE_URL);

@@ -17,7 +17,7 @@ import { type BackoffPolicy, type ProcessSpec, SlipwayError } from "@slipway/cor
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ExitEvent, isAlive, readLog, readStartTime, readStat, Supervisor } from "../src/process/index";
 import { freePort } from "../src/system/ports";
-import { serviceUser } from "../src/system/service-user";
+import { appUser } from "../src/system/service-user";
 
 // Small Node programs standing in for services. Each stays up until signalled, unless it is
 // meant to crash, so a restart in these tests always means our supervisor did it.
@@ -323,7 +323,7 @@ describe("Supervisor", () => {
   });
 
   it("runs as the unprivileged service user when we are root, and gives it its log", async (ctx) => {
-    const user = serviceUser();
+    const user = appUser();
     if (!user) return ctx.skip();
     const s = supervisor();
     const cmd = spec("report-user", { runAs: { uid: user.uid, gid: user.gid } });

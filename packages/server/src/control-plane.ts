@@ -1,15 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
 import {
+  appUser,
   isAlive as isProcessAlive,
   readStartTime,
   Supervisor,
-  serviceUser,
   writeFileAtomic,
 } from "@slipway/driver-local";
-import { type EnvironmentRow, openStore, type RolloutRow } from "@slipway/store";
+import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
+import { registerRunRoutes } from "./api/routes-run";
 import type { Ctx } from "./context";
 import { stopAddons } from "./environment/addons";
 import { Drainer } from "./environment/drainer";
@@ -18,13 +19,16 @@ import { ensureEnvironment } from "./environment/ensure";
 import { stopProcesses } from "./environment/processes";
 import { restoreIfNeeded } from "./environment/restore";
 import { faultInjector } from "./faults";
+import { runOperations } from "./one-off";
 import { operations } from "./operations";
-import { statePaths } from "./paths";
+import { type StatePaths, statePaths } from "./paths";
+import { makePrivateDir, startsOtherUsers } from "./private-dir";
 import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
+import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 import { logStrayErrors } from "./stray-errors";
 
 export interface ControlPlaneOptions {
@@ -36,7 +40,7 @@ export interface ControlPlaneOptions {
   publicPort?: number;
   /** The API's port on 127.0.0.1. @default 7700; 0 picks a free one */
   apiPort?: number;
-  /** A real Postgres for the control plane's own state instead of the embedded one. */
+  /** A Postgres of yours for the control plane's own state instead of the one it runs itself. */
   databaseUrl?: string;
   /** Deploy the working tree when nothing is live yet. @default true */
   deployOnStart?: boolean;
@@ -65,11 +69,10 @@ export interface RunningControlPlane {
  */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
   const paths = statePaths(o.projectDir);
-  mkdirSync(paths.root, { recursive: true, mode: 0o755 });
+  makePrivateDir(paths.root, startsOtherUsers());
   const log =
     o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: true }));
   assertNotRunning(paths.server);
-  const stopLoggingStrayErrors = logStrayErrors(log);
   const stack = await loadSpec(o.projectDir);
   // Own keys only, and before anything starts: `up --env constructor` brings up nothing.
   if (!Object.hasOwn(stack.environments, o.env ?? "local"))
@@ -78,15 +81,38 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       `the spec has no environment "${o.env}"`,
       `use one of: ${Object.keys(stack.environments).join(", ")}`,
     );
-  const store = await openStore(o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: paths.store });
+  const box = SecretBox.open(paths.masterKey);
+  const opened = await openControlPlaneStore({
+    storeDir: paths.store,
+    databaseUrl: o.databaseUrl,
+    password: box.derive("store superuser"),
+    log,
+  });
+  // A start that fails from here on (a port taken, an add-on missing) leaves no store server.
+  return startOnStore(o, paths, log, stack, box, opened).catch(async (e: unknown) => {
+    await opened.store.close().catch(() => {});
+    await opened.stopServer().catch(() => {});
+    throw e;
+  });
+}
+
+async function startOnStore(
+  o: ControlPlaneOptions,
+  paths: StatePaths,
+  log: Logger,
+  stack: Ctx["stack"],
+  box: SecretBox,
+  { store, stopServer: stopStoreServer }: ControlPlaneStore,
+): Promise<RunningControlPlane> {
+  const stopLoggingStrayErrors = logStrayErrors(log);
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
   const firstAdminToken =
     (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
   const ctx: Ctx = {
     store,
     paths,
-    box: SecretBox.open(paths.masterKey),
-    runAs: serviceUser(),
+    box,
+    runAs: appUser(),
     supervisor: new Supervisor(),
     edges: new Map(),
     stackId,
@@ -133,6 +159,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     },
   };
   const api = await buildApi(store, operations(ctx, executor, life), log);
+  registerRunRoutes(api, runOperations(ctx));
 
   const envName = o.env ?? "local";
   await life.ensureEnvironment(envName);
@@ -175,6 +202,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     await api.close();
     for (const edge of ctx.edges.values()) await edge.detach();
     await store.close();
+    await stopStoreServer();
     rmSync(paths.server, { force: true });
     stopLoggingStrayErrors();
     resolveClosed();

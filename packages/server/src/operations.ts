@@ -26,6 +26,16 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
       );
     return env;
   };
+  const releaseNumbered = async (env: EnvironmentRow, n: number) => {
+    const release = await ctx.store.releases.byNumber(env.id, n);
+    if (!release)
+      throw new SlipwayError(
+        "SLW_NOT_FOUND",
+        `no release v${n} in ${env.name}`,
+        "see them with: slipway releases",
+      );
+    return release;
+  };
   const tokenNamed = async (ref: string) => {
     const found = await ctx.store.tokens.find(ref);
     const byId = found.find((t) => t.id === ref);
@@ -138,8 +148,12 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
 
     async logs(envName, service, opts) {
       const env = await envNamed(envName);
+      // --release vN: that release's processes (a failed deploy's, say), running or not.
+      const pinned = opts.release === undefined ? undefined : await releaseNumbered(env, opts.release);
       const rows = (await ctx.store.processes.forEnvironment(env.id)).filter(
-        (p) => p.service === service && (p.releaseId === env.liveReleaseId || p.desired === "running"),
+        (p) =>
+          p.service === service &&
+          (pinned ? p.releaseId === pinned.id : p.releaseId === env.liveReleaseId || p.desired === "running"),
       );
       const inSpec = Object.hasOwn(ctx.stack.services, service);
       if (!rows.length && !inSpec)
@@ -152,7 +166,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
       const row = rows.at(-1);
       if (row) return readLog(ctx.paths.env(envName).log(row.id), opts);
       // A release job has no long-lived process: its log is the latest run's.
-      const withJob = (await ctx.store.releases.list(env.id)).find((r) => r.jobStatus !== "none");
+      const withJob = pinned ?? (await ctx.store.releases.list(env.id)).find((r) => r.jobStatus !== "none");
       if (withJob && inSpec && ctx.stack.services[service]!.type === "release")
         return readLog(jobLogFile(ctx, env, withJob), opts);
       return (async function* () {})(); // nothing has run yet, so nothing is logged

@@ -16,11 +16,7 @@ export async function statusView(ctx: Ctx) {
       name: env.name,
       desired: env.desired,
       url: base,
-      routes: ctx.stack.routes.map((r) => ({
-        path: r.path,
-        service: r.service,
-        url: base ? `${base}${r.path}` : null,
-      })),
+      routes: ctx.stack.routes.map((r) => routeView(r, env.publicPort)),
       live: live
         ? { release: live.number, build: live.buildId, description: live.description, at: live.createdAt }
         : null,
@@ -59,6 +55,22 @@ export async function statusView(ctx: Ctx) {
     });
   }
   return { stack: ctx.stackId, dir: ctx.projectDir, environments };
+}
+
+/**
+ * A route and a URL that reaches it. A host route's URL names its host, which only resolves
+ * where DNS or /etc/hosts points it here; `curl` reaches it through the edge in any case
+ * (the edge matches the Host header, ignoring the port).
+ */
+function routeView(r: { path: string; host?: string | undefined; service: string }, port: number | null) {
+  const edge = port ? `http://127.0.0.1:${port}${r.path}` : null;
+  return {
+    path: r.path,
+    host: r.host ?? null,
+    service: r.service,
+    url: port && r.host ? `http://${r.host}:${port}${r.path}` : edge,
+    curl: edge ? `curl ${r.host ? `-H 'Host: ${r.host}' ` : ""}${edge}` : null,
+  };
 }
 
 /**

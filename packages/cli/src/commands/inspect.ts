@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive } from "@slipway/driver-local/proc";
 import { api, stream, target } from "../client";
-import { printJson, table } from "../output";
+import { printJson, type RouteView, routesTable, table } from "../output";
 
 interface Status {
   stack: string;
@@ -12,7 +12,7 @@ interface Status {
     url: string | null;
     live: { release: number; build: string } | null;
     rollout: { id: string; kind: string; phase: string } | null;
-    routes: { path: string; service: string; url: string | null }[];
+    routes: RouteView[];
     processes: {
       id: string;
       service: string;
@@ -45,7 +45,7 @@ export async function status(o: { dir: string; json: boolean }): Promise<void> {
       "",
       `environment ${e.name} (${e.desired})  ${e.url ?? ""}  live: ${e.live ? `v${e.live.release}` : "nothing yet"}` +
         (e.rollout ? `  rollout ${e.rollout.kind}: ${e.rollout.phase}` : ""),
-      table(e.routes.map((r) => ({ route: r.path, service: r.service, url: r.url }))),
+      routesTable(e.routes),
       "",
       table(
         e.processes.map((p) => ({
@@ -142,10 +142,12 @@ export async function logs(o: {
   service: string;
   follow: boolean;
   lines: number;
+  release?: number;
 }): Promise<void> {
   const ac = new AbortController();
   process.once("SIGINT", () => ac.abort());
   const q = new URLSearchParams({ service: o.service, lines: String(o.lines), follow: String(o.follow) });
+  if (o.release !== undefined) q.set("release", String(o.release));
   try {
     for await (const line of stream(
       target(o.dir),

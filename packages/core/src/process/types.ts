@@ -12,7 +12,7 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** stdout and stderr are appended here by the process itself, so logs flow while we are down. */
   logFile: string;
-  /** Least privilege when we are root (see serviceUser()). */
+  /** Least privilege when we are root (see appUser()). */
   runAs?: { uid: number; gid: number };
   /** SIGTERM, wait up to this many seconds (fractions allowed), then SIGKILL. */
   drainSeconds: number;

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, closeSync, constants, fchownSync, mkdirSync, openSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, resolve } from "node:path";
 import { type ProcessHandle, type ProcessSpec, SlipwayError } from "@slipway/core";
+import { openAppendNoFollow } from "../system/safe-files";
 import { readStartTime } from "./proc";
 
 export interface Spawned {
@@ -87,18 +88,14 @@ function assertDirectory(spec: ProcessSpec): void {
     throw failed(spec, `working directory ${spec.cwd} does not exist`, "create it or fix the service's cwd");
 }
 
-/** O_APPEND, so the service, log rotation by truncation and `slipway logs` agree on the end. */
+/**
+ * O_APPEND, so the service, log rotation by truncation and `slipway logs` agree on the end.
+ * The log directory is ours (root's when we are root); the file is opened without following a
+ * link all the same. The service writes through our fd, but owning its log lets it reopen it.
+ */
 function openLog(logFile: string, runAs: ProcessSpec["runAs"]): number {
   mkdirSync(dirname(logFile), { recursive: true });
-  const fd = openSync(logFile, "a", 0o640);
-  try {
-    // The service writes through our fd, but owning its log lets it reopen the file too.
-    if (runAs) fchownSync(fd, runAs.uid, runAs.gid);
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  return fd;
+  return openAppendNoFollow(logFile, 0o640, runAs);
 }
 
 function startTimeOf(spec: ProcessSpec, pid: number): string {

@@ -71,8 +71,8 @@ export function edgeOf(ctx: Ctx, env: EnvironmentRow): HaproxyEdge {
   let edge = ctx.edges.get(env.name);
   if (!edge) {
     edge = new HaproxyEdge({
+      // HAProxy runs as the add-on user (its default), not as the services' user.
       stateDir: ctx.paths.env(env.name).edge,
-      ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
       ...(env.edgeLogPort ? { logPort: env.edgeLogPort } : {}),
     });
     ctx.edges.set(env.name, edge);

@@ -1,13 +1,15 @@
 // Runs one release job detached from the control plane and records its exit code in a
 // file, so a control plane killed while the job runs learns the outcome on restart
-// instead of running the migration a second time.
-//   node runner.mjs STATUS_FILE ARGV0 ARGV1 ...
+// instead of running the migration a second time. The runner runs as the control plane (the
+// status file's directory is writable by nobody else); the job runs as UID:GID ("-" = as us).
+//   node runner.mjs STATUS_FILE UID GID ARGV0 ARGV1 ...
 import { spawn } from "node:child_process";
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
-const [statusFile, cmd, ...args] = process.argv.slice(2);
-const child = spawn(cmd, args, { stdio: "inherit", shell: false });
+const [statusFile, uid, gid, cmd, ...args] = process.argv.slice(2);
+const ids = uid === "-" ? {} : { uid: Number(uid), gid: Number(gid) };
+const child = spawn(cmd, args, { stdio: "inherit", shell: false, ...ids });
 const record = (code) => {
   // Atomic and durable: the control plane reads this file after a crash, even a power cut.
   const fd = openSync(`${statusFile}.tmp`, "w", 0o644);

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chownSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { processEnv, type ReleaseConfig, releaseJob } from "@slipway/core";
 import { findByNonce } from "@slipway/driver-local";
@@ -10,7 +10,10 @@ import { isAlive, jobExitCode, launchJob, tail } from "../release-job";
 
 function jobFiles(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) {
   const dir = join(ctx.paths.env(env.name).dir, "jobs");
+  // Ours alone: the job (running as another user) must not be able to plant a link at its log.
+  // Earlier versions handed it to the service user; take it back.
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (statSync(dir).uid !== process.getuid?.()) chownSync(dir, process.getuid!(), process.getgid!());
   const base = join(dir, `v${release.number}`);
   return { dir, status: `${base}.status.json`, log: `${base}.log` };
 }
@@ -38,7 +41,6 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
   if (!(await ctx.store.releases.moveJob(release.id, "pending", "running"))) return;
   const [service, cfg] = releaseJob(release.config as ReleaseConfig)!;
   const files = jobFiles(ctx, env, release);
-  if (ctx.runAs) (await import("node:fs")).chownSync(files.dir, ctx.runAs.uid, ctx.runAs.gid);
   await ctx.event({
     kind: "release.job.started",
     subject: release.id,
