@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { join, resolve } from "node:path";
-import { type ErrorCode, SlipwayError } from "@slipway/core";
+import { isErrorCode, SlipwayError } from "@slipway/core";
+import { isAlive } from "@slipway/driver-local/proc";
 
 export interface Target {
   dir: string;
@@ -19,21 +20,14 @@ export function readStateFile<T>(file: string, what: string, fix: string): T | u
   }
 }
 
-/** Finds the control plane of the project in `dir` (or SLIPWAY_URL) and the token to use. */
+/**
+ * Finds the control plane of the project in `dir` (or SLIPWAY_URL) and the token to use.
+ * The token goes only to the process `.slipway/server.json` names, while it runs: a stale
+ * file's URL may be anyone's listener by now.
+ */
 export function target(dir: string): Target {
   const root = resolve(dir);
-  const server = readStateFile<{ url: string }>(
-    join(root, ".slipway", "server.json"),
-    "where the control plane listens",
-    "it is rewritten by `slipway up`; delete it and run `slipway up` again",
-  );
-  const url = process.env.SLIPWAY_URL ?? server?.url;
-  if (!url)
-    throw new SlipwayError(
-      "SLW_SERVER_UNREACHABLE",
-      `no control plane is running for ${root}`,
-      "start it with: slipway up   (or set SLIPWAY_URL)",
-    );
+  const url = process.env.SLIPWAY_URL ?? runningControlPlane(root);
   const creds = readStateFile<{ token: string }>(
     join(root, ".slipway", "credentials.json"),
     "the local admin token",
@@ -47,6 +41,35 @@ export function target(dir: string): Target {
       "set SLIPWAY_TOKEN to a token an admin created with `slipway tokens create`",
     );
   return { dir: root, url, token };
+}
+
+interface ServerFile {
+  url: string;
+  pid?: number;
+  startTime?: string;
+}
+
+/** The URL of the project's control plane, if the process that wrote server.json still runs. */
+function runningControlPlane(root: string): string {
+  const file = join(root, ".slipway", "server.json");
+  const server = readStateFile<ServerFile>(
+    file,
+    "where the control plane listens",
+    "it is rewritten by `slipway up`; delete it and run `slipway up` again",
+  );
+  const notRunning = (why: string) =>
+    new SlipwayError(
+      "SLW_SERVER_UNREACHABLE",
+      `no control plane is running for ${root}${why}`,
+      "start it with: slipway up   (or set SLIPWAY_URL and SLIPWAY_TOKEN for a remote one)",
+    );
+  if (!server) throw notRunning("");
+  // Pid and start time name one process: a pid reused by another program is not ours.
+  if (!server.pid || !server.startTime || !isAlive(server.pid, server.startTime))
+    throw notRunning(
+      ` (${file} is left from control plane pid ${server.pid ?? "?"}, which has exited; nothing was sent to ${server.url})`,
+    );
+  return server.url;
 }
 
 /**
@@ -101,7 +124,8 @@ function problemError(res: IncomingMessage, body: string): SlipwayError {
     p = JSON.parse(body);
   } catch {}
   return new SlipwayError(
-    (p.code ?? "SLW_INTERNAL") as ErrorCode,
+    // A code this CLI does not know is shown as the bug it would be.
+    isErrorCode(p.code) ? p.code : "SLW_INTERNAL",
     p.detail ?? `${res.statusCode} ${res.statusMessage}`,
     p.hint,
     p.detail_data,

@@ -154,15 +154,36 @@ program
     ),
   );
 
+const positive = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${flag} takes a whole number ≥ 1, got ${JSON.stringify(v)}`);
+  return n;
+};
+
 program
   .command("events")
-  .description("the event log: who did what, when, why")
+  .description("the event log, newest first: who did what, when, why")
   .addOption(dirOpt())
-  .option("--after <seq>", "only events after this sequence number", (v) => Number(v), 0)
+  .option("--limit <n>", "how many events (at most 1000)", positive("--limit"), 100)
+  .option(
+    "--before <seq>",
+    "only events older than this sequence number (the next page)",
+    positive("--before"),
+  )
+  .option("--after <seq>", "only events newer than this sequence number", positive("--after"))
+  .option("--subject <id>", "only events about this rollout, release, token or route")
   .addOption(jsonOpt())
   .action(
-    act(async (o: { dir: string; after: number; json?: boolean }) =>
-      (await inspect()).events({ ...o, json: !!o.json }),
+    act(
+      async (o: {
+        dir: string;
+        limit: number;
+        before?: number;
+        after?: number;
+        subject?: string;
+        json?: boolean;
+      }) => (await inspect()).events({ ...o, json: !!o.json }),
     ),
   );
 
@@ -228,7 +249,18 @@ program
     act(async (o: { dir: string; json?: boolean }) => (await inspect()).down({ ...o, json: !!o.json })),
   );
 
-const tokens = program.command("tokens").description("API tokens");
+/** `30d`, `12h`, `90m`, `2w` → seconds. */
+const duration = (v: string) => {
+  const m = /^(\d+)([mhdw])$/.exec(v.trim());
+  const n = m ? Number(m[1]) : 0;
+  if (!m || n < 1)
+    throw new InvalidArgumentError(
+      `--expires takes a duration like 90m, 12h, 30d or 2w, got ${JSON.stringify(v)}`,
+    );
+  return n * { m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as "m" | "h" | "d" | "w"];
+};
+
+const tokens = program.command("tokens").description("API tokens (admin only)");
 tokens
   .command("create")
   .description("create a token (printed once)")
@@ -238,11 +270,31 @@ tokens
       .choices(["viewer", "deployer", "admin"])
       .makeOptionMandatory(),
   )
+  .option("--expires <duration>", "stop working after this long, e.g. 30d (default: never)", duration)
   .addOption(dirOpt())
   .addOption(jsonOpt())
   .action(
-    act(async (o: { dir: string; name: string; role: string; json?: boolean }) =>
+    act(async (o: { dir: string; name: string; role: string; expires?: number; json?: boolean }) =>
       (await inspect()).createToken({ ...o, json: !!o.json }),
+    ),
+  );
+tokens
+  .command("list")
+  .description("every token: id, name, role, state, expiry (never the token itself)")
+  .addOption(dirOpt())
+  .addOption(jsonOpt())
+  .action(
+    act(async (o: { dir: string; json?: boolean }) => (await inspect()).listTokens({ ...o, json: !!o.json })),
+  );
+tokens
+  .command("revoke")
+  .description("revoke a token at once, by id or by name")
+  .argument("<id-or-name>")
+  .addOption(dirOpt())
+  .addOption(jsonOpt())
+  .action(
+    act(async (ref: string, o: { dir: string; json?: boolean }) =>
+      (await inspect()).revokeToken({ ...o, ref, json: !!o.json }),
     ),
   );
 

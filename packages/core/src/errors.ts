@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   SLW_NOT_FOUND: "The named resource does not exist.",
   SLW_CONFLICT: "The resource is not in a state that allows this.",
   SLW_BAD_REQUEST: "The request body or parameters are invalid.",
+  SLW_METHOD_NOT_ALLOWED: "The API path exists, but not for this HTTP method.",
+  SLW_PAYLOAD_TOO_LARGE: "The request body is larger than the API accepts.",
+  SLW_UNSUPPORTED_MEDIA_TYPE: "The request body's content type is not one the API accepts.",
   SLW_UNAUTHENTICATED: "No valid bearer token was given.",
   SLW_FORBIDDEN: "The token's role does not allow this.",
   SLW_SERVER_UNREACHABLE: "The CLI could not reach the control plane.",
@@ -49,6 +52,11 @@ export class SlipwayError extends Error {
   ) {
     super(message);
   }
+}
+
+/** True for a code of this catalogue (and not, say, a Node `ENOENT` or a Postgres `23505`). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.hasOwn(ERROR_CODES, code);
 }
 
 /**

@@ -30,6 +30,7 @@ import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
+import { logStrayErrors } from "./stray-errors";
 
 export interface ControlPlaneOptions {
   /** The stack's directory (holds slipway.config.ts and .slipway/). */
@@ -74,6 +75,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: true }));
   assertNotRunning(paths.server);
   const stack = await loadSpec(o.projectDir);
+  // Own keys only, and before anything starts: `up --env constructor` brings up nothing.
+  if (!Object.hasOwn(stack.environments, o.env ?? "local"))
+    throw new SlipwayError(
+      "SLW_NOT_FOUND",
+      `the spec has no environment "${o.env}"`,
+      `use one of: ${Object.keys(stack.environments).join(", ")}`,
+    );
   const box = SecretBox.open(paths.masterKey);
   const opened = await openControlPlaneStore({
     storeDir: paths.store,
@@ -97,6 +105,7 @@ async function startOnStore(
   box: SecretBox,
   { store, stopServer: stopStoreServer }: ControlPlaneStore,
 ): Promise<RunningControlPlane> {
+  const stopLoggingStrayErrors = logStrayErrors(log);
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
   const firstAdminToken =
     (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
@@ -200,6 +209,7 @@ async function startOnStore(
     await store.close();
     await stopStoreServer();
     rmSync(paths.server, { force: true });
+    stopLoggingStrayErrors();
     resolveClosed();
   }
   return {

@@ -37,6 +37,19 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
       );
     return release;
   };
+  const tokenNamed = async (ref: string) => {
+    const found = await ctx.store.tokens.find(ref);
+    const byId = found.find((t) => t.id === ref);
+    if (byId) return byId;
+    if (found.length === 1) return found[0]!;
+    throw new SlipwayError(
+      found.length ? "SLW_CONFLICT" : "SLW_NOT_FOUND",
+      found.length
+        ? `${found.length} tokens are named "${ref}": ${found.map((t) => t.id).join(", ")}`
+        : `no token has the id or name "${ref}"`,
+      found.length ? "name the one to revoke by its id" : "see the tokens with: slipway tokens list",
+    );
+  };
   return {
     status: () => statusView(ctx),
     async releases(env) {
@@ -45,7 +58,9 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
 
     async deploy(envName, body, actor) {
       ctx.stack = await loadSpec(ctx.projectDir);
-      if (!(envName in ctx.stack.environments))
+      // Own keys only: `constructor` or `__proto__` must not pass for an environment. Checked
+      // before anything starts: an unknown name brings up no add-on, edge or process.
+      if (!Object.hasOwn(ctx.stack.environments, envName))
         throw new SlipwayError(
           "SLW_NOT_FOUND",
           `the spec has no environment "${envName}"`,
@@ -85,6 +100,10 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
       if (!pick.ok)
         throw new SlipwayError("SLW_CONFLICT", pick.reason, "see the releases with: slipway releases");
       const from = releases.find((r) => r.id === pick.release.id)!;
+      if ((await ctx.store.rollouts.active()).some((r) => r.environmentId === env.id))
+        throw inFlight(envName);
+      // The release and its rollout land together or not at all: a rollout refused because
+      // another one started meanwhile must not leave an undeployed release behind.
       const rollout = await ctx.store.transaction(async (tx) => {
         const release = await tx.releases.createRelease({
           environmentId: env.id,
@@ -97,7 +116,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           // re-running an older release's migrations could undo work. The job is not re-run.
           jobStatus: "none",
         });
-        return tx.rollouts.create({
+        const created = await tx.rollouts.create({
           environmentId: env.id,
           kind: "rollback",
           fromReleaseId: env.liveReleaseId,
@@ -106,8 +125,9 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           config: from.config,
           actor,
         });
+        if (!created) throw inFlight(envName); // rolls the release back with it
+        return created;
       });
-      if (!rollout) throw inFlight(envName);
       await ctx.event({
         kind: "rollback.requested",
         subject: rollout.id,
@@ -121,16 +141,13 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
     async rollout(id) {
       const rollout = await ctx.store.rollouts.get(id);
       if (!rollout) throw new SlipwayError("SLW_NOT_FOUND", `no rollout ${id}`);
-      const events = (await ctx.store.events.list({ limit: 10000 })).filter(
-        (e) => e.subject === id || (rollout.toReleaseId && e.subject === rollout.toReleaseId),
-      );
-      return { rollout, events };
+      const subjects = [id, ...(rollout.toReleaseId ? [rollout.toReleaseId] : [])];
+      return { rollout, events: await ctx.store.events.about(subjects) };
     },
 
-    events: (after, subject) =>
-      ctx.store.events.list({ after, ...(subject ? { subjectPrefix: subject } : {}) }),
+    events: (q) => ctx.store.events.list(q),
 
-    async *logs(envName, service, opts) {
+    async logs(envName, service, opts) {
       const env = await envNamed(envName);
       // --release vN: that release's processes (a failed deploy's, say), running or not.
       const pinned = opts.release === undefined ? undefined : await releaseNumbered(env, opts.release);
@@ -139,34 +156,64 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           p.service === service &&
           (pinned ? p.releaseId === pinned.id : p.releaseId === env.liveReleaseId || p.desired === "running"),
       );
-      if (!rows.length && !(service in ctx.stack.services))
+      const inSpec = Object.hasOwn(ctx.stack.services, service);
+      if (!rows.length && !inSpec)
         throw new SlipwayError(
           "SLW_NOT_FOUND",
           `no service "${service}" in ${envName}`,
           `services: ${Object.keys(ctx.stack.services).join(", ")}`,
+          { services: Object.keys(ctx.stack.services) },
         );
       // A cron service's runs all append to one log.
       if (Object.hasOwn(ctx.stack.services, service) && ctx.stack.services[service]!.type === "cron")
         return yield* readLog(cronFiles(ctx, envName).log(service), opts);
       const row = rows.at(-1);
-      if (row) return yield* readLog(ctx.paths.env(envName).log(row.id), opts);
+      if (row) return readLog(ctx.paths.env(envName).log(row.id), opts);
       // A release job has no long-lived process: its log is the latest run's.
       const withJob = pinned ?? (await ctx.store.releases.list(env.id)).find((r) => r.jobStatus !== "none");
-      if (withJob && ctx.stack.services[service]?.type === "release")
-        yield* readLog(jobLogFile(ctx, env, withJob), opts);
+      if (withJob && inSpec && ctx.stack.services[service]!.type === "release")
+        return readLog(jobLogFile(ctx, env, withJob), opts);
+      return (async function* () {})(); // nothing has run yet, so nothing is logged
     },
 
-    async createToken(name, role: Role, actor) {
-      const created = await ctx.store.tokens.create(name, role);
+    async createToken(name, role: Role, expiresInSeconds, actor) {
+      const expiresAt = expiresInSeconds ? new Date(ctx.now() + expiresInSeconds * 1000) : undefined;
+      const created = await ctx.store.tokens.create(name, role, expiresAt ? { expiresAt } : {});
       await ctx.event({
         kind: "token.created",
         subject: created.row.id,
         actor,
-        message: `${role} token "${name}" created`,
+        message: `${role} token "${name}" created${expiresAt ? `, expires ${expiresAt.toISOString()}` : ""}`,
       });
       return created;
     },
     tokens: () => ctx.store.tokens.list(),
+
+    async revokeToken(ref, actor) {
+      const token = await tokenNamed(ref);
+      const lastAdmin =
+        token.role === "admin" &&
+        !token.revokedAt &&
+        (await ctx.store.tokens.otherUsableAdmins(token.id)) === 0;
+      if (lastAdmin)
+        throw new SlipwayError(
+          "SLW_CONFLICT",
+          `token "${token.name}" (${token.id}) is the last admin token that works; revoking it would lock every admin out`,
+          "create another admin token first: slipway tokens create --name <name> --role admin",
+        );
+      return ctx.store.transaction(async (tx) => {
+        const revoked = await tx.tokens.revoke(token.id);
+        if (!revoked)
+          throw new SlipwayError("SLW_CONFLICT", `token "${token.name}" (${token.id}) is already revoked`);
+        await tx.events.append({
+          actor,
+          kind: "token.revoked",
+          subject: token.id,
+          message: `${token.role} token "${token.name}" revoked`,
+        });
+        return revoked;
+      });
+    },
     down: (actor) => life.down(actor),
   };
 }

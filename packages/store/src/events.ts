@@ -10,8 +10,21 @@ export interface NewEvent {
   data?: Record<string, unknown>;
 }
 
+export interface EventQuery {
+  /** Only events with a sequence number above this. */
+  after?: number;
+  /** Only events with a sequence number below this: the cursor of the next (older) page. */
+  before?: number;
+  /** Only events about this subject (exact, by index). */
+  subject?: string;
+  /** @default 100 */
+  limit?: number;
+}
+
 /** The append-only log every state change writes to: who, what, when, why. */
 export function eventQueries(sql: Sql) {
+  const rows = (raw: Record<string, unknown>[]) =>
+    camelAll<EventRow>(raw).map((e) => ({ ...e, seq: Number(e.seq) }));
   return {
     async append(e: NewEvent): Promise<number> {
       const [row] = await sql.query<{ seq: number | string }>(
@@ -20,13 +33,25 @@ export function eventQueries(sql: Sql) {
       );
       return Number(row!.seq);
     },
-    async list(opts: { after?: number; subjectPrefix?: string; limit?: number } = {}): Promise<EventRow[]> {
-      const rows = await sql.query(
-        `select * from events where seq > $1 and ($2::text is null or subject like $2 || '%')
-         order by seq asc limit $3`,
-        [opts.after ?? 0, opts.subjectPrefix ?? null, opts.limit ?? 500],
+    /** A page of the log, newest first. */
+    async list(q: EventQuery = {}): Promise<EventRow[]> {
+      return rows(
+        await sql.query(
+          `select * from events
+           where seq > $1 and ($2::bigint is null or seq < $2) and ($3::text is null or subject = $3)
+           order by seq desc limit $4`,
+          [q.after ?? 0, q.before ?? null, q.subject ?? null, q.limit ?? 100],
+        ),
       );
-      return camelAll<EventRow>(rows).map((e) => ({ ...e, seq: Number(e.seq) }));
+    },
+    /** Every event about these subjects, oldest first (a rollout's story), by index. */
+    async about(subjects: string[], limit = 5000): Promise<EventRow[]> {
+      return rows(
+        await sql.query("select * from events where subject = any($1::text[]) order by seq asc limit $2", [
+          subjects,
+          limit,
+        ]),
+      );
     },
   };
 }

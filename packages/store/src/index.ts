@@ -1,4 +1,4 @@
-export type { NewEvent } from "./events";
+export type { EventQuery, NewEvent } from "./events";
 export { openPglite, openPostgres, type Sql } from "./sql";
 export { openStore, type Queries, type Store } from "./store";
 export { hashToken } from "./tokens";

@@ -101,6 +101,8 @@ export interface TokenRow {
   name: string;
   role: Role;
   createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
 }
 
 export type CronRunState = "starting" | "running" | "succeeded" | "failed" | "skipped" | "unknown";

@@ -83,6 +83,47 @@ describe.each(backends())("store on $name", (backend) => {
     expect(raw[0]!.hash).not.toContain(token);
   });
 
+  it("keeps revoked and expired tokens, saying which, and revokes each once", async () => {
+    const { token, row } = await store.tokens.create("robot", "viewer", {
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
+    expect(row.expiresAt).toMatch(/^\d{4}-/);
+    expect(row).not.toHaveProperty("hash");
+    expect((await store.tokens.revoke(row.id))?.revokedAt).toBeTruthy();
+    expect(await store.tokens.revoke(row.id)).toBeUndefined();
+    expect((await store.tokens.verify(token))?.revokedAt).toBeTruthy();
+    expect((await store.tokens.find("robot")).map((t) => t.id)).toEqual([row.id]);
+    expect((await store.tokens.list()).some((t) => t.id === row.id && t.revokedAt)).toBe(true);
+    const admin = await store.tokens.create("root", "admin", { expiresAt: new Date(Date.now() - 1000) });
+    expect(await store.tokens.otherUsableAdmins("none")).toBe(0);
+    await store.tokens.create("root2", "admin");
+    expect(await store.tokens.otherUsableAdmins(admin.row.id)).toBe(1);
+  });
+
+  it("pages events newest first and finds a subject's events whatever else the log holds", async () => {
+    const first = await store.events.append({
+      actor: "t",
+      kind: "rollout.x",
+      subject: "ro_1",
+      message: "start",
+    });
+    await store.sql.query(
+      "insert into events (actor, kind, subject, message) select 'seed', 'seed', 'seed', 'n' || g from generate_series(1, 12000) g",
+    );
+    const last = await store.events.append({
+      actor: "t",
+      kind: "rollout.y",
+      subject: "ro_1",
+      message: "end",
+    });
+    expect((await store.events.about(["ro_1", "rel_1"])).map((e) => e.seq)).toEqual([first, last]);
+    const page = await store.events.list({ limit: 3 });
+    expect(page.map((e) => e.seq)).toEqual([last, last - 1, last - 2]);
+    const older = await store.events.list({ limit: 2, before: page[2]!.seq });
+    expect(older.map((e) => e.seq)).toEqual([last - 3, last - 4]);
+    expect((await store.events.list({ subject: "ro_1" })).map((e) => e.seq)).toEqual([last, first]);
+  });
+
   it("keeps the event log append-only", async () => {
     const seq = await store.events.append({ actor: "t", kind: "test", subject: "shop/local", message: "m" });
     expect((await store.events.list({ after: seq - 1 }))[0]?.message).toBe("m");

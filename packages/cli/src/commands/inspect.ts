@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hasExited, parseProcStat } from "@slipway/core";
+import { isAlive } from "@slipway/driver-local/proc";
 import { api, stream, target } from "../client";
 import { printJson, type RouteView, routesTable, table } from "../output";
 
@@ -148,13 +148,30 @@ export async function releases(o: { dir: string; env: string; json: boolean }): 
   );
 }
 
-export async function events(o: { dir: string; json: boolean; after: number }): Promise<void> {
-  const { events } = await api<{
-    events: { seq: number; at: string; actor: string; kind: string; message: string }[];
-  }>(target(o.dir), "GET", `/v1/events?after=${o.after}`);
-  if (o.json) return printJson(events);
+interface EventPage {
+  events: { seq: number; at: string; actor: string; kind: string; subject: string; message: string }[];
+  nextBefore?: number;
+}
+
+/** The newest events first; `--before` pages back, `--after` keeps only newer ones. */
+export async function events(o: {
+  dir: string;
+  json: boolean;
+  limit: number;
+  before?: number;
+  after?: number;
+  subject?: string;
+}): Promise<void> {
+  const q = new URLSearchParams({ limit: String(o.limit) });
+  if (o.before !== undefined) q.set("before", String(o.before));
+  if (o.after !== undefined) q.set("after", String(o.after));
+  if (o.subject !== undefined) q.set("subject", o.subject);
+  const page = await api<EventPage>(target(o.dir), "GET", `/v1/events?${q}`);
+  if (page.nextBefore !== undefined)
+    process.stderr.write(`older events: slipway events --before ${page.nextBefore} --limit ${o.limit}\n`);
+  if (o.json) return printJson(page.events);
   process.stdout.write(
-    `${table(events.map((e) => ({ seq: e.seq, at: e.at.slice(0, 19).replace("T", " "), actor: e.actor, kind: e.kind, message: e.message })))}\n`,
+    `${table(page.events.map((e) => ({ seq: e.seq, at: e.at.slice(0, 19).replace("T", " "), actor: e.actor, kind: e.kind, message: e.message })))}\n`,
   );
 }
 
@@ -185,13 +202,15 @@ export async function logs(o: {
 export async function down(o: { dir: string; json: boolean }): Promise<void> {
   const t = target(o.dir);
   const serverFile = join(t.dir, ".slipway", "server.json");
-  const pid = existsSync(serverFile)
-    ? (JSON.parse(readFileSync(serverFile, "utf8")) as { pid: number }).pid
-    : undefined;
+  const server = existsSync(serverFile)
+    ? (JSON.parse(readFileSync(serverFile, "utf8")) as { pid?: number; startTime?: string })
+    : {};
   await api(t, "POST", "/v1/down", {});
   if (!o.json) process.stderr.write("stopping processes, edge and add-ons…\n");
   // Wait until the control plane has exited, so nothing is left when this returns.
-  for (let i = 0; i < 600 && pid && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  const { pid, startTime } = server;
+  for (let i = 0; i < 600 && pid && startTime && isAlive(pid, startTime); i++)
+    await new Promise((r) => setTimeout(r, 100));
   if (o.json) printJson({ ok: true });
   else process.stdout.write("stack is down\n");
 }
@@ -200,28 +219,58 @@ export async function createToken(o: {
   dir: string;
   name: string;
   role: string;
+  expires?: number;
   json: boolean;
 }): Promise<void> {
-  const r = await api<{ token: string; row: { id: string; role: string } }>(
-    target(o.dir),
-    "POST",
-    "/v1/tokens",
-    {
-      name: o.name,
-      role: o.role,
-    },
-  );
+  const r = await api<{ token: string; row: TokenView }>(target(o.dir), "POST", "/v1/tokens", {
+    name: o.name,
+    role: o.role,
+    ...(o.expires !== undefined ? { expiresInSeconds: o.expires } : {}),
+  });
   if (o.json) return printJson(r);
   process.stdout.write(`${r.token}\n`);
-  process.stderr.write(`(${r.row.role} token "${o.name}"; shown once)\n`);
+  process.stderr.write(
+    `(${r.row.role} token "${o.name}", ${r.row.id}${r.row.expiresAt ? `, expires ${when(r.row.expiresAt)}` : ""}; shown once)\n`,
+  );
 }
 
-/** Running, as /proc says: a zombie (exited, not yet reaped by PID 1) is not. */
-function alive(pid: number): boolean {
-  try {
-    const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
-    return stat !== undefined && !hasExited(stat);
-  } catch {
-    return false;
-  }
+interface TokenView {
+  id: string;
+  name: string;
+  role: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  state?: string;
 }
+
+/** Tokens and their state; never their text (the server does not have it) nor their hash. */
+export async function listTokens(o: { dir: string; json: boolean }): Promise<void> {
+  const { tokens } = await api<{ tokens: TokenView[] }>(target(o.dir), "GET", "/v1/tokens");
+  if (o.json) return printJson(tokens);
+  process.stdout.write(
+    `${table(
+      tokens.map((t) => ({
+        id: t.id,
+        name: t.name,
+        role: t.role,
+        state: t.state,
+        created: when(t.createdAt),
+        expires: t.expiresAt ? when(t.expiresAt) : "never",
+        revoked: t.revokedAt ? when(t.revokedAt) : null,
+      })),
+    )}\n`,
+  );
+}
+
+export async function revokeToken(o: { dir: string; ref: string; json: boolean }): Promise<void> {
+  const { token } = await api<{ token: TokenView }>(
+    target(o.dir),
+    "DELETE",
+    `/v1/tokens/${encodeURIComponent(o.ref)}`,
+  );
+  if (o.json) return printJson(token);
+  process.stdout.write(`revoked ${token.role} token "${token.name}" (${token.id})\n`);
+}
+
+const when = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;

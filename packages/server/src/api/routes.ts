@@ -1,7 +1,8 @@
-import type { EventRow, ReleaseRow, Role, RolloutRow, TokenRow } from "@slipway/store";
+import type { EventQuery, EventRow, ReleaseRow, Role, RolloutRow, TokenRow } from "@slipway/store";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { tokenState } from "./auth";
 
 /** What the API can ask of the control plane; routes stay thin translations of HTTP. */
 export interface Operations {
@@ -10,14 +11,26 @@ export interface Operations {
   deploy(env: string, body: { ref?: string | undefined }, actor: string): Promise<RolloutRow>;
   rollback(env: string, body: { to?: number | undefined }, actor: string): Promise<RolloutRow>;
   rollout(id: string): Promise<{ rollout: RolloutRow; events: EventRow[] }>;
-  events(after: number, subject?: string): Promise<EventRow[]>;
+  /** A page of the event log, newest first. */
+  events(q: EventQuery): Promise<EventRow[]>;
+  /**
+   * Checks the environment and service (throwing a user-fixable error) before anything is
+   * sent, then returns the lines to stream.
+   */
   logs(
     env: string,
     service: string,
     opts: { lines: number; follow: boolean; signal: AbortSignal; release?: number | undefined },
-  ): AsyncIterable<string>;
-  createToken(name: string, role: Role, actor: string): Promise<{ token: string; row: TokenRow }>;
+  ): Promise<AsyncIterable<string>>;
+  createToken(
+    name: string,
+    role: Role,
+    expiresInSeconds: number | undefined,
+    actor: string,
+  ): Promise<{ token: string; row: TokenRow }>;
   tokens(): Promise<TokenRow[]>;
+  /** Revokes the token with this id, or the one token with this name. */
+  revokeToken(ref: string, actor: string): Promise<TokenRow>;
   down(actor: string): Promise<void>;
 }
 
@@ -89,14 +102,24 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
     {
       config: { role: "viewer" },
       schema: {
-        summary: "The event log (audit trail), oldest first",
+        summary: "The event log (audit trail), newest first; page back with `before`",
         querystring: z.object({
-          after: z.coerce.number().int().min(0).default(0),
-          subject: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          before: z.coerce.number().int().min(1).optional().describe("only events older than this seq"),
+          after: z.coerce.number().int().min(0).default(0).describe("only events newer than this seq"),
+          subject: z.string().min(1).max(200).optional().describe("only events about this subject"),
         }),
       },
     },
-    async (req) => ({ events: await ops.events(req.query.after, req.query.subject) }),
+    async (req) => {
+      const events = await ops.events(req.query);
+      const last = events.at(-1);
+      return {
+        events,
+        // Where the next (older) page starts, when this one was full.
+        ...(last && events.length === req.query.limit ? { nextBefore: last.seq } : {}),
+      };
+    },
   );
   app.get(
     "/v1/environments/:env/logs",
@@ -116,7 +139,8 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
     async (req, reply) => {
       const ac = new AbortController();
       req.raw.on("close", () => ac.abort());
-      const iter = ops.logs(req.params.env, req.query.service, {
+      // Awaited before the headers: an unknown environment or service is a 404 problem.
+      const iter = await ops.logs(req.params.env, req.query.service, {
         lines: req.query.lines,
         follow: req.query.follow === "true",
         release: req.query.release,
@@ -124,8 +148,14 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
       });
       reply.raw.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
       const done = (async () => {
-        for await (const line of iter) reply.raw.write(`${line}\n`);
-        reply.raw.end();
+        try {
+          for await (const line of iter) reply.raw.write(`${line}\n`);
+          reply.raw.end();
+        } catch (err) {
+          // Too late for a problem response: cut the stream, so the client says it was cut.
+          req.log.error({ err }, "log stream failed");
+          reply.raw.destroy();
+        }
       })();
       streams.track(done);
       await done;
@@ -141,18 +171,39 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
         body: z.strictObject({
           name: z.string().min(1).max(64),
           role: z.enum(["viewer", "deployer", "admin"]),
+          expiresInSeconds: z
+            .number()
+            .int()
+            .positive()
+            .max(10 * 366 * 86400)
+            .optional()
+            .describe("the token stops working this many seconds from now; default: never"),
         }),
       },
     },
     async (req, reply) =>
-      reply.code(201).send(await ops.createToken(req.body.name, req.body.role, actor(req))),
+      reply
+        .code(201)
+        .send(await ops.createToken(req.body.name, req.body.role, req.body.expiresInSeconds, actor(req))),
   );
   app.get(
     "/v1/tokens",
-    { config: { role: "admin" }, schema: { summary: "Tokens (never their text)" } },
-    async () => ({
-      tokens: await ops.tokens(),
-    }),
+    { config: { role: "admin" }, schema: { summary: "Tokens with their state (never their text or hash)" } },
+    async () => {
+      const now = new Date();
+      return { tokens: (await ops.tokens()).map((t) => ({ ...t, state: tokenState(t, now) })) };
+    },
+  );
+  app.delete(
+    "/v1/tokens/:ref",
+    {
+      config: { role: "admin" },
+      schema: {
+        summary: "Revoke a token, named by its id or (when only one token has it) its name",
+        params: z.object({ ref: z.string().min(1).max(64) }),
+      },
+    },
+    async (req) => ({ token: await ops.revokeToken(req.params.ref, actor(req)) }),
   );
   app.post(
     "/v1/down",
