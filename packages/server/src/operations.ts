@@ -166,7 +166,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
         );
       // A cron service's runs all append to one log.
       if (Object.hasOwn(ctx.stack.services, service) && ctx.stack.services[service]!.type === "cron")
-        return yield* readLog(cronFiles(ctx, envName).log(service), opts);
+        return readLog(cronFiles(ctx, envName).log(service), opts);
       const row = rows.at(-1);
       if (row) return readLog(ctx.paths.env(envName).log(row.id), opts);
       // A release job has no long-lived process: its log is the latest run's.
