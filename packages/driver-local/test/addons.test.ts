@@ -41,6 +41,13 @@ async function newRecord(kind: AddonRecord["kind"], name: string, password: stri
   return record;
 }
 
+/** Who an add-on must run as: the service user when we are root, else ourselves (never root). */
+function expectUnprivileged(pid: number): void {
+  const expected = serviceUser()?.uid ?? process.getuid!();
+  expect(expected).not.toBe(0);
+  expect(uidOf(pid)).toBe(expected);
+}
+
 function uidOf(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^Uid:\s+(\d+)/m);
   return Number(line?.[1]);
@@ -72,11 +79,10 @@ describe("postgres", () => {
     const first = await driver.ensure(spec, record);
     expect(first.adopted).toBe(false);
     pid = first.pid;
-    expect(uidOf(pid)).toBe(serviceUser()?.uid);
-    expect(uidOf(pid)).not.toBe(0);
+    expectUnprivileged(pid);
     const st = statSync(record.dataDir);
     expect(st.mode & 0o777).toBe(0o700);
-    expect(st.uid).toBe(serviceUser()?.uid);
+    expect(st.uid).toBe(uidOf(pid));
 
     const env = driver.connectionEnv(spec, record);
     expect(env.DB_URL).toBe(env.DATABASE_URL);
@@ -175,7 +181,7 @@ describe("redis", () => {
   });
 
   it("runs unprivileged with the password in neither argv nor a file", () => {
-    expect(uidOf(pid)).not.toBe(0);
+    expectUnprivileged(pid);
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).not.toContain(password);
     expect(filesContaining(record.dataDir, password)).toEqual([]);
   });
@@ -213,7 +219,7 @@ describe("bucket", () => {
     const first = await driver.ensure(spec, record);
     expect(first.adopted).toBe(false);
     pid = first.pid;
-    expect(uidOf(pid)).not.toBe(0);
+    expectUnprivileged(pid);
 
     const env = driver.connectionEnv(spec, record);
     expect(env.S3_BUCKET).toBe("media");
