@@ -149,6 +149,31 @@ export function slipwayFollow(args: string[]) {
   };
 }
 
+/**
+ * Starts a `slipway` command the way a terminal runs a foreground job: in its own process
+ * group, so `signal` reaches the group as Ctrl-C (SIGINT) from a terminal does.
+ */
+export function slipwayForeground(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (b) => (stdout += b));
+  child.stderr.on("data", (b) => (stderr += b));
+  const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
+  return {
+    pid: child.pid!,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    signal(sig: NodeJS.Signals): void {
+      process.kill(-child.pid!, sig);
+    },
+  };
+}
+
 export async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
   if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${url} → ${res.status} ${await res.text()}`);
