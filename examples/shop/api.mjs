@@ -7,6 +7,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { Queue } from "bullmq";
 import { createPool } from "./lib/db.mjs";
 import { HttpError, readBody, readJson, sendJson, serve } from "./lib/http.mjs";
+import { live } from "./lib/live.mjs";
 import { closeRedis, createRedis, reportErrors } from "./lib/redis.mjs";
 import { build, logError, release, service, sleep } from "./lib/runtime.mjs";
 import { onShutdown } from "./lib/shutdown.mjs";
@@ -180,7 +181,12 @@ const http = serve({
   ],
 });
 
+// WebSocket: the release serving it, then a tick a second (closed cleanly on shutdown).
+const updates = live(http.server, "/api/live");
+
 onShutdown(async () => {
+  // Long-lived sockets first (they would hold the drain open), then in-flight requests.
+  await updates.close();
   await http.close();
   await Promise.all([jobs.close(), deadJobs.close()]);
   await closeRedis(redis);

@@ -45,8 +45,8 @@ export async function readJson(req, limit = 64 * 1024) {
  * Serves `routes` ([method, RegExp, handler(req, res, match, url)]) on 127.0.0.1:$PORT, plus
  * GET /healthz, which is 200 only while `ready()` resolves and the server is not draining:
  * answering 503 during a drain tells the proxy to stop sending new requests here.
- * Returns `close()`, which stops accepting connections and resolves once in-flight
- * requests have been answered.
+ * Returns the server and `close()`, which stops accepting connections and resolves once
+ * in-flight requests have been answered.
  */
 export function serve({ routes, ready = async () => {} }) {
   const port = Number(requireEnv("PORT"));
@@ -95,6 +95,7 @@ export function serve({ routes, ready = async () => {} }) {
   });
 
   return {
+    server,
     close: () =>
       new Promise((resolve) => {
         draining = true;

@@ -19,6 +19,10 @@ export interface Ctx {
   stack: Stack;
   log: Logger;
   now: () => number;
+  /** Finishes retired processes in the background; kicked after a switch. */
+  drainer: { kick(): void };
+  /** A crash point for the crash-safety tests (see faults.ts); a no-op otherwise. */
+  fault(point: string): void;
   event(e: {
     kind: string;
     subject: string;

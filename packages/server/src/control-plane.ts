@@ -1,18 +1,28 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
-import { isAlive as isProcessAlive, readStartTime, Supervisor, serviceUser } from "@slipway/driver-local";
-import { type EnvironmentRow, openStore } from "@slipway/store";
+import {
+  isAlive as isProcessAlive,
+  readStartTime,
+  Supervisor,
+  serviceUser,
+  writeFileAtomic,
+} from "@slipway/driver-local";
+import { type EnvironmentRow, openStore, type RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
 import type { Ctx } from "./context";
 import { stopAddons } from "./environment/addons";
+import { Drainer } from "./environment/drainer";
 import { edgeOf } from "./environment/edge";
 import { ensureEnvironment } from "./environment/ensure";
 import { stopProcesses } from "./environment/processes";
+import { restoreIfNeeded } from "./environment/restore";
+import { faultInjector } from "./faults";
 import { operations } from "./operations";
 import { statePaths } from "./paths";
 import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
+import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
 
@@ -37,7 +47,7 @@ export interface RunningControlPlane {
   /** Set on the first start only: the admin token, shown once. */
   firstAdminToken?: string;
   ctx: Ctx;
-  /** The first deploy started by `up`, if any. */
+  /** What `up` started for its environment, if anything: the first deploy, or a restore. */
   initialRollout?: string;
   /** Resolves once `down` finished or `shutdown` ran. */
   closed: Promise<void>;
@@ -75,6 +85,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     stack,
     log,
     now: Date.now,
+    drainer: { kick: () => drainer.kick() },
+    fault: faultInjector(),
     async event(e) {
       await store.events.append({ actor: e.actor ?? "control-plane", data: {}, ...e });
       log.info({ kind: e.kind, subject: e.subject }, e.message);
@@ -82,6 +94,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   };
   recordSupervisorEvents(ctx);
   const executor = new RolloutExecutor(ctx);
+  const drainer = new Drainer(ctx);
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -114,6 +127,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
 
   const envName = o.env ?? "local";
   await life.ensureEnvironment(envName);
+  // Environments left running (a crash, not a `down`): adopt what still runs of them too.
+  for (const env of await store.environments.list())
+    if (env.desired === "active" && env.name !== envName) await life.ensureEnvironment(env.name);
   const address = await api
     .listen({ host: "127.0.0.1", port: o.apiPort ?? 7700 })
     .catch((e: NodeJS.ErrnoException) => {
@@ -126,21 +142,25 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
         : e;
     });
   const self = { url: address, pid: process.pid, startTime: readStartTime(process.pid) };
-  writeFileSync(paths.server, JSON.stringify(self));
+  writeFileAtomic(paths.server, JSON.stringify(self));
   await executor.resumeAll();
-  const initialRollout = o.deployOnStart === false ? undefined : await firstDeploy(ctx, envName);
-  if (initialRollout) void executor.kick(initialRollout);
-  writeFileSync(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
+  drainer.kick();
+  const initialRollout = await bringBack(ctx, envName, o.deployOnStart !== false);
+  for (const env of await store.environments.list())
+    if (env.desired === "active" && env.name !== envName) await restoreIfNeeded(ctx, env, "slipway up");
+  await executor.resumeAll();
+  writeFileAtomic(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
     await executor.stop();
     for (const env of await store.environments.list()) {
       await store.environments.setDesired(env.id, "stopped");
-      const running = (await store.processes.forEnvironment(env.id)).filter((p) => p.desired === "running");
-      await stopProcesses(ctx, running);
+      // Draining ones too: `down` stops everything, now.
+      await stopProcesses(ctx, (await store.processes.forEnvironment(env.id)).filter(stillThere));
       await edgeOf(ctx, env).stop();
       await stopAddons(ctx, env);
     }
+    await drainer.stop();
   }
   async function close() {
     await api.close();
@@ -157,6 +177,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     closed,
     async shutdown() {
       await executor.stop();
+      await drainer.stop();
       ctx.supervisor.release();
       await close();
     },
@@ -185,30 +206,49 @@ function assertNotRunning(serverFile: string): void {
     );
 }
 
+/**
+ * The first admin token. The CLI's copy (like a kubeconfig: readable by this user only) is
+ * written before the token row commits: a crash in between leaves a token that opens
+ * nothing, and the next start, still seeing no token, makes a new one. Never an owner
+ * locked out of their own control plane.
+ */
 async function bootstrapAdmin(store: Ctx["store"], credentialsFile: string): Promise<string> {
-  const { token } = await store.tokens.create("admin", "admin");
-  await store.events.append({
-    actor: "slipway up",
-    kind: "token.created",
-    subject: "admin",
-    message: "first admin token created",
+  const token = await store.transaction(async (tx) => {
+    const created = await tx.tokens.create("admin", "admin");
+    await tx.events.append({
+      actor: "slipway up",
+      kind: "token.created",
+      subject: "admin",
+      message: "first admin token created",
+    });
+    writeFileAtomic(credentialsFile, JSON.stringify({ token: created.token }), 0o600);
+    return created.token;
   });
-  // The local CLI's credential, like a kubeconfig: readable by this user only.
-  writeFileSync(credentialsFile, JSON.stringify({ token }), { mode: 0o600 });
   return token;
 }
 
-async function firstDeploy(ctx: Ctx, envName: string): Promise<string | undefined> {
+/**
+ * What `up` does for its environment: nothing live yet → the first deploy of the working
+ * tree; a live release with processes missing (after `down` or a reboot) → a restore.
+ */
+async function bringBack(ctx: Ctx, envName: string, deploy: boolean): Promise<string | undefined> {
   const env = (await ctx.store.environments.get(ctx.stackId, envName))!;
-  const busy = (await ctx.store.rollouts.active()).some((r) => r.environmentId === env.id);
-  if (env.liveReleaseId || busy) return undefined;
+  const active = (await ctx.store.rollouts.active()).find((r) => r.environmentId === env.id);
+  if (active) return active.id;
+  let rollout: RolloutRow | undefined;
+  if (env.liveReleaseId) rollout = await restoreIfNeeded(ctx, env, "slipway up");
+  else if (deploy) rollout = await firstDeploy(ctx, env);
+  return rollout?.id;
+}
+
+async function firstDeploy(ctx: Ctx, env: EnvironmentRow): Promise<RolloutRow | undefined> {
   const rollout = await ctx.store.rollouts.create({
     environmentId: env.id,
     kind: "deploy",
     fromReleaseId: null,
     toReleaseId: null,
     source: "working tree",
-    config: releaseConfigFor(ctx.stack, envName),
+    config: releaseConfigFor(ctx.stack, env.name),
     actor: "slipway up",
   });
   if (!rollout) return undefined;
@@ -216,9 +256,9 @@ async function firstDeploy(ctx: Ctx, envName: string): Promise<string | undefine
     kind: "deploy.requested",
     subject: rollout.id,
     actor: "slipway up",
-    message: `first deploy to ${envName}`,
+    message: `first deploy to ${env.name}`,
   });
-  return rollout.id;
+  return rollout;
 }
 
 /** Restarts and pids as the supervisor sees them, into the store (which the next start adopts from). */

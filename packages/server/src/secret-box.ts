@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
+import { writeFileAtomic } from "@slipway/driver-local";
 
 /**
  * Seals small secrets (add-on passwords) in the store with AES-256-GCM under a key kept
@@ -13,7 +14,8 @@ export class SecretBox {
 
   static open(keyFile: string): SecretBox {
     if (!existsSync(keyFile))
-      writeFileSync(keyFile, randomBytes(32).toString("base64"), { mode: 0o600, flag: "wx" });
+      // Atomic: a crash mid-write must not leave a torn key that locks every sealed value away.
+      writeFileAtomic(keyFile, randomBytes(32).toString("base64"), 0o600);
     const key = Buffer.from(readFileSync(keyFile, "utf8").trim(), "base64");
     if (key.length !== 32)
       throw new SlipwayError(

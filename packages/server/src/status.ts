@@ -34,15 +34,16 @@ export async function statusView(ctx: Ctx) {
         live: r.id === env.liveReleaseId,
         at: r.createdAt,
       })),
+      // Draining ones are shown too: out of traffic, finishing their requests and connections.
       processes: (await ctx.store.processes.forEnvironment(env.id))
-        .filter((p) => p.desired === "running")
+        .filter((p) => p.desired === "running" || p.state === "draining")
         .map((p) => ({
           id: p.id,
           service: p.service,
           release: releases.find((r) => r.id === p.releaseId)?.number ?? null,
           pid: supervised.get(p.id)?.pid ?? p.pid,
           port: p.port,
-          state: supervised.get(p.id)?.state ?? p.state,
+          state: p.state === "draining" ? "draining" : (supervised.get(p.id)?.state ?? p.state),
           restarts: supervised.get(p.id)?.restarts ?? p.restarts,
         })),
       addons: (await ctx.store.environments.addons(env.id)).map((a) => ({

@@ -55,7 +55,7 @@ export interface ReleaseRow {
 export interface RolloutRow {
   id: string;
   environmentId: string;
-  kind: "deploy" | "rollback";
+  kind: "deploy" | "rollback" | "restore";
   fromReleaseId: string | null;
   toReleaseId: string | null;
   source: string | null;
@@ -77,8 +77,13 @@ export interface ProcessRow {
   pid: number | null;
   startTime: string | null;
   desired: "running" | "stopped";
+  /** starting | running | restarting | draining | stopped */
   state: string;
   restarts: number;
+  /** When it left traffic (ISO); its drain budget counts from here. */
+  drainStartedAt: string | null;
+  /** Carried in its environment as SLIPWAY_PROCESS_NONCE: finds it if its pid was never recorded. */
+  nonce: string | null;
 }
 
 export interface EventRow {

@@ -5,14 +5,14 @@ const p = (
   releaseId: string,
   releaseNumber: number,
   replica = 1,
-  desired: WebProcess["desired"] = "running",
+  status: WebProcess["status"] = "running",
 ) => ({
   service: "api",
   releaseId,
   releaseNumber,
   replica,
   port: 1000 + releaseNumber * 10 + replica,
-  desired,
+  status,
 });
 
 describe("desiredServers", () => {
@@ -26,6 +26,13 @@ describe("desiredServers", () => {
       ["v1-1", "drain"],
       ["v2-1", "ready"],
       ["v2-2", "ready"],
+    ]);
+  });
+  it("keeps a retired process draining until it is gone, even if its release is live again", () => {
+    const s = desiredServers([p("r1", 1, 1, "draining"), p("r2", 2)], "r1", null);
+    expect(s.api?.map((x) => [x.name, x.state, x.weight])).toEqual([
+      ["v1-1", "drain", 0],
+      ["v2-1", "drain", 0],
     ]);
   });
   it("drops stopped processes", () => {

@@ -4,7 +4,8 @@ export interface WebProcess {
   releaseNumber: number;
   replica: number;
   port: number;
-  desired: "running" | "stopped";
+  /** running: meant to serve; draining: out of traffic, finishing what it has; stopped: gone. */
+  status: "running" | "draining" | "stopped";
 }
 
 export interface DesiredServer {
@@ -16,9 +17,10 @@ export interface DesiredServer {
 
 /**
  * Which servers each edge backend should have. The live release's processes take traffic;
- * processes of other releases that are still running are draining (in-flight requests
- * finish, no new ones) — except the target of a rollout in flight, which gets no traffic
- * until the switch: traffic never reaches a revision that has not passed its health check.
+ * processes of other releases that still run are draining (in-flight requests and open
+ * connections finish, no new ones) — except the target of a rollout in flight, which gets no
+ * traffic until the switch: traffic never reaches a revision that has not passed its health
+ * check. A server leaves the backend once its process is gone.
  */
 export function desiredServers(
   processes: WebProcess[],
@@ -27,8 +29,8 @@ export function desiredServers(
 ): Record<string, DesiredServer[]> {
   const out: Record<string, DesiredServer[]> = {};
   for (const p of processes) {
-    if (p.desired !== "running" || p.releaseId === pendingTargetId) continue;
-    const live = p.releaseId === liveReleaseId;
+    if (p.status === "stopped" || (p.status === "running" && p.releaseId === pendingTargetId)) continue;
+    const live = p.status === "running" && p.releaseId === liveReleaseId;
     const list = out[p.service] ?? [];
     out[p.service] = list;
     list.push({

@@ -6,14 +6,10 @@ const base: RolloutSnapshot = {
   kind: "deploy",
   build: "missing",
   job: "pending",
-  target: { wanted: 2, started: 0, healthy: 0, overdue: [] },
-  switched: false,
-  oldInFlight: 0,
-  oldRunning: 1,
-  phaseAgeMs: 0,
-  drainTimeoutMs: 30_000,
+  target: { wanted: 2, started: 0, healthy: 0, overdue: [], running: 0 },
 };
 const at = (patch: Partial<RolloutSnapshot>) => planRollout({ ...base, ...patch });
+const target = (t: Partial<RolloutSnapshot["target"]>) => ({ ...base.target, ...t });
 
 describe("planRollout", () => {
   it("builds, runs the release job, then starts the target", () => {
@@ -26,20 +22,21 @@ describe("planRollout", () => {
     expect(at({ phase: "releasing", job: "succeeded" })).toEqual({ do: "move", to: "starting" });
   });
 
-  it("skips the release job when the release has none (a rollback)", () => {
-    expect(at({ phase: "building", build: "ready", job: "none", kind: "rollback" })).toEqual({
-      do: "move",
-      to: "starting",
-    });
+  it("skips the release job when the release has none (a rollback, a restore)", () => {
+    for (const kind of ["rollback", "restore"] as const)
+      expect(at({ phase: "building", build: "ready", job: "none", kind })).toEqual({
+        do: "move",
+        to: "starting",
+      });
   });
 
-  it("never moves traffic when the release job fails", () => {
+  it("never moves traffic when the build or the release job fails: it aborts", () => {
     expect(at({ phase: "releasing", job: "failed" })).toMatchObject({
-      do: "fail",
+      do: "abort",
       code: "SLW_RELEASE_JOB_FAILED",
     });
     expect(at({ phase: "building", build: "failed" })).toMatchObject({
-      do: "fail",
+      do: "abort",
       code: "SLW_BUILD_FAILED",
     });
   });
@@ -47,46 +44,61 @@ describe("planRollout", () => {
   it("switches only once every wanted replica is healthy", () => {
     const starting = { phase: "starting" as const, job: "succeeded" as const };
     expect(at({ ...starting })).toEqual({ do: "start-target" });
-    expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 1, overdue: [] } })).toMatchObject({
+    expect(at({ ...starting, target: target({ started: 2, healthy: 1, running: 2 }) })).toMatchObject({
       do: "wait",
     });
-    expect(at({ ...starting, target: { wanted: 2, started: 2, healthy: 2, overdue: [] } })).toEqual({
+    expect(at({ ...starting, target: target({ started: 2, healthy: 2, running: 2 }) })).toEqual({
       do: "move",
       to: "switching",
     });
   });
 
-  it("abandons the target when a process stays unhealthy past its health timeout", () => {
-    const target = { wanted: 2, started: 2, healthy: 1, overdue: ["local/v2/api/1"] };
-    expect(at({ phase: "starting", target })).toEqual({
-      do: "abandon",
+  it("aborts when a process stays unhealthy past its health timeout, saying why", () => {
+    const overdue = ["local/v2/api/1 (http://127.0.0.1:4100/healthz answered 503)"];
+    expect(at({ phase: "starting", target: target({ started: 2, healthy: 1, overdue }) })).toEqual({
+      do: "abort",
       code: "SLW_UNHEALTHY",
-      reason: "local/v2/api/1 did not become healthy within its health timeout",
+      reason: `${overdue[0]} did not become healthy within its health timeout`,
     });
   });
 
-  it("drains in-flight requests before stopping the old release, up to the drain timeout", () => {
+  it("switching is one idempotent step; the old release drains outside the rollout", () => {
     expect(at({ phase: "switching" })).toEqual({ do: "switch-traffic" });
-    expect(at({ phase: "switching", switched: true })).toEqual({ do: "move", to: "draining" });
-    expect(at({ phase: "draining", oldInFlight: 3 })).toMatchObject({ do: "wait" });
-    expect(at({ phase: "draining", oldInFlight: 3, phaseAgeMs: 31_000 })).toEqual({ do: "stop-old" });
-    expect(at({ phase: "draining", oldInFlight: 0 })).toEqual({ do: "stop-old" });
-    expect(at({ phase: "draining", oldRunning: 0 })).toEqual({ do: "move", to: "succeeded" });
+    // Rollouts an earlier version left in `draining` finish at once.
+    expect(at({ phase: "draining" })).toEqual({ do: "move", to: "succeeded" });
   });
 
-  it("always terminates: from any phase, repeating the planned step reaches a terminal phase", () => {
-    // A tiny simulation: each step changes the snapshot the way a healthy world would.
-    let s: RolloutSnapshot = { ...base };
-    for (let i = 0; i < 50 && s.phase !== "succeeded"; i++) {
-      const step = planRollout(s);
-      if (step.do === "move") s = { ...s, phase: step.to, phaseAgeMs: 0 };
-      else if (step.do === "build") s = { ...s, build: "ready" };
-      else if (step.do === "run-release-job") s = { ...s, job: "succeeded" };
-      else if (step.do === "start-target")
-        s = { ...s, target: { wanted: 2, started: 2, healthy: 2, overdue: [] } };
-      else if (step.do === "switch-traffic") s = { ...s, switched: true };
-      else if (step.do === "stop-old") s = { ...s, oldRunning: 0 };
-    }
-    expect(s.phase).toBe("succeeded");
+  it("marks a rollout failed only once nothing of its target runs", () => {
+    expect(at({ phase: "aborting", target: target({ running: 1 }) })).toEqual({ do: "stop-target" });
+    expect(at({ phase: "aborting", target: target({ running: 0 }) })).toEqual({ do: "move", to: "failed" });
+  });
+
+  it("always terminates: repeating the planned step reaches a terminal phase, healthy or not", () => {
+    // A tiny simulation: each step changes the snapshot the way the world would.
+    const run = (healthy: boolean) => {
+      let s: RolloutSnapshot = { ...base };
+      for (let i = 0; i < 50 && s.phase !== "succeeded" && s.phase !== "failed"; i++) {
+        const step = planRollout(s);
+        if (step.do === "move") s = { ...s, phase: step.to };
+        else if (step.do === "abort") s = { ...s, phase: "aborting" };
+        else if (step.do === "build") s = { ...s, build: "ready" };
+        else if (step.do === "run-release-job") s = { ...s, job: "succeeded" };
+        else if (step.do === "start-target")
+          s = {
+            ...s,
+            target: target({
+              started: 2,
+              healthy: healthy ? 2 : 0,
+              running: 2,
+              overdue: healthy ? [] : ["x"],
+            }),
+          };
+        else if (step.do === "switch-traffic") s = { ...s, phase: "succeeded" };
+        else if (step.do === "stop-target") s = { ...s, target: target({ running: 0 }) };
+      }
+      return s.phase;
+    };
+    expect(run(true)).toBe("succeeded");
+    expect(run(false)).toBe("failed");
   });
 });

@@ -4,9 +4,16 @@
  * records the outcome and asks again; a control plane killed between two steps resumes
  * from the phase in the store, because every step is safe to repeat.
  *
- *   pending → building → releasing → starting → switching → draining → succeeded
+ *   pending → building → releasing → starting → switching → succeeded
  *                  ↘          ↘           ↘
- *                   failed (the live release keeps serving; new processes are stopped)
+ *                          aborting → failed
+ *
+ * A rollout is over once the target takes all new traffic: the previous release drains in
+ * the background (see `planDrain`) and never holds up the next deploy or a rollback.
+ * `aborting` stops every process of the target before the rollout is marked failed, so a
+ * failed rollout leaves nothing of itself running; the live release never noticed.
+ * A `restore` rollout (`slipway up` after `down` or a reboot) starts the live release's
+ * processes again: same release, no build, no release job.
  */
 
 export type RolloutPhase =
@@ -15,32 +22,36 @@ export type RolloutPhase =
   | "releasing"
   | "starting"
   | "switching"
+  /** Written by earlier versions, which drained inside the rollout; finishes at once. */
   | "draining"
+  | "aborting"
   | "succeeded"
   | "failed";
 
+export type RolloutKind = "deploy" | "rollback" | "restore";
+
 export const TERMINAL: ReadonlySet<RolloutPhase> = new Set(["succeeded", "failed"]);
+
+/** Phases in which the target has taken no traffic yet: a failure here aborts the rollout. */
+export const BEFORE_SWITCH: ReadonlySet<RolloutPhase> = new Set([
+  "pending",
+  "building",
+  "releasing",
+  "starting",
+]);
 
 export interface RolloutSnapshot {
   phase: RolloutPhase;
-  kind: "deploy" | "rollback";
+  kind: RolloutKind;
   build: "missing" | "building" | "ready" | "failed";
   /** "none" when the target release has no release job (or is a rollback). */
   job: "none" | "pending" | "running" | "succeeded" | "failed";
   /**
-   * Replicas the target release should run, how many are started and healthy now, and
-   * which started ones are still unhealthy past their service's health timeout.
+   * Replicas the target release should run, how many are started and healthy now, which
+   * started ones are still unhealthy past their service's health timeout (with why), and
+   * how many of its processes still run or are meant to (what `aborting` must stop).
    */
-  target: { wanted: number; started: number; healthy: number; overdue: string[] };
-  /** Whether the edge already sends the target's traffic (switch done). */
-  switched: boolean;
-  /** Requests still in flight on the previous release's servers. */
-  oldInFlight: number;
-  /** Previous-release processes still running. */
-  oldRunning: number;
-  /** Milliseconds since the rollout entered its current phase. */
-  phaseAgeMs: number;
-  drainTimeoutMs: number;
+  target: { wanted: number; started: number; healthy: number; overdue: string[]; running: number };
 }
 
 export type FailureCode = "SLW_BUILD_FAILED" | "SLW_RELEASE_JOB_FAILED" | "SLW_UNHEALTHY";
@@ -49,11 +60,13 @@ export type RolloutStep =
   | { do: "build" }
   | { do: "run-release-job" }
   | { do: "start-target" }
+  /** Make the target live, put the old release's processes to draining, converge the edge, succeed. */
   | { do: "switch-traffic" }
-  | { do: "stop-old" }
-  | { do: "abandon"; code: FailureCode; reason: string }
+  /** Stop every process of the target (it never took traffic). */
+  | { do: "stop-target" }
+  /** Record the failure and move to `aborting`. */
+  | { do: "abort"; code: FailureCode; reason: string }
   | { do: "move"; to: RolloutPhase }
-  | { do: "fail"; code: FailureCode; reason: string }
   | { do: "wait"; ms: number }
   | { do: "done" };
 
@@ -64,32 +77,30 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
     case "pending":
       return { do: "move", to: "building" };
     case "building":
-      if (s.build === "failed") return { do: "fail", code: "SLW_BUILD_FAILED", reason: "the build failed" };
+      if (s.build === "failed") return { do: "abort", code: "SLW_BUILD_FAILED", reason: "the build failed" };
       if (s.build === "ready") return { do: "move", to: s.job === "none" ? "starting" : "releasing" };
       return s.build === "missing" ? { do: "build" } : { do: "wait", ms: POLL_MS };
     case "releasing":
       if (s.job === "succeeded" || s.job === "none") return { do: "move", to: "starting" };
       if (s.job === "failed")
-        return { do: "fail", code: "SLW_RELEASE_JOB_FAILED", reason: "the release job exited non-zero" };
+        return { do: "abort", code: "SLW_RELEASE_JOB_FAILED", reason: "the release job exited non-zero" };
       return s.job === "pending" ? { do: "run-release-job" } : { do: "wait", ms: POLL_MS };
     case "starting":
       if (s.target.started >= s.target.wanted && s.target.healthy >= s.target.wanted)
         return { do: "move", to: "switching" };
-      // Past a health timeout: stop what was started, then fail. The live release never noticed.
       if (s.target.overdue.length)
         return {
-          do: "abandon",
+          do: "abort",
           code: "SLW_UNHEALTHY",
-          reason: `${s.target.overdue.join(", ")} did not become healthy within its health timeout`,
+          reason: `${s.target.overdue.join("; ")} did not become healthy within its health timeout`,
         };
       return s.target.started < s.target.wanted ? { do: "start-target" } : { do: "wait", ms: POLL_MS };
     case "switching":
-      return s.switched ? { do: "move", to: "draining" } : { do: "switch-traffic" };
+      return { do: "switch-traffic" };
     case "draining":
-      // In-flight requests on the old release finish first, up to the drain timeout.
-      if (s.oldRunning === 0) return { do: "move", to: "succeeded" };
-      if (s.oldInFlight > 0 && s.phaseAgeMs < s.drainTimeoutMs) return { do: "wait", ms: POLL_MS };
-      return { do: "stop-old" };
+      return { do: "move", to: "succeeded" };
+    case "aborting":
+      return s.target.running > 0 ? { do: "stop-target" } : { do: "move", to: "failed" };
     case "succeeded":
     case "failed":
       return { do: "done" };

@@ -1,6 +1,6 @@
-import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "@slipway/core";
+import { writeFileAtomic } from "../system/atomic-file";
 import { commandsFor, planDrainCookies, planServerChanges, removalCommands } from "./plan";
 import type { RuntimeSocket } from "./runtime-socket";
 import { findAclId, parseAclEntries } from "./show-acl";
@@ -94,7 +94,7 @@ async function applyDrainCookies(ctx: ConvergeContext, backend: EdgeBackend): Pr
   for (const cookie of change.del) await ctx.socket.send(`del acl ${id} ${cookie}`);
   // Cookies are a hash of key, ip and port, so the same values hold after a restart.
   const kept = [...listed.filter((c) => !change.del.includes(c)), ...change.add];
-  writeFileSync(file, kept.map((c) => `${c}\n`).join(""), { mode: 0o600 });
+  writeFileAtomic(file, kept.map((c) => `${c}\n`).join(""), 0o600);
 }
 
 function stuck(backend: string, server: string, why: string): SlipwayError {

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "@slipway/core";
+import { writeFileAtomic } from "../system/atomic-file";
 import { requireBinary } from "../system/binaries";
 import { assertPortFree } from "../system/ports";
 import { type RunAs, serviceUser } from "../system/service-user";
@@ -208,7 +209,7 @@ export class HaproxyEdge {
       await runOrThrow(haproxy(), daemonArgs(this.paths, oldPid), this.paths.dir, "reload");
     } catch (e) {
       // The old process still serves; keep the file it was started from.
-      writeFileSync(this.paths.config, previousCfg);
+      writeFileAtomic(this.paths.config, previousCfg, 0o600);
       throw e;
     }
     const pid = await this.awaitSocket(oldPid);

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SlipwayError } from "@slipway/core";
+import { writeFileAtomic } from "../system/atomic-file";
 import type { EdgeConfig } from "./types";
 
 /** Files the edge keeps in its own directory (one directory per environment). */
@@ -52,7 +53,7 @@ export function readEdgeState(paths: EdgePaths): EdgeState | undefined {
 }
 
 /**
- * Writes haproxy.cfg and edge.json, each atomically (tmp + rename): HAProxy must never read a
+ * Writes haproxy.cfg and edge.json, each atomically (tmp + fsync + rename): HAProxy must never read a
  * half-written file at a restart. Creates any missing (empty) drain ACL file the config names.
  */
 export function writeEdgeFiles(paths: EdgePaths, haproxyCfg: string, state: EdgeState): void {
@@ -61,12 +62,6 @@ export function writeEdgeFiles(paths: EdgePaths, haproxyCfg: string, state: Edge
     const acl = paths.drainAcl(b.name);
     if (!existsSync(acl)) writeFileSync(acl, "", { mode: 0o600 });
   }
-  writeAtomic(paths.config, haproxyCfg);
-  writeAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`);
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(paths.config, haproxyCfg, 0o600);
+  writeFileAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }

@@ -1,7 +1,7 @@
 export type { ProcessHandle, ProcessSpec } from "@slipway/core";
 export { probeHttp } from "./health";
 export { type ReadLogOptions, readLog } from "./logs";
-export { isAlive, liveGroupMembers, readStartTime, readStat } from "./proc";
+export { findByNonce, isAlive, liveGroupMembers, readStartTime, readStat } from "./proc";
 export {
   type ExitEvent,
   type ProcessState,

@@ -45,3 +45,28 @@ export function liveGroupMembers(pgid: number): number[] {
   }
   return members;
 }
+
+/**
+ * The process group leader started with `SLIPWAY_PROCESS_NONCE=<nonce>` in its environment:
+ * how a control plane killed between a spawn and recording its pid finds the process again.
+ * Reads /proc/<pid>/environ, which only the process's user and root can.
+ */
+export function findByNonce(nonce: string): { pid: number; startTime: string } | undefined {
+  const needle = `\0SLIPWAY_PROCESS_NONCE=${nonce}\0`;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (!stat || stat.pgrp !== stat.pid || hasExited(stat)) continue;
+    try {
+      if (`\0${readFileSync(`/proc/${name}/environ`, "latin1")}`.includes(needle))
+        return { pid: stat.pid, startTime: stat.startTime };
+    } catch {}
+  }
+  return undefined;
+}

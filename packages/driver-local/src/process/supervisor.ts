@@ -72,6 +72,8 @@ interface Entry {
   runs: RunRecord[];
   restarts: number;
   crashloop: boolean;
+  /** Out of traffic and on its way out: if it exits, it is not restarted. */
+  retired: boolean;
   timer?: NodeJS.Timeout;
   respawning?: Promise<void>;
   stopping?: Promise<void>;
@@ -134,11 +136,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return true;
   }
 
-  /** SIGTERM to the group, up to drainSeconds, then SIGKILL; resolves when it is gone. Never restarts it. */
-  stop(id: string): Promise<void> {
+  /**
+   * SIGTERM to the group, up to `graceMs` (default: the spec's drainSeconds), then SIGKILL;
+   * resolves when it is gone. Never restarts it.
+   */
+  stop(id: string, graceMs?: number): Promise<void> {
     const e = this.#entries.get(id);
     if (!e) return Promise.resolve();
-    e.stopping ??= this.#stop(e).catch((err: unknown) => {
+    e.stopping ??= this.#stop(e, graceMs ?? e.spec.drainSeconds * 1000).catch((err: unknown) => {
       e.stopping = undefined; // let a later stop() try again
       throw err;
     });
@@ -149,6 +154,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const results = await Promise.allSettled([...this.#entries.keys()].map((id) => this.stop(id)));
     const failure = results.find((r) => r.status === "rejected");
     if (failure) throw failure.reason;
+  }
+
+  /** From now on an exit of this process ends its supervision instead of restarting it. */
+  retire(id: string): void {
+    const e = this.#entries.get(id);
+    if (e) e.retired = true;
   }
 
   /** http: a 2xx from the spec's url while the process lives; liveness: the same process alive for ~1 s. */
@@ -197,6 +208,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       runs: [],
       restarts: 0,
       crashloop: false,
+      retired: false,
     };
   }
 
@@ -230,6 +242,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.emit("exit", { id: e.spec.id, pid, code, signal });
     if (e.state !== "running") return; // stop() owns it
     killStragglers(pid);
+    if (e.retired) {
+      this.#forget(e);
+      this.#entries.delete(e.spec.id);
+      return;
+    }
     this.#scheduleRestart(e);
   }
 
@@ -268,12 +285,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  async #stop(e: Entry): Promise<void> {
+  async #stop(e: Entry, graceMs: number): Promise<void> {
     clearTimeout(e.timer);
     await e.respawning;
     e.state = "stopping";
     if (!e.exited) {
-      await terminateGroup(e.handle.pid, e.spec.drainSeconds * 1000);
+      await terminateGroup(e.handle.pid, graceMs);
       await this.#confirmExit(e);
     }
     this.#forget(e);

@@ -1,4 +1,4 @@
-import { desiredServers, type ReleaseConfig } from "@slipway/core";
+import { BEFORE_SWITCH, desiredServers, type ReleaseConfig, type RolloutPhase } from "@slipway/core";
 import { type EdgeConfig, HaproxyEdge } from "@slipway/driver-local";
 import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
@@ -40,8 +40,10 @@ export async function edgeConfig(ctx: Ctx, env: EnvironmentRow): Promise<EdgeCon
 async function serversOf(ctx: Ctx, env: EnvironmentRow) {
   const releases = new Map((await ctx.store.releases.list(env.id)).map((r) => [r.id, r]));
   const active = (await ctx.store.rollouts.active()).find((r) => r.environmentId === env.id);
+  // Until its switch, a rollout's target takes no traffic (a restore's target is the live
+  // release itself: it too waits for its health before the edge sends it anything).
   const pendingTarget =
-    active?.toReleaseId && active.toReleaseId !== env.liveReleaseId ? active.toReleaseId : null;
+    active?.toReleaseId && BEFORE_SWITCH.has(active.phase as RolloutPhase) ? active.toReleaseId : null;
   const web = (await ctx.store.processes.forEnvironment(env.id)).filter(
     (p) =>
       p.port !== null &&
@@ -54,7 +56,15 @@ async function serversOf(ctx: Ctx, env: EnvironmentRow) {
       releaseNumber: releases.get(p.releaseId)!.number,
       replica: p.replica,
       port: p.port!,
-      desired: p.desired,
+      // Without a pid there is nothing to route to (not spawned yet, or found dead).
+      status:
+        p.pid === null
+          ? "stopped"
+          : p.desired === "running"
+            ? "running"
+            : p.state === "draining"
+              ? "draining"
+              : "stopped",
     })),
     env.liveReleaseId,
     pendingTarget,

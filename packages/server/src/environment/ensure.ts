@@ -7,9 +7,9 @@ import { preflight } from "./preflight";
 import { adoptProcesses } from "./processes";
 
 /**
- * Brings an environment to its desired state: ports fixed once and kept, add-ons provisioned
- * and running, the edge up with the store's servers, every recorded process adopted or
- * restarted.
+ * Brings an environment's foundations back: ports fixed once and kept, add-ons provisioned
+ * and running, every recorded process that still runs adopted (the dead ones recorded gone,
+ * for a rollout or a restore to start again), the edge up with the store's servers.
  */
 export async function ensureEnvironment(
   ctx: Ctx,
@@ -22,12 +22,12 @@ export async function ensureEnvironment(
   const internal = { ...env.internalPorts };
   for (const [svc, s] of Object.entries(ctx.stack.services))
     if (s.type === "web" && !internal[svc]) internal[svc] = await freePort();
-  const publicPort =
-    requestedPort === 0
-      ? await freePort()
-      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
   const edgeLogPort = env.edgeLogPort ?? (await freePort());
   const edge = edgeOf(ctx, { ...env, edgeLogPort });
+  const publicPort =
+    requestedPort === 0
+      ? await keptOrFree(env.publicPort, await edge.isRunning())
+      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
   if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
     if (await edge.isRunning()) await edge.stop();
     await assertPortFree(publicPort, `slipway up --port N`);
@@ -35,7 +35,18 @@ export async function ensureEnvironment(
   await ctx.store.environments.setPorts(env.id, { publicPort, edgeLogPort, internalPorts: internal });
   env = (await ctx.store.environments.get(ctx.stackId, name))!;
   const addons = await ensureAddons(ctx, env);
-  await ensureEdge(ctx, env);
+  // Adopt first: the edge then routes only to processes that really run.
   await adoptProcesses(ctx, env, addons);
+  await ensureEdge(ctx, env);
   return env;
+}
+
+/** `--port 0`: any free port the first time, then the same one (the URL people bookmarked). */
+async function keptOrFree(kept: number | null, edgeRunning: boolean): Promise<number> {
+  if (kept === null) return freePort();
+  if (edgeRunning) return kept;
+  return assertPortFree(kept, "").then(
+    () => kept,
+    () => freePort(),
+  );
 }

@@ -3,13 +3,21 @@
 // instead of running the migration a second time.
 //   node runner.mjs STATUS_FILE ARGV0 ARGV1 ...
 import { spawn } from "node:child_process";
-import { renameSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 
 const [statusFile, cmd, ...args] = process.argv.slice(2);
 const child = spawn(cmd, args, { stdio: "inherit", shell: false });
 const record = (code) => {
-  writeFileSync(`${statusFile}.tmp`, JSON.stringify({ code }));
+  // Atomic and durable: the control plane reads this file after a crash, even a power cut.
+  const fd = openSync(`${statusFile}.tmp`, "w", 0o644);
+  writeSync(fd, JSON.stringify({ code }));
+  fsyncSync(fd);
+  closeSync(fd);
   renameSync(`${statusFile}.tmp`, statusFile);
+  const dirFd = openSync(dirname(statusFile), "r");
+  fsyncSync(dirFd);
+  closeSync(dirFd);
   process.exit(0);
 };
 child.on("error", (e) => {

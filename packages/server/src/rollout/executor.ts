@@ -1,16 +1,10 @@
-import { isSlipwayError, planRollout, type RolloutPhase, TERMINAL } from "@slipway/core";
+import { BEFORE_SWITCH, planRollout, type RolloutPhase, TERMINAL } from "@slipway/core";
 import type { Ctx } from "../context";
-import { jobOutput } from "./release-job";
 import { observe, snapshot } from "./snapshot";
-import { perform } from "./steps";
+import { abort, perform } from "./steps";
 
-const HINTS: Record<string, string> = {
-  SLW_RELEASE_JOB_FAILED:
-    "fix the job (see its output above) and deploy again; the live release keeps serving",
-  SLW_UNHEALTHY:
-    "see `slipway logs <service>` for why it did not answer its health check; the live release keeps serving",
-  SLW_BUILD_FAILED: "fix the build and deploy again; the live release is untouched",
-};
+/** How long a step that failed after the switch waits before it is tried again. */
+const RETRY_MS = 1_000;
 
 /**
  * Drives rollouts to a terminal phase: observe → plan (pure, in core) → perform → again.
@@ -43,43 +37,31 @@ export class RolloutExecutor {
   private async drive(id: string): Promise<void> {
     while (!this.stopped) {
       const rollout = (await this.ctx.store.rollouts.get(id))!;
-      if (TERMINAL.has(rollout.phase as RolloutPhase)) return;
+      const phase = rollout.phase as RolloutPhase;
+      if (TERMINAL.has(phase)) return;
       const world = await observe(this.ctx, rollout);
       const step = planRollout(await snapshot(this.ctx, world));
       try {
         await perform(this.ctx, world, step);
+        this.ctx.fault(`after:${step.do}`);
       } catch (e) {
-        await this.fail(id, rollout.phase, e);
+        // Before the switch the target never took traffic: give up on it. From the switch
+        // on it may be live, so the step is repeated (each is idempotent) until it holds.
+        if (BEFORE_SWITCH.has(phase)) await abort(this.ctx, world, e);
+        else await this.retryLater(id, phase, e);
         continue;
       }
       if (step.do === "wait") await new Promise((r) => setTimeout(r, step.ms));
     }
   }
 
-  private async fail(id: string, phase: string, e: unknown): Promise<void> {
-    const code = (e as { code?: string }).code ?? "SLW_INTERNAL";
-    const message = (e as Error).message;
-    const rollout = (await this.ctx.store.rollouts.get(id))!;
-    const env = (await this.ctx.store.environments.list()).find((x) => x.id === rollout.environmentId)!;
-    const target = rollout.toReleaseId
-      ? await this.ctx.store.releases.getRelease(rollout.toReleaseId)
-      : undefined;
-    const output =
-      code === "SLW_RELEASE_JOB_FAILED" && target
-        ? jobOutput(this.ctx, env, target)
-        : isSlipwayError(e)
-          ? String(e.detail?.output ?? "")
-          : "";
-    if (!isSlipwayError(e) && code === "SLW_INTERNAL") this.ctx.log.error({ err: e }, "rollout step failed");
-    const hint = isSlipwayError(e) ? e.hint : HINTS[code];
-    await this.ctx.store.rollouts.move(id, phase, "failed", {
-      error: { code, message, ...(hint ? { hint } : {}), ...(output ? { output } : {}) },
-    });
+  private async retryLater(id: string, phase: RolloutPhase, e: unknown): Promise<void> {
+    this.ctx.log.error({ err: e, rollout: id, phase }, "rollout step failed; retrying");
     await this.ctx.event({
-      kind: "rollout.failed",
+      kind: "rollout.retry",
       subject: id,
-      message: `${rollout.kind} failed: ${message}`,
-      data: { code },
+      message: `${phase}: ${(e as Error)?.message ?? String(e)}; trying again in ${RETRY_MS / 1000} s`,
     });
+    await new Promise((r) => setTimeout(r, RETRY_MS));
   }
 }

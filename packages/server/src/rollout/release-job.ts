@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { processEnv, type ReleaseConfig, releaseJob } from "@slipway/core";
+import { findByNonce } from "@slipway/driver-local";
 import type { EnvironmentRow, JobStatus, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
@@ -17,6 +18,13 @@ function jobFiles(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) {
 export function jobOutput(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): string {
   return tail(jobFiles(ctx, env, release).log);
 }
+
+/** What the job's runner carries in its environment, so it can be found before its pid is recorded. */
+const jobNonce = (release: ReleaseRow) => `job-${release.id}`;
+const withJobNonce = (release: ReleaseRow, env: Record<string, string>) => ({
+  ...env,
+  SLIPWAY_PROCESS_NONCE: jobNonce(release),
+});
 
 export const jobLogFile = (ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) =>
   jobFiles(ctx, env, release).log;
@@ -39,20 +47,24 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
   const pid = launchJob({
     argv: cfg.command,
     cwd: await buildDir(ctx, release),
-    env: processEnv({
-      service,
-      config: cfg,
-      environment: env.name,
-      release: release.number,
-      build: release.buildId,
-      base: baseEnv(),
-      addons: await addonEnv(ctx, env),
-      serviceUrls: serviceUrls(env),
-    }),
+    env: withJobNonce(
+      release,
+      processEnv({
+        service,
+        config: cfg,
+        environment: env.name,
+        release: release.number,
+        build: release.buildId,
+        base: baseEnv(),
+        addons: await addonEnv(ctx, env),
+        serviceUrls: serviceUrls(env),
+      }),
+    ),
     logFile: files.log,
     statusFile: files.status,
     ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
   });
+  ctx.fault("job:pid-unrecorded");
   await ctx.store.releases.moveJob(release.id, "running", "running", { pid });
 }
 
@@ -61,8 +73,14 @@ export async function observeJob(ctx: Ctx, env: EnvironmentRow, release: Release
   if (release.jobStatus !== "running") return release.jobStatus;
   const files = jobFiles(ctx, env, release);
   const code = jobExitCode(files.status);
-  // A runner with no pid was never launched (we died between the two writes): unknown too.
   if (code === undefined && isAlive(release.jobPid)) return "running";
+  // No pid recorded: we died between launching the runner and recording it. Its nonce finds
+  // it if it runs; if nothing carries it, it never started (or vanished): unknown, not re-run.
+  const found = code === undefined && release.jobPid === null ? findByNonce(jobNonce(release)) : undefined;
+  if (found) {
+    await ctx.store.releases.moveJob(release.id, "running", "running", { pid: found.pid });
+    return "running";
+  }
   const status = code === 0 ? "succeeded" : "failed";
   await ctx.store.releases.moveJob(release.id, "running", status, { exit: code ?? -1 });
   await ctx.event({

@@ -1,13 +1,20 @@
-import { configHash, longRunning, type ReleaseConfig, type RolloutStep } from "@slipway/core";
+import { randomBytes } from "node:crypto";
+import {
+  configHash,
+  isSlipwayError,
+  longRunning,
+  type ReleaseConfig,
+  type RolloutStep,
+  SlipwayError,
+} from "@slipway/core";
 import { freePort } from "@slipway/driver-local";
-import type { ProcessRow } from "@slipway/store";
 import { makeBuild } from "../builds";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
 import { processId, processSpec, startProcess, stopProcesses } from "../environment/processes";
-import { runReleaseJob } from "./release-job";
-import type { RolloutWorld } from "./snapshot";
+import { jobOutput, runReleaseJob } from "./release-job";
+import { type RolloutWorld, stillThere } from "./snapshot";
 
 /** Performs one planned step. Every step is safe to repeat after a crash. */
 export async function perform(ctx: Ctx, w: RolloutWorld, step: RolloutStep): Promise<void> {
@@ -20,20 +27,54 @@ export async function perform(ctx: Ctx, w: RolloutWorld, step: RolloutStep): Pro
       return startTarget(ctx, w);
     case "switch-traffic":
       return switchTraffic(ctx, w);
-    case "stop-old":
-      return retire(ctx, w, w.oldProcesses);
-    case "abandon":
-      await retire(ctx, w, w.targetProcesses);
-      throw Object.assign(new Error(step.reason), { code: step.code });
+    case "stop-target":
+      return stopTarget(ctx, w);
+    case "abort":
+      return abort(ctx, w, new SlipwayError(step.code, step.reason));
     case "move":
       return move(ctx, w, step.to);
-    case "fail":
-      throw Object.assign(new Error(step.reason), { code: step.code });
     case "wait":
     case "done":
       return;
   }
 }
+
+/**
+ * Records why the rollout failed and moves it to `aborting`, where everything of its target
+ * is stopped before it is marked failed. Only Slipway's own codes name a rollout's failure;
+ * anything else is a bug, logged with its stack, and shows as SLW_INTERNAL.
+ */
+export async function abort(ctx: Ctx, w: RolloutWorld, e: unknown): Promise<void> {
+  const known = isSlipwayError(e);
+  if (!known) ctx.log.error({ err: e, rollout: w.rollout.id }, "rollout step failed");
+  const code = known ? e.code : "SLW_INTERNAL";
+  const message = known ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
+  const hint = known
+    ? (e.hint ?? HINTS[code])
+    : "this is a bug in Slipway; the control plane's log has its stack";
+  const output =
+    code === "SLW_RELEASE_JOB_FAILED" && w.target
+      ? jobOutput(ctx, w.env, w.target)
+      : known
+        ? String(e.detail?.output ?? "")
+        : "";
+  const error = { code, message, ...(hint ? { hint } : {}), ...(output ? { output } : {}) };
+  if (!(await ctx.store.rollouts.move(w.rollout.id, w.rollout.phase, "aborting", { error }))) return;
+  await ctx.event({
+    kind: "rollout.aborting",
+    subject: w.rollout.id,
+    message: `${w.rollout.kind} failed: ${message}; stopping what it started`,
+    data: { code },
+  });
+}
+
+const HINTS: Record<string, string> = {
+  SLW_RELEASE_JOB_FAILED:
+    "fix the job (see its output above) and deploy again; the live release keeps serving",
+  SLW_UNHEALTHY:
+    "see why with `slipway logs <service> --release <the failed release>`; the live release keeps serving",
+  SLW_BUILD_FAILED: "fix the build and deploy again; the live release is untouched",
+};
 
 async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const source = w.rollout.source ?? "working tree";
@@ -43,7 +84,10 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
     buildsDir: ctx.paths.builds,
     depsDir: ctx.paths.deps,
     ...(ctx.stack.build.command ? { command: ctx.stack.build.command } : {}),
-    progress: (message) => void ctx.event({ kind: "build.progress", subject: w.rollout.id, message }),
+    progress: (message) => {
+      ctx.fault("build:progress");
+      void ctx.event({ kind: "build.progress", subject: w.rollout.id, message });
+    },
   });
   await ctx.store.releases.upsertBuild({
     id: b.id,
@@ -75,6 +119,12 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
   });
 }
 
+/**
+ * Starts every wanted replica of the target that does not run yet, all at once (boot time,
+ * not the sum of boot times, is what a deploy waits for). The row and its nonce are written
+ * before each spawn. Every start is attempted before a failure is reported, so nothing is
+ * still being spawned when the rollout aborts.
+ */
 async function startTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const release = w.target!;
   const config = release.config as ReleaseConfig;
@@ -84,41 +134,66 @@ async function startTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const wanted = longRunning(config).flatMap(([service, cfg]) =>
     Array.from({ length: cfg.replicas }, (_, i) => ({ service, cfg, replica: i + 1 })),
   );
-  // All at once: boot time, not the sum of boot times, is what a deploy waits for.
-  await Promise.all(
+  const results = await Promise.allSettled(
     wanted.map(async ({ service, cfg, replica }) => {
       const id = processId(w.env.name, release.number, service, replica);
-      if (existing.get(id)?.pid) return;
-      const port = cfg.type === "web" ? await freePort() : null;
-      await ctx.store.processes.plan({
+      const row = existing.get(id);
+      if (row?.desired === "running" && row.pid !== null) return;
+      const planned = {
         id,
         environmentId: w.env.id,
         releaseId: release.id,
         service,
         replica,
-        port,
-      });
-      const row = (await ctx.store.processes.forEnvironment(w.env.id)).find((p) => p.id === id)!;
-      await startProcess(ctx, processSpec(ctx, w.env, release, dir, row, addons));
+        port: cfg.type === "web" ? await freePort() : null,
+        nonce: randomBytes(12).toString("hex"),
+      };
+      await ctx.store.processes.plan(planned);
+      const port = (await ctx.store.processes.forEnvironment(w.env.id)).find((p) => p.id === id)!.port;
+      await startProcess(ctx, processSpec(ctx, w.env, release, dir, { ...planned, port }, addons));
     }),
   );
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
+/**
+ * The switch, in one idempotent step: the target becomes live and the previous release's
+ * processes leave traffic (one transaction), the edge converges to that, and the rollout
+ * succeeds. The old processes drain in the background; nothing here waits for them.
+ */
 async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const target = w.target!;
-  await ctx.store.environments.switchLive(w.env.id, w.env.liveReleaseId, target.id);
+  await ctx.store.transaction(async (tx) => {
+    await tx.environments.switchLive(w.env.id, w.env.liveReleaseId, target.id);
+    await tx.processes.retire(w.oldProcesses.map((p) => p.id));
+  });
+  for (const p of w.oldProcesses) ctx.supervisor.retire(p.id);
+  ctx.fault("switch:recorded");
   const env = (await ctx.store.environments.list()).find((e) => e.id === w.env.id)!;
   await syncEdge(ctx, env);
+  ctx.drainer.kick();
+  if (!(await ctx.store.rollouts.move(w.rollout.id, "switching", "succeeded"))) return;
   await ctx.event({
     kind: "traffic.switched",
     subject: w.env.id,
-    message: `traffic switched to v${target.number}`,
+    message:
+      w.rollout.kind === "restore"
+        ? `v${target.number} serves again`
+        : `traffic switched to v${target.number}${w.oldProcesses.length ? "; the previous release drains in the background" : ""}`,
     data: { release: target.number },
+  });
+  await ctx.event({
+    kind: "rollout.succeeded",
+    subject: w.rollout.id,
+    message: `v${target.number} is live`,
+    data: { phase: "succeeded", release: target.number },
   });
 }
 
-/** Takes processes out of the edge (after in-flight requests), then stops them gracefully. */
-async function retire(ctx: Ctx, w: RolloutWorld, rows: ProcessRow[]): Promise<void> {
+/** Stops every process of a target that never took traffic (an aborting rollout). */
+async function stopTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
+  const rows = w.targetProcesses.filter(stillThere);
   for (const r of rows) await ctx.store.processes.setDesired(r.id, "stopped");
   const env = (await ctx.store.environments.list()).find((e) => e.id === w.env.id)!;
   await syncEdge(ctx, env);
@@ -128,6 +203,16 @@ async function retire(ctx: Ctx, w: RolloutWorld, rows: ProcessRow[]): Promise<vo
 async function move(ctx: Ctx, w: RolloutWorld, to: string): Promise<void> {
   if (!(await ctx.store.rollouts.move(w.rollout.id, w.rollout.phase, to))) return;
   const n = w.target ? `v${w.target.number}` : "the new release";
+  if (to === "failed") {
+    const e = w.rollout.error;
+    await ctx.event({
+      kind: "rollout.failed",
+      subject: w.rollout.id,
+      message: `${w.rollout.kind} failed: ${e?.message ?? "unknown"}; nothing of ${n} runs`,
+      data: { code: e?.code ?? "SLW_INTERNAL" },
+    });
+    return;
+  }
   await ctx.event({
     kind: to === "succeeded" ? "rollout.succeeded" : "rollout.phase",
     subject: w.rollout.id,
