@@ -55,9 +55,19 @@ function uidOf(pid: number): number {
 
 /** Every file under dir whose bytes contain `secret`. */
 function filesContaining(dir: string, secret: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((f) => join(dir, f))
-    .filter((f) => statSync(f).isFile() && readFileSync(f).includes(secret));
+  try {
+    return readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .map((f) => join(dir, f))
+      .filter((f) => {
+        try {
+          return statSync(f).isFile() && readFileSync(f).includes(secret);
+        } catch {
+          return false; // removed while we looked
+        }
+      });
+  } catch {
+    return []; // the directory itself was removed while we looked
+  }
 }
 
 // Zombies count as gone: here PID 1 does not reap orphans, so a stopped server can linger as one.
@@ -103,7 +113,9 @@ describe("postgres", () => {
 
   it("keeps the password off disk, and the superuser off-limits to the app's password", async () => {
     expect(filesContaining(record.dataDir, password)).toEqual([]);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("slipway-pw-"))).toEqual([]);
+    // initdb's password file is gone (other tests may be initialising their own meanwhile).
+    const pwDirs = readdirSync(tmpdir()).filter((f) => f.startsWith("slipway-pw-"));
+    expect(pwDirs.flatMap((d) => filesContaining(join(tmpdir(), d), password))).toEqual([]);
     const appPassword = new URL(addonDriver("postgres").connectionEnv(spec, record).DATABASE_URL!).password;
     const asSuper = new pg.Client({
       host: "127.0.0.1",
