@@ -149,7 +149,7 @@ async function startSlipwayEdge(stateDir: string, upstreams: number[], logEveryR
       {
         name: "web",
         internalPort: await freePort(),
-        healthPath: "/healthz",
+        health: { kind: "http", path: "/healthz", expectStatus: "200-299", intervalSeconds: 2 },
         servers: upstreams.map((p, i) => ({
           name: `v${i + 1}-1`,
           port: p,
@@ -157,7 +157,11 @@ async function startSlipwayEdge(stateDir: string, upstreams: number[], logEveryR
           state: "ready" as const,
         })),
       },
-      { name: "api", healthPath: "/healthz", servers: [] },
+      {
+        name: "api",
+        health: { kind: "http", path: "/healthz", expectStatus: "200-299", intervalSeconds: 2 },
+        servers: [],
+      },
     ],
   });
   return {

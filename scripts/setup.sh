@@ -16,12 +16,17 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "slipway setup: installing ${need[*]} with apt-get"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
 
-# Debian starts the packaged servers where systemd/init scripts run; Slipway starts its own.
-for svc in redis-server haproxy postgresql; do
-  if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
-done
+  # Debian starts a server it has just installed; Slipway runs its own, so stop those (and
+  # only those: servers that were already on this machine are someone else's and left alone).
+  for pkg in "${need[@]}"; do
+    case "$pkg" in
+      redis-server | haproxy | postgresql)
+        if command -v service >/dev/null 2>&1; then $sudo service "$pkg" stop >/dev/null 2>&1 || true; fi
+        ;;
+    esac
+  done
+fi
 
 # `npm install` (not `npm ci`): the registry here lacks some platforms' optional packages
 # (e.g. @biomejs/cli-win32-x64), so the lockfile cannot list them and `npm ci` refuses it.

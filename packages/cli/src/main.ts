@@ -5,7 +5,23 @@ import { EXIT, fail } from "./output";
 // loader (fastify, PGlite, zod) that only `up` and `validate` need.
 const inspect = () => import("./commands/inspect");
 const ship = () => import("./commands/ship");
-const spec = () => import("./commands/spec");
+const oneOff = () => import("./commands/one-off");
+const spec = () => fromSource<typeof import("./commands/spec")>("commands/spec.ts");
+const upCommand = () => fromSource<typeof import("./commands/up")>("commands/up.ts");
+
+/** Defined as true in the prebuilt client bundle (packages/cli/scripts/bundle.mjs). */
+declare const SLIPWAY_BUNDLED: boolean | undefined;
+
+/**
+ * Loads a module of this package from its TypeScript source. The prebuilt bundle holds only
+ * the client commands; `up` and the spec commands run the control plane and the spec loader,
+ * which stay source (they read files beside their sources), so the bundle registers tsx first.
+ * The path is relative to src/ and to dist/ alike ("../src/…").
+ */
+async function fromSource<T>(file: string): Promise<T> {
+  if (typeof SLIPWAY_BUNDLED !== "undefined") (await import("tsx/esm/api")).register();
+  return import(new URL(`../src/${file}`, import.meta.url).href);
+}
 
 const port = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -13,10 +29,10 @@ const port = (flag: string) => (v: string) => {
     throw new InvalidArgumentError(`${flag} takes a port number 0-65535, got ${JSON.stringify(v)}`);
   return n;
 };
-const releaseNumber = (v: string) => {
+const releaseNumber = (flag: string) => (v: string) => {
   const n = Number(v.replace(/^v/, ""));
   if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`--to takes a release like v3 or 3, got ${JSON.stringify(v)}`);
+    throw new InvalidArgumentError(`${flag} takes a release like v3 or 3, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -49,7 +65,7 @@ const act =
 
 program
   .command("init")
-  .description("write a commented starter slipway.config.ts")
+  .description("write a starter stack (slipway.config.ts and a tiny app) that slipway up runs as written")
   .addOption(dirOpt())
   .action(act(async (o: { dir: string }) => (await spec()).init(o.dir)));
 
@@ -83,7 +99,7 @@ program
         apiPort: number;
         detach?: boolean;
         json?: boolean;
-      }) => (await import("./commands/up")).up({ ...o, detach: !!o.detach, json: !!o.json }),
+      }) => (await upCommand()).up({ ...o, detach: !!o.detach, json: !!o.json }),
     ),
   );
 
@@ -105,7 +121,11 @@ program
   .description("roll back to an earlier release (its build and its config), as a new release")
   .addOption(dirOpt())
   .addOption(envOpt())
-  .option("--to <release>", "the release to go back to, e.g. v2 (default: the previous one)", releaseNumber)
+  .option(
+    "--to <release>",
+    "the release to go back to, e.g. v2 (default: the previous one)",
+    releaseNumber("--to"),
+  )
   .addOption(jsonOpt())
   .action(
     act(async (o: { dir: string; env: string; to?: number; json?: boolean }) =>
@@ -154,9 +174,48 @@ program
   .addOption(envOpt())
   .option("-f, --follow", "keep printing new lines")
   .option("-n, --lines <n>", "how many lines from the end", (v) => Number(v), 100)
+  .option(
+    "--release <release>",
+    "that release's output, e.g. a failed deploy's (default: live)",
+    releaseNumber("--release"),
+  )
   .action(
-    act(async (service: string, o: { dir: string; env: string; follow?: boolean; lines: number }) =>
-      (await inspect()).logs({ ...o, service, follow: !!o.follow }),
+    act(
+      async (
+        service: string,
+        o: { dir: string; env: string; follow?: boolean; lines: number; release?: number },
+      ) => (await inspect()).logs({ ...o, service, follow: !!o.follow }),
+    ),
+  );
+
+program
+  .command("run")
+  .description("run a one-off process with a service's environment, e.g. slipway run api -- node migrate.mjs")
+  .argument("<service>")
+  .argument("<argv...>", "the program and its arguments, after --")
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .option(
+    "--release <release>",
+    "that release's build and config (default: live)",
+    releaseNumber("--release"),
+  )
+  .action(
+    act(async (service: string, argv: string[], o: { dir: string; env: string; release?: number }) =>
+      (await oneOff()).run({ ...o, service, argv }),
+    ),
+  );
+
+program
+  .command("psql")
+  .description("psql connected to a postgres add-on as the app's role; psql's own arguments go after --")
+  .argument("<addon>")
+  .argument("[args...]")
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .action(
+    act(async (addon: string, args: string[], o: { dir: string; env: string }) =>
+      (await oneOff()).psql({ ...o, addon, args }),
     ),
   );
 

@@ -48,3 +48,28 @@ export function fail(e: unknown, json: boolean): never {
   );
   process.exit(EXIT.failed);
 }
+
+export interface RouteView {
+  path: string;
+  host: string | null;
+  service: string;
+  url: string | null;
+  curl: string | null;
+}
+
+/**
+ * Routes as a table, with the host each matches (two `/` routes differ only by it), and for
+ * host routes the curl line that reaches them through the edge whatever DNS says.
+ */
+export function routesTable(routes: RouteView[]): string {
+  const rows = routes.map((r) => ({
+    route: r.path,
+    host: r.host ?? "(any)",
+    service: r.service,
+    url: r.url,
+  }));
+  const hints = routes
+    .filter((r) => r.host && r.curl)
+    .map((r) => `${r.host} reaches ${r.service} when it resolves here; or: ${r.curl}`);
+  return [table(rows), ...hints].join("\n");
+}

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   SLW_PORT_IN_USE: "A port Slipway was asked to listen on is taken.",
   SLW_PATH_NOT_TRAVERSABLE: "An unprivileged service user cannot reach the state directory.",
   SLW_STATE_CORRUPT: "A file under .slipway/ could not be read.",
+  SLW_STATE_UNSAFE: "A directory under .slipway/ is owned by another user or writable by others.",
   SLW_ADDON_FAILED: "An add-on (postgres, redis, bucket) did not start.",
   SLW_BUILD_FAILED: "The build step failed.",
   SLW_RELEASE_JOB_FAILED: "The release job (migrations) exited non-zero; the live release keeps serving.",
@@ -28,12 +29,16 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+const BRAND = Symbol.for("slipway.error");
+
 /**
  * An error the user can fix: shown as its message and hint, without a stack.
  * Anything that is not a SlipwayError is a bug and keeps its stack.
  */
 export class SlipwayError extends Error {
   override readonly name = "SlipwayError";
+  /** See isSlipwayError: a brand that survives two copies of this module. */
+  readonly [BRAND] = true;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -46,6 +51,10 @@ export class SlipwayError extends Error {
   }
 }
 
+/**
+ * By brand, not `instanceof`: the CLI's prebuilt bundle holds its own copy of this class,
+ * while `slipway up` throws from the TypeScript source, and both must read as user errors.
+ */
 export function isSlipwayError(e: unknown): e is SlipwayError {
-  return e instanceof SlipwayError;
+  return typeof e === "object" && e !== null && (e as { [BRAND]?: unknown })[BRAND] === true;
 }

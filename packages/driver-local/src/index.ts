@@ -4,4 +4,17 @@ export * from "./process";
 export { writeFileAtomic } from "./system/atomic-file";
 export { requireBinary, requirePostgresBinDir } from "./system/binaries";
 export { assertPortFree, freePort } from "./system/ports";
-export { assertTraversable, type RunAs, SERVICE_USER, serviceUser } from "./system/service-user";
+export {
+  appendFileNoFollow,
+  openAppendNoFollow,
+  readFileNoFollow,
+} from "./system/safe-files";
+export {
+  ADDON_USER,
+  APP_USER,
+  addonUser,
+  appUser,
+  assertTraversable,
+  ensureHome,
+  type RunAs,
+} from "./system/service-user";

@@ -15,7 +15,7 @@ import { addonDriver } from "../src/addons";
 import { pidAlive } from "../src/addons/process";
 import type { AddonRecord } from "../src/addons/types";
 import { freePort } from "../src/system/ports";
-import { serviceUser } from "../src/system/service-user";
+import { addonUser } from "../src/system/service-user";
 
 // The service user must be able to walk down to the data directories, hence /tmp and 755.
 const root = mkdtempSync("/tmp/slipway-test-");
@@ -43,7 +43,7 @@ async function newRecord(kind: AddonRecord["kind"], name: string, password: stri
 
 /** Who an add-on must run as: the service user when we are root, else ourselves (never root). */
 function expectUnprivileged(pid: number): void {
-  const expected = serviceUser()?.uid ?? process.getuid!();
+  const expected = addonUser()?.uid ?? process.getuid!();
   expect(expected).not.toBe(0);
   expect(uidOf(pid)).toBe(expected);
 }

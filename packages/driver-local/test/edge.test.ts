@@ -112,7 +112,11 @@ describe("HaproxyEdge against a real HAProxy", () => {
       publicPort: await freePort(),
       routes: [{ path: "/app", backend: "web" }],
       backends: [
-        { name: "web", healthPath: "/healthz", servers: [ready(v1)] },
+        {
+          name: "web",
+          health: { kind: "http", path: "/healthz", expectStatus: "200-299", intervalSeconds: 2 },
+          servers: [ready(v1)],
+        },
         // No route names it: private, reachable only on its internal listener.
         { name: "core", internalPort: await freePort(), servers: [ready(core)] },
       ],

@@ -13,11 +13,11 @@ import {
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BackoffPolicy, type ProcessSpec, SlipwayError } from "@slipway/core";
+import { type BackoffPolicy, type ProcessSpec, SlipwayError, SYSTEM_PATH } from "@slipway/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ExitEvent, isAlive, readLog, readStartTime, readStat, Supervisor } from "../src/process/index";
 import { freePort } from "../src/system/ports";
-import { serviceUser } from "../src/system/service-user";
+import { appUser } from "../src/system/service-user";
 
 // Small Node programs standing in for services. Each stays up until signalled, unless it is
 // meant to crash, so a restart in these tests always means our supervisor did it.
@@ -172,6 +172,37 @@ describe("Supervisor", () => {
     expect(await s.waitHealthy(web.id, 100)).toBe(false);
   });
 
+  it("checks health as the spec says (expected statuses, TCP) and tells what the last check saw", async () => {
+    const port = await freePort();
+    const s = supervisor();
+    const env = { PATH: process.env.PATH ?? "", PORT: String(port), SLOW_MS: "0" };
+    const url = `http://127.0.0.1:${port}/nope`;
+    // Nothing listens yet: the check says so.
+    const early = spec("sleeper-early", { health: { kind: "http", url } });
+    await s.start(early);
+    expect(await s.waitHealthy(early.id, 300)).toBe(false);
+    expect(s.lastHealthCheck(early.id)).toMatch(new RegExp(`^GET ${url}: connection refused`));
+
+    const web = spec("server-a", { env, health: { kind: "http", url } });
+    await s.start(web);
+    await until(() => s.list().some((p) => p.id === web.id));
+    // 404 is not healthy by default; check until the server answers at all.
+    for (let i = 0; i < 50 && !s.lastHealthCheck(web.id)?.includes("answered"); i++)
+      expect(await s.waitHealthy(web.id, 200)).toBe(false);
+    expect(s.lastHealthCheck(web.id)).toBe(`GET ${url} answered 404`);
+    await s.stop(web.id);
+
+    const accepting = spec("server-b", { env, health: { kind: "http", url, expect: [[404, 404]] } });
+    await s.start(accepting);
+    expect(await s.waitHealthy(accepting.id, 10_000)).toBe(true);
+    await s.stop(accepting.id);
+
+    const tcp = spec("server-c", { env, health: { kind: "tcp", port } });
+    await s.start(tcp);
+    expect(await s.waitHealthy(tcp.id, 10_000)).toBe(true);
+    expect(s.lastHealthCheck(tcp.id)).toBe(`TCP connect to 127.0.0.1:${port} accepted`);
+  });
+
   it("restarts a crashed process with backoff, reports the crash loop, and stops restarting when stopped", async () => {
     const s = supervisor();
     const exits = events<ExitEvent>(s, "exit");
@@ -288,7 +319,7 @@ describe("Supervisor", () => {
     expect(isAlive(started[0]!.pid, started[0]!.startTime)).toBe(false);
   });
 
-  it("passes the environment exactly, adding only PATH when it is missing", async () => {
+  it("passes the environment exactly, adding only the system PATH (never ours) when it is missing", async () => {
     const s = supervisor();
     const env = { PATH: "/usr/bin:/bin", WEIRD: "a b $(touch x) `id` \n next", EMPTY: "" };
     const exact = spec("report-env", { env });
@@ -296,7 +327,7 @@ describe("Supervisor", () => {
     await Promise.all([s.start(exact), s.start(noPath)]);
 
     expect((await report(exact.logFile)).env).toEqual(env);
-    expect((await report(noPath.logFile)).env).toEqual({ ONLY: "1", PATH: process.env.PATH });
+    expect((await report(noPath.logFile)).env).toEqual({ ONLY: "1", PATH: SYSTEM_PATH });
   });
 
   it("passes hostile argv verbatim, without a shell", async () => {
@@ -320,8 +351,8 @@ describe("Supervisor", () => {
   });
 
   it("runs as the unprivileged service user when we are root (else as us), and gives it its log", async () => {
-    // As root, the service user; otherwise we are already unprivileged and run as ourselves.
-    const user = serviceUser();
+    // As root, the services' user; otherwise we are already unprivileged and run as ourselves.
+    const user = appUser();
     expect(user === undefined).toBe(process.getuid!() !== 0);
     const expected = user ?? { uid: process.getuid!(), gid: process.getgid!() };
     const s = supervisor();

@@ -10,6 +10,7 @@ export interface Ctx {
   store: Store;
   paths: StatePaths;
   box: SecretBox;
+  /** Who services, release jobs and builds run as (the app user when we are root). */
   runAs: RunAs | undefined;
   supervisor: Supervisor;
   edges: Map<string, HaproxyEdge>;

@@ -1,16 +1,18 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
 import {
+  appUser,
   isAlive as isProcessAlive,
   readStartTime,
   Supervisor,
-  serviceUser,
   writeFileAtomic,
 } from "@slipway/driver-local";
-import { type EnvironmentRow, openStore, type RolloutRow } from "@slipway/store";
+import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
+import { registerRunRoutes } from "./api/routes-run";
 import type { Ctx } from "./context";
+import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { stopAddons } from "./environment/addons";
 import { Drainer } from "./environment/drainer";
 import { edgeOf } from "./environment/edge";
@@ -18,13 +20,16 @@ import { ensureEnvironment } from "./environment/ensure";
 import { stopProcesses } from "./environment/processes";
 import { restoreIfNeeded } from "./environment/restore";
 import { faultInjector } from "./faults";
+import { runOperations } from "./one-off";
 import { operations } from "./operations";
-import { statePaths } from "./paths";
+import { type StatePaths, statePaths } from "./paths";
+import { makePrivateDir, startsOtherUsers } from "./private-dir";
 import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
+import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 
 export interface ControlPlaneOptions {
   /** The stack's directory (holds slipway.config.ts and .slipway/). */
@@ -35,7 +40,7 @@ export interface ControlPlaneOptions {
   publicPort?: number;
   /** The API's port on 127.0.0.1. @default 7700; 0 picks a free one */
   apiPort?: number;
-  /** A real Postgres for the control plane's own state instead of the embedded one. */
+  /** A Postgres of yours for the control plane's own state instead of the one it runs itself. */
   databaseUrl?: string;
   /** Deploy the working tree when nothing is live yet. @default true */
   deployOnStart?: boolean;
@@ -64,20 +69,42 @@ export interface RunningControlPlane {
  */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
   const paths = statePaths(o.projectDir);
-  mkdirSync(paths.root, { recursive: true, mode: 0o755 });
+  makePrivateDir(paths.root, startsOtherUsers());
   const log =
     o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: true }));
   assertNotRunning(paths.server);
   const stack = await loadSpec(o.projectDir);
-  const store = await openStore(o.databaseUrl ? { databaseUrl: o.databaseUrl } : { dataDir: paths.store });
+  const box = SecretBox.open(paths.masterKey);
+  const opened = await openControlPlaneStore({
+    storeDir: paths.store,
+    databaseUrl: o.databaseUrl,
+    password: box.derive("store superuser"),
+    log,
+  });
+  // A start that fails from here on (a port taken, an add-on missing) leaves no store server.
+  return startOnStore(o, paths, log, stack, box, opened).catch(async (e: unknown) => {
+    await opened.store.close().catch(() => {});
+    await opened.stopServer().catch(() => {});
+    throw e;
+  });
+}
+
+async function startOnStore(
+  o: ControlPlaneOptions,
+  paths: StatePaths,
+  log: Logger,
+  stack: Ctx["stack"],
+  box: SecretBox,
+  { store, stopServer: stopStoreServer }: ControlPlaneStore,
+): Promise<RunningControlPlane> {
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
   const firstAdminToken =
     (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
   const ctx: Ctx = {
     store,
     paths,
-    box: SecretBox.open(paths.masterKey),
-    runAs: serviceUser(),
+    box,
+    runAs: appUser(),
     supervisor: new Supervisor(),
     edges: new Map(),
     stackId,
@@ -95,6 +122,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   recordSupervisorEvents(ctx);
   const executor = new RolloutExecutor(ctx);
   const drainer = new Drainer(ctx);
+  const cron = new CronScheduler(cronPorts(ctx));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -124,6 +152,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     },
   };
   const api = await buildApi(store, operations(ctx, executor, life), log);
+  registerRunRoutes(api, runOperations(ctx));
 
   const envName = o.env ?? "local";
   await life.ensureEnvironment(envName);
@@ -149,12 +178,15 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   for (const env of await store.environments.list())
     if (env.desired === "active" && env.name !== envName) await restoreIfNeeded(ctx, env, "slipway up");
   await executor.resumeAll();
+  cron.start(1_000, (e) => log.error({ err: e }, "cron tick failed"));
   writeFileAtomic(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
     await executor.stop();
+    await cron.stop();
     for (const env of await store.environments.list()) {
       await store.environments.setDesired(env.id, "stopped");
+      await stopCronRuns(ctx, env);
       // Draining ones too: `down` stops everything, now.
       await stopProcesses(ctx, (await store.processes.forEnvironment(env.id)).filter(stillThere));
       await edgeOf(ctx, env).stop();
@@ -166,6 +198,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     await api.close();
     for (const edge of ctx.edges.values()) await edge.detach();
     await store.close();
+    await stopStoreServer();
     rmSync(paths.server, { force: true });
     resolveClosed();
   }
@@ -178,6 +211,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     async shutdown() {
       await executor.stop();
       await drainer.stop();
+      await cron.stop();
       ctx.supervisor.release();
       await close();
     },

@@ -3,6 +3,7 @@ import { readLog } from "@slipway/driver-local";
 import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
 import type { Ctx } from "./context";
+import { cronFiles } from "./cron";
 import { releaseConfigFor } from "./release-config";
 import type { RolloutExecutor } from "./rollout/executor";
 import { jobLogFile } from "./rollout/release-job";
@@ -25,6 +26,16 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
         "deploy to it first: slipway deploy --env " + name,
       );
     return env;
+  };
+  const releaseNumbered = async (env: EnvironmentRow, n: number) => {
+    const release = await ctx.store.releases.byNumber(env.id, n);
+    if (!release)
+      throw new SlipwayError(
+        "SLW_NOT_FOUND",
+        `no release v${n} in ${env.name}`,
+        "see them with: slipway releases",
+      );
+    return release;
   };
   return {
     status: () => statusView(ctx),
@@ -121,8 +132,12 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
 
     async *logs(envName, service, opts) {
       const env = await envNamed(envName);
+      // --release vN: that release's processes (a failed deploy's, say), running or not.
+      const pinned = opts.release === undefined ? undefined : await releaseNumbered(env, opts.release);
       const rows = (await ctx.store.processes.forEnvironment(env.id)).filter(
-        (p) => p.service === service && (p.releaseId === env.liveReleaseId || p.desired === "running"),
+        (p) =>
+          p.service === service &&
+          (pinned ? p.releaseId === pinned.id : p.releaseId === env.liveReleaseId || p.desired === "running"),
       );
       if (!rows.length && !(service in ctx.stack.services))
         throw new SlipwayError(
@@ -130,10 +145,13 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           `no service "${service}" in ${envName}`,
           `services: ${Object.keys(ctx.stack.services).join(", ")}`,
         );
+      // A cron service's runs all append to one log.
+      if (Object.hasOwn(ctx.stack.services, service) && ctx.stack.services[service]!.type === "cron")
+        return yield* readLog(cronFiles(ctx, envName).log(service), opts);
       const row = rows.at(-1);
       if (row) return yield* readLog(ctx.paths.env(envName).log(row.id), opts);
       // A release job has no long-lived process: its log is the latest run's.
-      const withJob = (await ctx.store.releases.list(env.id)).find((r) => r.jobStatus !== "none");
+      const withJob = pinned ?? (await ctx.store.releases.list(env.id)).find((r) => r.jobStatus !== "none");
       if (withJob && ctx.stack.services[service]?.type === "release")
         yield* readLog(jobLogFile(ctx, env, withJob), opts);
     },

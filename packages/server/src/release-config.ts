@@ -14,6 +14,8 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
       uses: s.uses,
       calls: s.calls,
       drainSeconds: s.drainSeconds,
+      ...(s.schedule ? { schedule: s.schedule } : {}),
+      ...(s.volume ? { volume: true } : {}),
     };
   }
   return {

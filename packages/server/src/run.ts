@@ -8,7 +8,13 @@ export interface RunResult {
 /** Runs argv to completion without a shell, collecting stdout and stderr together (last 64 KiB). */
 export function run(
   argv: string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: NodeJS.ReadableStream } = { cwd: process.cwd() },
+  opts: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    stdin?: NodeJS.ReadableStream;
+    /** Run as this user (root only). */
+    runAs?: { uid: number; gid: number } | undefined;
+  } = { cwd: process.cwd() },
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), {
@@ -16,6 +22,7 @@ export function run(
       env: opts.env ?? process.env,
       shell: false,
       stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+      ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),
     });
     let output = "";
     const keep = (b: Buffer) => {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
 import { writeFileAtomic } from "@slipway/driver-local";
@@ -24,6 +24,11 @@ export class SecretBox {
         "restore it from a backup; without it sealed add-on passwords cannot be read",
       );
     return new SecretBox(key);
+  }
+
+  /** A secret for one purpose (the store's password), recomputed from the key at each start. */
+  derive(purpose: string): string {
+    return createHmac("sha256", this.key).update(`slipway:${purpose}`).digest("base64url");
   }
 
   seal(plaintext: string, id: string): string {

@@ -1,6 +1,8 @@
-import type { EnvironmentRow } from "@slipway/store";
+import { cronServices, nextFire, type ReleaseConfig } from "@slipway/core";
+import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "./context";
 import { edgeOf } from "./environment/edge";
+import { volumePath } from "./environment/processes";
 
 /** What `slipway status` shows: per environment, its URLs, releases, processes and add-ons. */
 export async function statusView(ctx: Ctx) {
@@ -16,11 +18,7 @@ export async function statusView(ctx: Ctx) {
       name: env.name,
       desired: env.desired,
       url: base,
-      routes: ctx.stack.routes.map((r) => ({
-        path: r.path,
-        service: r.service,
-        url: base ? `${base}${r.path}` : null,
-      })),
+      routes: ctx.stack.routes.map((r) => routeView(r, env.publicPort)),
       live: live
         ? { release: live.number, build: live.buildId, description: live.description, at: live.createdAt }
         : null,
@@ -52,6 +50,8 @@ export async function statusView(ctx: Ctx) {
         port: a.port,
         pid: a.pid,
       })),
+      cron: await cronStatus(ctx, env, live),
+      volumes: volumes(ctx, env, live),
       traffic: await traffic(ctx, env),
       internalUrls: Object.fromEntries(
         Object.entries(env.internalPorts).map(([s, p]) => [s, `http://127.0.0.1:${p}`]),
@@ -59,6 +59,55 @@ export async function statusView(ctx: Ctx) {
     });
   }
   return { stack: ctx.stackId, dir: ctx.projectDir, environments };
+}
+
+/** Per cron service of the live release: its schedule, last run (not skipped) and next run. */
+async function cronStatus(ctx: Ctx, env: EnvironmentRow, live: ReleaseRow | undefined) {
+  if (!live) return [];
+  const last = new Map((await ctx.store.cronRuns.lastRuns(env.id)).map((r) => [r.service, r]));
+  const now = new Date(ctx.now());
+  return cronServices(live.config as ReleaseConfig).map(([service, cfg]) => {
+    const run = last.get(service);
+    const ended = run?.endedAt ? Date.parse(run.endedAt) : undefined;
+    return {
+      service,
+      schedule: cfg.schedule,
+      lastRun: run
+        ? {
+            slot: run.slot,
+            startedAt: run.startedAt,
+            state: run.state,
+            exitCode: run.exitCode,
+            durationMs: run.startedAt && ended !== undefined ? ended - Date.parse(run.startedAt) : null,
+          }
+        : null,
+      nextRun: env.desired === "active" ? nextFire(cfg.schedule, now).toISOString() : null,
+    };
+  });
+}
+
+/** Services of the live release with a persistent directory, and where it is. */
+function volumes(ctx: Ctx, env: EnvironmentRow, live: ReleaseRow | undefined) {
+  if (!live) return [];
+  return Object.entries((live.config as ReleaseConfig).services)
+    .filter(([, s]) => s.volume)
+    .map(([service]) => ({ service, path: volumePath(ctx, env.name, service) }));
+}
+
+/**
+ * A route and a URL that reaches it. A host route's URL names its host, which only resolves
+ * where DNS or /etc/hosts points it here; `curl` reaches it through the edge in any case
+ * (the edge matches the Host header, ignoring the port).
+ */
+function routeView(r: { path: string; host?: string | undefined; service: string }, port: number | null) {
+  const edge = port ? `http://127.0.0.1:${port}${r.path}` : null;
+  return {
+    path: r.path,
+    host: r.host ?? null,
+    service: r.service,
+    url: port && r.host ? `http://${r.host}:${port}${r.path}` : edge,
+    curl: edge ? `curl ${r.host ? `-H 'Host: ${r.host}' ` : ""}${edge}` : null,
+  };
 }
 
 /**

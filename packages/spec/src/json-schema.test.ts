@@ -22,6 +22,14 @@ describe("stackJsonSchema", () => {
     expect(text).toContain('"pattern":"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$"');
   });
 
+  it("documents health kinds, cron schedules, volumes and $(…) references", () => {
+    const text = JSON.stringify(schema);
+    expect(text).toContain('"enum":["http","tcp","process"]');
+    expect(text).toContain("A persistent directory for this service");
+    expect(text).toContain("Cron expression, for `cron` services, in UTC");
+    expect(text).toContain("$(SLIPWAY_VOLUME)");
+  });
+
   it("uses only standard formats, so strict validators accept it", () => {
     expect(JSON.stringify(schema)).not.toContain('"format":"starts_with"');
   });

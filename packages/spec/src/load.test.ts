@@ -142,6 +142,40 @@ describe("loadStack", () => {
     });
   });
 
+  it("cuts off a spec that never finishes, naming the file and the limit, without stalling the caller", async () => {
+    const dir = await project({
+      ...ESM,
+      "slipway.config.ts": `while (true) {}\nexport default ${spec("loop")};`,
+    });
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 50);
+    const problem = issueOf(await loadStack(dir, { timeoutMs: 1_000 }));
+    expect(timerRan).toBe(true); // our event loop kept turning while the spec looped
+    expect(problem).toMatchObject({
+      code: "SLW_SPEC_LOAD_FAILED",
+      file: expect.stringContaining("slipway.config.ts"),
+    });
+    expect(problem.message).toContain("within 1 s");
+
+    const waits = await project({
+      ...ESM,
+      "slipway.config.ts": "await new Promise(() => {});\nexport default {};",
+    });
+    expect(issueOf(await loadStack(waits, { timeoutMs: 1_000 })).message).toContain("within 1 s");
+
+    // The next load gets a fresh evaluator.
+    const fine = await project({ ...ESM, "slipway.config.ts": `export default ${spec("after")};` });
+    expect((await loadStack(fine)).ok).toBe(true);
+  });
+
+  it("reports a spec that exits the evaluator", async () => {
+    const dir = await project({ ...ESM, "slipway.config.ts": "process.exit(3);\nexport default {};" });
+    expect(issueOf(await loadStack(dir))).toMatchObject({
+      code: "SLW_SPEC_LOAD_FAILED",
+      message: expect.stringContaining("exit code 3"),
+    });
+  });
+
   it("refuses a file type it cannot evaluate", async () => {
     const dir = await project({ "stack.yaml": "name: x" });
     expect(issueOf(await loadStack(join(dir, "stack.yaml"))).code).toBe("SLW_SPEC_LOAD_FAILED");

@@ -1,41 +1,58 @@
 import { stat } from "node:fs/promises";
 import { extname, join, relative, resolve } from "node:path";
 import { evaluateSpecFile, SPEC_EXTENSIONS } from "./evaluate";
+import { type Evaluation, evaluateInWorker } from "./evaluate-worker";
 import type { SpecIssue } from "./issues";
 import { type LoadResult, validateStack } from "./validate";
 
 const BASENAME = "slipway.config";
 const SEARCHED = SPEC_EXTENSIONS.map((ext) => BASENAME + ext);
 
+/** How long a spec may take to evaluate before the load gives up. */
+export const SPEC_EVALUATION_TIMEOUT_MS = 10_000;
+
+export interface LoadOptions {
+  /** @default SPEC_EVALUATION_TIMEOUT_MS */
+  timeoutMs?: number;
+}
+
 /**
  * Finds, evaluates and validates a stack spec. Given a directory, it uses the first of
  * slipway.config.ts, .mts, .js, .mjs, .json found there; given a file, that file. Every
- * expected failure (missing file, a file that throws, an invalid spec) is a result with issues.
- * Each call evaluates the file and the files it imports afresh, so a watcher sees edits;
- * packages it imports are loaded once per process.
+ * expected failure (missing file, a file that throws, an invalid spec, one that does not finish
+ * within `timeoutMs`) is a result with issues. Code runs in a worker thread (evaluate-worker.ts),
+ * so an endless loop in a spec stalls neither the caller nor its event loop; what it exports
+ * comes back as plain data and is validated here. Each call evaluates the file and the files it
+ * imports afresh, so a watcher sees edits.
  * @example
  * const result = await loadStack(".");
  * if (!result.ok) console.error(formatIssues(result.issues));
  */
-export async function loadStack(pathOrDir: string): Promise<LoadResult> {
+export async function loadStack(pathOrDir: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const target = resolve(pathOrDir);
   const found = await findSpecFile(target);
   if (!found.ok) return fail(target, found.issue);
   const file = found.file;
   const shown = displayPath(file);
-  let value: unknown;
-  try {
-    value = await evaluateSpecFile(file);
-  } catch (error) {
-    return fail(file, loadFailed(shown, error));
+  const timeoutMs = opts.timeoutMs ?? SPEC_EVALUATION_TIMEOUT_MS;
+  // JSON cannot run code: parsed here, without a worker.
+  const outcome: Evaluation =
+    extname(file) === ".json"
+      ? await evaluateSpecFile(file).then(
+          (value) => ({ kind: "value", value }),
+          (error: unknown) => ({ kind: "threw", error }),
+        )
+      : await evaluateInWorker(file, timeoutMs);
+  switch (outcome.kind) {
+    case "threw":
+      return fail(file, loadFailed(shown, outcome.error));
+    case "timeout":
+      return fail(file, timedOut(shown, timeoutMs));
+    case "exited":
+      return fail(file, exited(shown, outcome.code));
   }
-  if (value === undefined) return fail(file, noExport(shown));
-  try {
-    return { ...validateStack(value, shown), file };
-  } catch (error) {
-    // Only user code can throw here: a getter or proxy in the exported value.
-    return fail(file, loadFailed(shown, error));
-  }
+  if (outcome.value === undefined) return fail(file, noExport(shown));
+  return { ...validateStack(outcome.value, shown), file };
 }
 
 type Found = { ok: true; file: string } | { ok: false; issue: SpecIssue };
@@ -77,6 +94,24 @@ function loadFailed(shown: string, error: unknown): SpecIssue {
       ? "fix the syntax error at the line shown"
       : "fix the error above; the file runs as a module, so anything it throws stops the load";
   return issue("SLW_SPEC_LOAD_FAILED", shown, `could not be evaluated: ${message}`, hint);
+}
+
+function timedOut(shown: string, timeoutMs: number): SpecIssue {
+  return issue(
+    "SLW_SPEC_LOAD_FAILED",
+    shown,
+    `did not finish evaluating within ${timeoutMs / 1000} s (an endless loop, or a promise that never settles?)`,
+    "a spec must evaluate quickly: remove the loop or the wait; nothing was changed",
+  );
+}
+
+function exited(shown: string, code: number): SpecIssue {
+  return issue(
+    "SLW_SPEC_LOAD_FAILED",
+    shown,
+    `ended its evaluation (exit code ${code})`,
+    "a spec must not exit the process: remove the process.exit() or what kills it",
+  );
 }
 
 function noExport(shown: string): SpecIssue {

@@ -62,8 +62,13 @@ describe("resolveServices", () => {
   it("fills web health defaults and keeps what the spec sets", () => {
     const local = byName("local");
     expect(local.api!.health).toEqual(DEFAULT_HEALTH);
-    expect(DEFAULT_HEALTH).toEqual({ path: "/healthz", intervalSeconds: 30, timeoutSeconds: 60 });
-    expect(local.site!.health).toEqual({ path: "/up", intervalSeconds: 30, timeoutSeconds: 60 });
+    expect(DEFAULT_HEALTH).toEqual({
+      kind: "http",
+      path: "/healthz",
+      intervalSeconds: 2,
+      timeoutSeconds: 60,
+    });
+    expect(local.site!.health).toEqual({ kind: "http", path: "/up", intervalSeconds: 2, timeoutSeconds: 60 });
     expect(local.worker!.health).toBeUndefined();
   });
 

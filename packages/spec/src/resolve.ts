@@ -8,8 +8,13 @@ import {
   type Stack,
 } from "./schema";
 
-/** A web service with no health block is checked with GET /healthz every 30 s, 60 s to come up. */
-export const DEFAULT_HEALTH: Health = { path: "/healthz", intervalSeconds: 30, timeoutSeconds: 60 };
+/** A web service with no health block: GET /healthz must answer 2xx within 60 s, then is checked every 2 s. */
+export const DEFAULT_HEALTH: Health = {
+  kind: "http",
+  path: "/healthz",
+  intervalSeconds: 2,
+  timeoutSeconds: 60,
+};
 /** Web and worker services run one instance unless the spec or the environment says otherwise. */
 export const DEFAULT_SCALE: Scale = { min: 1, max: 1 };
 /**
@@ -67,6 +72,13 @@ function resolveService(
     scale: LONG_RUNNING.has(service.type)
       ? { ...(override?.scale ?? service.scale ?? DEFAULT_SCALE) }
       : { ...JOB_SCALE },
-    health: service.type === "web" ? { ...DEFAULT_HEALTH, ...service.health } : service.health,
+    health: service.type === "web" ? resolveHealth(service.health) : undefined,
   };
+}
+
+/** An HTTP check gets the default path; other kinds have none. */
+function resolveHealth(health: Health | undefined): Health {
+  if (!health) return { ...DEFAULT_HEALTH };
+  const { path, ...rest } = health;
+  return health.kind === "http" ? { ...rest, path: path ?? "/healthz" } : rest;
 }

@@ -1,4 +1,6 @@
+import { checkSchedule, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
+import { referenceIssues } from "./references";
 
 /**
  * The stack spec: what `slipway.config.ts` exports through `defineStack()`.
@@ -27,15 +29,59 @@ const envVars = z
 
 export const healthSchema = z
   .strictObject({
-    path: z.string().startsWith("/").default("/healthz").describe("HTTP path that answers 2xx when ready."),
-    intervalSeconds: z.number().positive().default(30).describe("How often a live revision is checked."),
+    kind: z
+      .enum(["http", "tcp", "process"])
+      .default("http")
+      .describe(
+        "http: GET `path` answers an `expect`ed status; tcp: $PORT accepts a connection; process: the process stays up (nothing is probed).",
+      ),
+    path: z
+      .string()
+      .startsWith("/")
+      .optional()
+      .describe('HTTP path probed, for kind "http". @default "/healthz"'),
+    expect: z
+      .array(
+        z.union([
+          z.number().int().min(100).max(599),
+          z
+            .string()
+            .regex(STATUS_RANGE_PATTERN, 'a status range is like "200-399"')
+            .refine((r) => Number(r.slice(0, 3)) <= Number(r.slice(4)), "a status range goes low-high"),
+        ]),
+      )
+      .min(1)
+      .optional()
+      .describe(
+        'Status codes that mean healthy, for kind "http": codes and ranges, e.g. [200, 401] or ["200-399"]. @default ["200-299"]',
+      ),
+    intervalSeconds: z
+      .number()
+      .positive()
+      .default(2)
+      .describe(
+        'How often the edge checks each running instance once it takes traffic (HAProxy `inter`); two failed checks in a row take it out of rotation until two pass. For kind "process" the supervisor\'s liveness watch applies instead.',
+      ),
     timeoutSeconds: z
       .number()
       .positive()
       .default(60)
       .describe("How long a new revision may take to become healthy before the deploy fails."),
   })
-  .describe("Health check. `web` services are checked over HTTP; others by liveness.");
+  .superRefine((h, ctx) => {
+    if (h.kind === "http") return;
+    for (const key of ["path", "expect"] as const)
+      if (h[key] !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${key} applies to HTTP checks; this check is kind "${h.kind}"`,
+          params: { hint: `remove ${key}, or use kind: "http"` },
+        });
+  })
+  .describe(
+    "Health check of a `web` service: HTTP (the default, GET /healthz answering 2xx), TCP connect, or process liveness only. Gates a new revision's traffic, and the edge keeps checking it.",
+  );
 
 export const scaleSchema = z
   .strictObject({
@@ -75,7 +121,18 @@ export const serviceSchema = z
       .array(name("service"))
       .default([])
       .describe("Services this one calls; each gives an env var NAME_URL."),
-    schedule: z.string().optional().describe("Cron expression, for `cron` services."),
+    schedule: z
+      .string()
+      .optional()
+      .describe(
+        'Cron expression, for `cron` services, in UTC: 5 fields ("0 3 * * *": daily at 03:00) or 6 with seconds first ("*/30 * * * * *"). A run still going when the next is due makes that one skip.',
+      ),
+    volume: z
+      .boolean()
+      .default(false)
+      .describe(
+        "A persistent directory for this service, kept across releases and deploys, owned by the user the service runs as; its path is in $SLIPWAY_VOLUME (refer to it as $(SLIPWAY_VOLUME) in command and env).",
+      ),
     drainSeconds: z
       .number()
       .min(0)
@@ -89,6 +146,23 @@ export const serviceSchema = z
         path: ["schedule"],
         message: "a cron service needs a schedule",
         params: { hint: 'add schedule: "*/5 * * * *" (a cron expression)' },
+      });
+    if (s.type === "cron" && s.schedule) {
+      const check = checkSchedule(s.schedule);
+      if (!check.ok)
+        ctx.addIssue({
+          code: "custom",
+          path: ["schedule"],
+          message: `not a cron expression: ${check.error}`,
+          params: { hint: 'write 5 fields, e.g. "*/5 * * * *" (every 5 minutes, UTC)' },
+        });
+    }
+    if (s.health && s.type !== "web")
+      ctx.addIssue({
+        code: "custom",
+        path: ["health"],
+        message: `a ${s.type} service has no health check: ${LONG_RUNNING.has(s.type) ? "it is watched by staying up" : "it runs to completion"}`,
+        params: { hint: "remove health; only web services are health-checked" },
       });
     if (s.schedule !== undefined && s.type !== "cron")
       ctx.addIssue({
@@ -199,6 +273,17 @@ export const stackSchema = z
     build: buildSchema.default({}).describe("How the app is built once per commit."),
   })
   .superRefine((stack, ctx) => {
+    const jobs = Object.entries(stack.services).filter(([, s]) => s.type === "release");
+    if (jobs.length > 1)
+      ctx.addIssue({
+        code: "custom",
+        path: ["services", jobs[1]![0], "type"],
+        message: `only one release service runs per release; ${jobs.map(([n]) => JSON.stringify(n)).join(" and ")} are both type "release"`,
+        params: {
+          hint: `run the steps in order from one command (e.g. a script), or change the type of ${JSON.stringify(jobs[1]![0])}`,
+        },
+      });
+    for (const issue of referenceIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
     for (const [svcName, svc] of Object.entries(stack.services)) {
       svc.uses.forEach((a, i) => {
         if (!Object.hasOwn(stack.addons, a))

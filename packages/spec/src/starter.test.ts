@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadStack } from "./load";
-import { starterSpec } from "./starter";
+import { starterFiles, starterSpec } from "./starter";
 
 const root = await mkdtemp(join(tmpdir(), "slipway-starter-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -29,11 +29,9 @@ describe("starterSpec", () => {
     expect(stack.name).toBe("shop");
     expect(Object.entries(stack.services).map(([n, s]) => `${n}:${s.type}`)).toEqual([
       "web:web",
-      "worker:worker",
-      "migrate:release",
+      "cleanup:cron",
     ]);
-    expect(Object.values(stack.addons).map((a) => a.type)).toEqual(["postgres", "redis", "bucket"]);
-    expect(Object.keys(stack.environments)).toEqual(["local", "dev", "staging", "prod"]);
+    expect(Object.keys(stack.environments)).toEqual(["local", "prod"]);
     expect(stack.routes).toEqual([{ path: "/", service: "web" }]);
   });
 
@@ -43,6 +41,17 @@ describe("starterSpec", () => {
     expect(text).toContain("export default defineStack({");
     for (const why of ["never on boot", "without a shell", "noeviction", "/healthz"])
       expect(text).toContain(why);
+  });
+
+  it("promises nothing Slipway does not do, and names only files it writes", () => {
+    const files = starterFiles("shop");
+    const text = files["slipway.config.ts"]!;
+    for (const unbuilt of ["promote", "backup", "point-in-time", "canary"])
+      expect(text).not.toContain(unbuilt);
+    // Every file an uncommented command runs is written by init.
+    const commands = [...text.matchAll(/^\s*command: \[(.*)\],$/gm)].map((m) => JSON.parse(`[${m[1]}]`));
+    expect(commands).toHaveLength(2);
+    for (const argv of commands) expect(Object.keys(files)).toContain(argv[1]);
   });
 
   it("writes the name as an inert string literal, so a hostile name is a validation error, not code", async () => {

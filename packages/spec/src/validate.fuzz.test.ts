@@ -101,4 +101,24 @@ describe("validateStack under fuzzing", () => {
       { numRuns: 500 },
     );
   });
+
+  it("explains every $(…) in a command item or env value it cannot expand", () => {
+    const piece = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom("$(", "$$(", ")", "$", "$(PORT)", "$(DATABASE_URL)", "$(NOPE)", "$(a b)", "$()"),
+    );
+    const template = fc.array(piece, { maxLength: 5 }).map((p) => p.join(""));
+    fc.assert(
+      fc.property(template, template, (arg, value) => {
+        const spec = structuredClone(valid);
+        spec.services.web.command = ["node", arg];
+        spec.services.web.env = { A: value };
+        const result = validateStack(spec);
+        assertUsable(result);
+        if (!result.ok)
+          for (const i of result.issues) expect(i.path.slice(0, 2)).toEqual(["services", "web"]);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -1,5 +1,5 @@
 export type { NewEvent } from "./events";
 export { openPglite, openPostgres, type Sql } from "./sql";
-export { openStore, type Store } from "./store";
+export { openStore, type Queries, type Store } from "./store";
 export { hashToken } from "./tokens";
 export type * from "./types";

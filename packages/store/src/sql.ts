@@ -1,9 +1,10 @@
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 
 /**
- * The one seam between the store and a Postgres: the embedded PGlite (zero install, under
- * `.slipway/`) or a real server (`SLIPWAY_DATABASE_URL`). Queries are parameterised SQL.
+ * The one seam between the store and a Postgres: a real server (the Slipway-managed cluster
+ * under `.slipway/store`, or `SLIPWAY_DATABASE_URL`) or, where no server binary exists, the
+ * embedded PGlite. Queries are parameterised SQL.
  */
 export interface Sql {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
@@ -15,6 +16,8 @@ export interface Sql {
 }
 
 export async function openPglite(dataDir?: string): Promise<Sql> {
+  // Loaded only when used: the wasm module alone costs hundreds of MB and seconds to start.
+  const { PGlite } = await import("@electric-sql/pglite");
   const db = dataDir ? new PGlite(dataDir) : new PGlite();
   await db.waitReady;
   const wrap = (q: Pick<PGlite, "query" | "exec">): Omit<Sql, "transaction" | "close" | "kind"> => ({

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
+import { cronRunQueries } from "./cron-runs";
 import { environmentQueries } from "./environments";
 import { eventQueries } from "./events";
 import { migrate } from "./migrate";
@@ -12,8 +13,9 @@ import { tokenQueries } from "./tokens";
 export type Store = Awaited<ReturnType<typeof openStore>>;
 
 /**
- * Opens the control plane's store: a real Postgres when `databaseUrl` is given, else the
- * embedded PGlite under `dataDir` (or in memory when neither). Applies pending migrations.
+ * Opens the control plane's store: a PostgreSQL server when `databaseUrl` is given (the
+ * cluster the control plane runs under `.slipway/store`, or `SLIPWAY_DATABASE_URL`), else
+ * PGlite under `dataDir` (or in memory when neither). Applies pending migrations.
  */
 export async function openStore(opts: { databaseUrl?: string; dataDir?: string } = {}) {
   let sql: Sql;
@@ -26,9 +28,9 @@ export async function openStore(opts: { databaseUrl?: string; dataDir?: string }
   } catch (e) {
     throw new SlipwayError(
       "SLW_STATE_CORRUPT",
-      `could not open the control-plane store (${opts.databaseUrl ? "SLIPWAY_DATABASE_URL" : opts.dataDir}): ${(e as Error).message}`,
+      `could not open the control-plane store (${opts.databaseUrl ? "a PostgreSQL server" : opts.dataDir}): ${(e as Error).message}`,
       opts.databaseUrl
-        ? "check that SLIPWAY_DATABASE_URL points at a running Postgres you can log in to"
+        ? "check that the server runs and the URL lets you log in (SLIPWAY_DATABASE_URL, when you set it)"
         : `the embedded database under ${opts.dataDir} is damaged; move it aside (it is only Slipway's own state) and run again`,
     );
   }
@@ -52,5 +54,6 @@ function queriesOver(sql: Sql) {
     releases: releaseQueries(sql),
     rollouts: rolloutQueries(sql),
     processes: processQueries(sql),
+    cronRuns: cronRunQueries(sql),
   };
 }

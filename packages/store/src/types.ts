@@ -102,3 +102,19 @@ export interface TokenRow {
   role: Role;
   createdAt: string;
 }
+
+export type CronRunState = "starting" | "running" | "succeeded" | "failed" | "skipped" | "unknown";
+
+export interface CronRunRow {
+  id: string;
+  environmentId: string;
+  releaseId: string;
+  service: string;
+  /** ISO time of the schedule slot this run is for. */
+  slot: string;
+  state: CronRunState;
+  pid: number | null;
+  exitCode: number | null;
+  startedAt: string | null;
+  endedAt: string | null;
+}

@@ -8,7 +8,11 @@ export interface Backend {
   cleanup(): Promise<void>;
 }
 
-/** The store's tests run against the embedded default and a real PostgreSQL server. */
+/**
+ * The store's tests run against both kinds of server it is given: a PostgreSQL cluster, started
+ * by the local driver's cluster code as the control plane's embedded store is (and as
+ * SLIPWAY_DATABASE_URL would point at), and PGlite, the fallback where no server is installed.
+ */
 export function backends(): Backend[] {
   const dir = mkdtempSync("/tmp/slipway-store-");
   chmodSync(dir, 0o755);
@@ -24,7 +28,7 @@ export function backends(): Backend[] {
   };
   return [
     {
-      name: "embedded PGlite",
+      name: "PGlite (fallback)",
       open: async () => ({ dataDir: join(dir, "pglite") }),
       cleanup: async () => rmSync(join(dir, "pglite"), { recursive: true, force: true }),
     },

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { hasExited, parseProcStat } from "@slipway/core";
 import { api, stream, target } from "../client";
-import { printJson, table } from "../output";
+import { printJson, type RouteView, routesTable, table } from "../output";
 
 interface Status {
   stack: string;
@@ -12,7 +12,7 @@ interface Status {
     url: string | null;
     live: { release: number; build: string } | null;
     rollout: { id: string; kind: string; phase: string } | null;
-    routes: { path: string; service: string; url: string | null }[];
+    routes: RouteView[];
     processes: {
       id: string;
       service: string;
@@ -23,6 +23,18 @@ interface Status {
       restarts: number;
     }[];
     addons: { name: string; kind: string; port: number; pid: number | null }[];
+    cron: {
+      service: string;
+      schedule: string;
+      lastRun: {
+        startedAt: string | null;
+        state: string;
+        exitCode: number | null;
+        durationMs: number | null;
+      } | null;
+      nextRun: string | null;
+    }[];
+    volumes: { service: string; path: string }[];
     traffic: {
       service: string;
       revision: string;
@@ -45,7 +57,7 @@ export async function status(o: { dir: string; json: boolean }): Promise<void> {
       "",
       `environment ${e.name} (${e.desired})  ${e.url ?? ""}  live: ${e.live ? `v${e.live.release}` : "nothing yet"}` +
         (e.rollout ? `  rollout ${e.rollout.kind}: ${e.rollout.phase}` : ""),
-      table(e.routes.map((r) => ({ route: r.path, service: r.service, url: r.url }))),
+      routesTable(e.routes),
       "",
       table(
         e.processes.map((p) => ({
@@ -76,11 +88,38 @@ export async function status(o: { dir: string; json: boolean }): Promise<void> {
         })),
       ),
     );
+    out.push(...cronAndVolumes(e));
     const internal = Object.entries(e.internalUrls);
     if (internal.length)
       out.push("", table(internal.map(([service, url]) => ({ service, "internal url (for calls)": url }))));
   }
   process.stdout.write(`${out.join("\n")}\n`);
+}
+
+/** Cron services (last run, next run) and persistent volumes, when the environment has any. */
+function cronAndVolumes(e: Status["environments"][number]): string[] {
+  const out: string[] = [];
+  const time = (iso: string | null | undefined) => (iso ? iso.slice(0, 19).replace("T", " ") : undefined);
+  if (e.cron.length)
+    out.push(
+      "",
+      table(
+        e.cron.map((c) => ({
+          cron: c.service,
+          schedule: `${c.schedule} (UTC)`,
+          "last run": time(c.lastRun?.startedAt) ?? "never",
+          outcome: c.lastRun
+            ? c.lastRun.state === "running" || c.lastRun.state === "starting"
+              ? "running"
+              : `${c.lastRun.state}${c.lastRun.exitCode !== null ? ` (exit ${c.lastRun.exitCode})` : ""}`
+            : undefined,
+          took: c.lastRun?.durationMs != null ? `${(c.lastRun.durationMs / 1000).toFixed(1)} s` : undefined,
+          "next run": time(c.nextRun),
+        })),
+      ),
+    );
+  if (e.volumes.length) out.push("", table(e.volumes.map((v) => ({ volume: v.service, path: v.path }))));
+  return out;
 }
 
 export async function releases(o: { dir: string; env: string; json: boolean }): Promise<void> {
@@ -125,10 +164,12 @@ export async function logs(o: {
   service: string;
   follow: boolean;
   lines: number;
+  release?: number;
 }): Promise<void> {
   const ac = new AbortController();
   process.once("SIGINT", () => ac.abort());
   const q = new URLSearchParams({ service: o.service, lines: String(o.lines), follow: String(o.follow) });
+  if (o.release !== undefined) q.set("release", String(o.release));
   try {
     for await (const line of stream(
       target(o.dir),

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { SlipwayError } from "@slipway/core";
-import { formatIssues, loadStack, stackJsonSchema, starterSpec } from "@slipway/spec";
+import { formatIssues, loadStack, stackJsonSchema, starterFiles } from "@slipway/spec";
 import { printJson } from "../output";
 
 export async function validate(dir: string, json: boolean): Promise<void> {
@@ -29,15 +29,26 @@ export function schema(): void {
   printJson(stackJsonSchema());
 }
 
+/** Writes the starter stack (spec and a tiny app); files that already exist are kept. */
 export function init(dir: string): void {
-  const file = join(resolve(dir), "slipway.config.ts");
+  const root = resolve(dir);
+  const file = join(root, "slipway.config.ts");
   if (existsSync(file))
     throw new SlipwayError("SLW_CONFLICT", `${file} already exists`, "edit it, or remove it to start over");
   const name =
-    basename(resolve(dir))
+    basename(root)
       .toLowerCase()
       .replace(/[^a-z0-9-]/g, "-")
       .replace(/^[^a-z]+/, "") || "app";
-  writeFileSync(file, starterSpec(name.slice(0, 32)));
-  process.stdout.write(`wrote ${file}\nnext: edit it, then run \`slipway validate\` and \`slipway up\`\n`);
+  const lines: string[] = [];
+  for (const [name_, text] of Object.entries(starterFiles(name.slice(0, 32)))) {
+    const path = join(root, name_);
+    if (existsSync(path)) {
+      lines.push(`kept ${path} (it exists; the starter's version was not written)`);
+      continue;
+    }
+    writeFileSync(path, text);
+    lines.push(`wrote ${path}`);
+  }
+  process.stdout.write(`${lines.join("\n")}\nnext: slipway up (then edit, and slipway deploy)\n`);
 }

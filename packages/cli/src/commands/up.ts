@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SlipwayError } from "@slipway/core";
+import { isSlipwayError } from "@slipway/core";
 import { startControlPlane } from "@slipway/server";
 import { api, readStateFile, target } from "../client";
 import { followRollout } from "../follow";
-import { printJson, table } from "../output";
+import { printJson, type RouteView, routesTable } from "../output";
 
 export interface UpOptions {
   dir: string;
@@ -20,7 +20,7 @@ interface StatusEnv {
   name: string;
   url: string | null;
   live: { release: number } | null;
-  routes: { path: string; service: string; url: string | null }[];
+  routes: RouteView[];
 }
 
 /**
@@ -47,7 +47,7 @@ export async function up(o: UpOptions): Promise<void> {
     // Detached child: the parent reads server.json and reports; keep quiet.
   } else {
     await report(dir, o, cp.firstAdminToken, cp.initialRollout).catch((e) => {
-      if (e instanceof SlipwayError)
+      if (isSlipwayError(e))
         process.stderr.write(`error ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
       else throw e;
     });
@@ -116,8 +116,6 @@ async function report(
   if (o.json)
     return printJson({ controlPlane: t.url, ...(token ? { adminToken: token } : {}), environment: env });
   process.stdout.write(
-    `\n${o.env} is up${env?.live ? ` (v${env.live.release})` : ""} at ${env?.url}\n${table(
-      (env?.routes ?? []).map((r) => ({ route: r.path, service: r.service, url: r.url })),
-    )}\n`,
+    `\n${o.env} is up${env?.live ? ` (v${env.live.release})` : ""} at ${env?.url}\n${routesTable(env?.routes ?? [])}\n`,
   );
 }

@@ -8,15 +8,15 @@ export interface ProcessSpec {
   /** Spawned without a shell; argv[0] is resolved on the PATH of `env`. */
   argv: string[];
   cwd: string;
-  /** The complete environment: ours is not inherited, except PATH when absent. */
+  /** The complete environment: ours is not inherited; without a PATH, the system's (SYSTEM_PATH). */
   env: Record<string, string>;
   /** stdout and stderr are appended here by the process itself, so logs flow while we are down. */
   logFile: string;
-  /** Least privilege when we are root (see serviceUser()). */
+  /** Least privilege when we are root (see appUser()). */
   runAs?: { uid: number; gid: number };
   /** SIGTERM, wait up to this many seconds (fractions allowed), then SIGKILL. */
   drainSeconds: number;
-  health: { kind: "http"; url: string } | { kind: "liveness" };
+  health: ProcessHealth;
 }
 
 /**
@@ -29,3 +29,12 @@ export interface ProcessHandle {
   pid: number;
   startTime: string;
 }
+
+/**
+ * How the supervisor decides a process is ready: an HTTP answer with an accepted status
+ * (2xx unless `expect` says otherwise), a TCP connection accepted, or staying alive.
+ */
+export type ProcessHealth =
+  | { kind: "http"; url: string; expect?: [number, number][] }
+  | { kind: "tcp"; port: number }
+  | { kind: "liveness" };

@@ -12,10 +12,24 @@ export interface ServiceConfig {
   command: string[];
   env: Record<string, string>;
   replicas: number;
-  health?: { path: string; intervalSeconds: number; timeoutSeconds: number };
+  health?: HealthConfig;
   uses: string[];
   calls: string[];
   drainSeconds: number;
+  /** Cron expression of a `cron` service (see core/cron). */
+  schedule?: string;
+  /** The service has a persistent directory, kept across releases ($SLIPWAY_VOLUME). */
+  volume?: boolean;
+}
+
+export interface HealthConfig {
+  /** http: GET path answers an `expect`ed status; tcp: the port accepts a connection; process: it stays up. Absent in releases recorded before kinds existed: http. */
+  kind?: "http" | "tcp" | "process";
+  path?: string;
+  /** Accepted status codes and ranges ("200-399"); 2xx when absent. */
+  expect?: (number | string)[];
+  intervalSeconds: number;
+  timeoutSeconds: number;
 }
 
 /** Stable across key order, so the same config always hashes the same. */
@@ -38,6 +52,14 @@ export function longRunning(config: ReleaseConfig): [string, ServiceConfig][] {
   return Object.entries(config.services).filter(([, s]) => s.type === "web" || s.type === "worker");
 }
 
+/** The release job; the spec allows at most one `release` service. */
 export function releaseJob(config: ReleaseConfig): [string, ServiceConfig] | undefined {
   return Object.entries(config.services).find(([, s]) => s.type === "release");
+}
+
+/** Services that run on a schedule. */
+export function cronServices(config: ReleaseConfig): [string, ServiceConfig & { schedule: string }][] {
+  return Object.entries(config.services).filter(
+    (e): e is [string, ServiceConfig & { schedule: string }] => e[1].type === "cron" && !!e[1].schedule,
+  );
 }

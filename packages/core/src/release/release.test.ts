@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { configHash, type ServiceConfig } from "./config";
-import { processEnv } from "./process-env";
+import { processEnv, processLaunch, servicePath } from "./process-env";
 import { pickRollbackTarget } from "./rollback";
 
 const svc: ServiceConfig = {
@@ -85,5 +85,52 @@ describe("pickRollbackTarget", () => {
   });
   it("refuses when nothing is live", () => {
     expect(pickRollbackTarget(rels, null, new Set())).toMatchObject({ ok: false });
+  });
+});
+
+describe("processLaunch", () => {
+  const input = {
+    service: "graphql",
+    config: {
+      ...svc,
+      command: ["postgraphile", "--port", "$(PORT)", "-c", "$(DATABASE_URL)", "$$(PORT)"],
+      env: { PGURL: "$(DATABASE_URL)", DATA: "$(SLIPWAY_VOLUME)/files" },
+      uses: ["db"],
+      calls: [],
+    },
+    environment: "local",
+    release: 2,
+    build: "abc",
+    port: 4100,
+    volume: "/p/.slipway/envs/local/volumes/graphql",
+    base: { PATH: servicePath("/p/.slipway/builds/abc", "/opt/node/bin/node"), LANG: "C.UTF-8" },
+    addons: { db: { DATABASE_URL: "postgres://db" } },
+    serviceUrls: {},
+  };
+
+  it("expands $(…) in argv and env values to what Slipway injects, without a shell", () => {
+    const { argv, env } = processLaunch(input);
+    expect(argv).toEqual(["postgraphile", "--port", "4100", "-c", "postgres://db", "$(PORT)"]);
+    expect(env.PGURL).toBe("postgres://db");
+    expect(env.DATA).toBe("/p/.slipway/envs/local/volumes/graphql/files");
+    expect(env.SLIPWAY_VOLUME).toBe("/p/.slipway/envs/local/volumes/graphql");
+  });
+
+  it("refuses an unknown name with the list of known ones, expanding nothing", () => {
+    const bad = { ...input, config: { ...input.config, env: { PGURL: "$(DATABASE_URI)" } } };
+    expect(() => processLaunch(bad)).toThrow(
+      expect.objectContaining({
+        code: "SLW_SPEC_INVALID",
+        message: "graphql: env.PGURL: $(DATABASE_URI) is not a variable Slipway injects here",
+        hint: expect.stringContaining("DATABASE_URL, PORT, SLIPWAY_BUILD"),
+      }),
+    );
+  });
+
+  it("puts the build's node_modules/.bin first on PATH, then node's directory, then the system's", () => {
+    expect(processLaunch(input).env.PATH).toBe(
+      "/p/.slipway/builds/abc/node_modules/.bin:/opt/node/bin:/usr/local/bin:/usr/bin:/bin",
+    );
+    expect(servicePath("/b", "/usr/bin/node")).toBe("/b/node_modules/.bin:/usr/bin:/usr/local/bin:/bin");
   });
 });

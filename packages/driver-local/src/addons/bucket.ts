@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { envName, SlipwayError } from "@slipway/core";
 import type { BucketAddon } from "@slipway/spec";
-import { assertTraversable, serviceUser } from "../system/service-user";
+import { addonUser, assertTraversable } from "../system/service-user";
 import { label, prepareDataDir } from "./data-dir";
 import { assertPortAvailable } from "./port-check";
 import {
@@ -39,7 +39,7 @@ const files = (record: AddonRecord) => ({
 export function bucketDriver(_opts: AddonDriverOptions = {}): AddonDriver<BucketAddon> {
   return {
     async ensure(spec, record) {
-      const runAs = serviceUser();
+      const runAs = addonUser();
       prepareDataDir(record, runAs);
       assertTraversable(LAUNCHER, runAs);
       const adopted = await ourPid(record);

@@ -1,6 +1,7 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import { SlipwayError } from "@slipway/core";
+import { writeFileAtomic } from "../system/atomic-file";
 import { assertTraversable, type RunAs } from "../system/service-user";
 import type { AddonRecord } from "./types";
 
@@ -24,11 +25,12 @@ export function prepareDataDir(record: AddonRecord, runAs: RunAs | undefined): v
   assertTraversable(dir, runAs);
 }
 
-/** Writes a file the server reads, owned by its user, readable by nobody else. */
+/**
+ * Writes a file the server reads, owned by its user, readable by nobody else. The data
+ * directory is that user's, so the write never follows what it may have put at `path`.
+ */
 export function writeOwnedFile(path: string, content: string, runAs: RunAs | undefined): void {
-  writeFileSync(path, content, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  if (runAs) chownSync(path, runAs.uid, runAs.gid);
+  writeFileAtomic(path, content, 0o600, runAs);
 }
 
 /** "postgres db (env production)" — how errors name an instance. */

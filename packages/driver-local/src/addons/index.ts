@@ -4,6 +4,7 @@ import { postgresDriver } from "./postgres";
 import { redisDriver } from "./redis";
 import type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
 
+export { postmasterPid } from "./postgres-cluster";
 export type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
 
 /** The local driver's add-on implementation for one kind. */

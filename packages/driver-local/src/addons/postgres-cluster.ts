@@ -1,7 +1,8 @@
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { SlipwayError } from "@slipway/core";
+import { appendFileNoFollow, readFileNoFollow } from "../system/safe-files";
 import type { RunAs } from "../system/service-user";
 import { label, writeOwnedFile } from "./data-dir";
 import { logTail, run } from "./process";
@@ -21,15 +22,16 @@ export const logFile = (record: AddonRecord) => join(record.dataDir, "postgres.l
 
 /** Major version the data directory was initialised with, if it was. */
 export function initializedMajor(record: AddonRecord): number | undefined {
-  const file = join(record.dataDir, "PG_VERSION");
-  return existsSync(file) ? Number.parseInt(readFileSync(file, "utf8"), 10) : undefined;
+  const text = readFileNoFollow(join(record.dataDir, "PG_VERSION"));
+  const major = text === undefined ? Number.NaN : Number.parseInt(text, 10);
+  return Number.isFinite(major) ? major : undefined;
 }
 
 /** pid and port from postmaster.pid (lines 1 and 4), if the file is there. */
 export function postmasterPid(record: AddonRecord): { pid: number; port: number } | undefined {
-  const file = join(record.dataDir, "postmaster.pid");
-  if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, "utf8").split("\n");
+  const text = readFileNoFollow(join(record.dataDir, "postmaster.pid"));
+  if (text === undefined) return undefined;
+  const lines = text.split("\n");
   const pid = Number.parseInt(lines[0] ?? "", 10);
   const port = Number.parseInt(lines[3] ?? "", 10);
   return Number.isFinite(pid) ? { pid, port } : undefined;
@@ -57,7 +59,9 @@ export async function initCluster({ binDir, record, runAs }: Cluster): Promise<v
     throw new SlipwayError("SLW_ADDON_FAILED", `${label(record)}: the password must be a single line`);
   const pwDir = mkdtempSync(join(tmpdir(), "slipway-pw-"));
   try {
-    if (runAs) chownSync(pwDir, runAs.uid, runAs.gid);
+    // Ours, passable (not listable or writable) by the add-on user: it reads its own 0600 file
+    // here, and can plant nothing for our recursive removal below to follow.
+    if (runAs) chmodSync(pwDir, 0o711);
     const pwFile = join(pwDir, "pwfile");
     writeOwnedFile(pwFile, `${record.password}\n`, runAs);
     const r = await run(
@@ -82,15 +86,19 @@ export async function initCluster({ binDir, record, runAs }: Cluster): Promise<v
     rmSync(pwDir, { recursive: true, force: true });
   }
   writeAccessRules({ binDir, record, runAs });
-  appendFileSync(
+  appendFileNoFollow(
     join(record.dataDir, "postgresql.conf"),
     "\n# Slipway writes slipway.conf before every start (port, addresses, socket).\ninclude = 'slipway.conf'\n",
+    0o600,
+    runAs,
   );
 }
 
 /**
  * Loopback only, always with a SCRAM password; the unix socket (inside the 0700 data
- * directory) admits only the OS user that owns the cluster, as the superuser.
+ * directory) admits only the OS user that owns the cluster (the add-on user, never the one
+ * services run as), and only as the superuser. Services reach their databases over TCP as the
+ * app role.
  */
 function writeAccessRules({ record, runAs }: Cluster): void {
   const owner = runAs?.user ?? userInfo().username;
@@ -99,7 +107,7 @@ function writeAccessRules({ record, runAs }: Cluster): void {
     [
       "# Written by Slipway.",
       "# TYPE  DATABASE  USER  ADDRESS       METHOD",
-      "local   all       all                 peer map=owner",
+      `local   all       ${SUPERUSER}              peer map=owner`,
       "host    all       all   127.0.0.1/32  scram-sha-256",
       "",
     ].join("\n"),

@@ -1,7 +1,7 @@
 import { envName } from "@slipway/core";
 import type { PostgresAddon } from "@slipway/spec";
 import { requirePostgresBinDir } from "../system/binaries";
-import { serviceUser } from "../system/service-user";
+import { addonUser } from "../system/service-user";
 import { prepareDataDir } from "./data-dir";
 import { assertPortAvailable } from "./port-check";
 import {
@@ -30,7 +30,7 @@ export function postgresDriver(opts: AddonDriverOptions = {}): AddonDriver<Postg
     // An existing cluster can only be run by the major that created it.
     binDir: requirePostgresBinDir(initializedMajor(record) ?? spec?.version, opts.postgresRoot),
     record,
-    runAs: serviceUser(),
+    runAs: addonUser(),
   });
 
   return {

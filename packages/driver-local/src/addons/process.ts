@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
+import { openAppendNoFollow, readFileNoFollow } from "../system/safe-files";
 import type { RunAs } from "../system/service-user";
 
 /**
@@ -43,7 +44,8 @@ export function spawnDetached(
   args: string[],
   opts: { runAs: RunAs | undefined; cwd: string; logFile: string; stdin: string },
 ): ChildProcess {
-  const log = openSync(opts.logFile, "a", 0o600);
+  // The log sits in the add-on user's data directory: never follow what that user put there.
+  const log = openAppendNoFollow(opts.logFile, 0o600, opts.runAs);
   try {
     const child = spawn(cmd, args, {
       shell: false,
@@ -99,8 +101,9 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
 
 /** First line of a pid file as a number, or undefined when absent or unreadable. */
 export function readPidFile(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const pid = Number.parseInt(readFileSync(file, "utf8").split("\n")[0] ?? "", 10);
+  const text = readFileNoFollow(file, 4096);
+  if (text === undefined) return undefined;
+  const pid = Number.parseInt(text.split("\n")[0] ?? "", 10);
   return Number.isFinite(pid) ? pid : undefined;
 }
 
@@ -125,11 +128,11 @@ export async function waitForExit(pid: number, comm: string, timeoutMs: number):
   return gone === true;
 }
 
-/** Last lines of each log that exists, for error messages. */
+/** Last lines of each log that exists, for error messages; a link at a log's name is not read through. */
 export function logTail(files: string[], lines = 15): string {
   return files
-    .filter((f) => existsSync(f))
-    .map((f) => readFileSync(f, "utf8").trimEnd().split("\n").slice(-lines).join("\n"))
+    .map((f) => readFileNoFollow(f, 64 * 1024) ?? "")
+    .map((text) => text.trimEnd().split("\n").slice(-lines).join("\n"))
     .filter((t) => t.length > 0)
     .join("\n");
 }

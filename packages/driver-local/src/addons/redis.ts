@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { envName, SlipwayError } from "@slipway/core";
 import type { RedisAddon } from "@slipway/spec";
 import { requireBinary } from "../system/binaries";
-import { serviceUser } from "../system/service-user";
+import { addonUser } from "../system/service-user";
 import { label, prepareDataDir } from "./data-dir";
 import { assertPortAvailable, portAnswers } from "./port-check";
 import {
@@ -33,7 +33,7 @@ export function redisDriver(opts: AddonDriverOptions = {}): AddonDriver<RedisAdd
   return {
     async ensure(spec, record) {
       const bin = requireBinary("redis-server", "redis-server", opts.pathEnv ?? process.env.PATH ?? "");
-      const runAs = serviceUser();
+      const runAs = addonUser();
       prepareDataDir(record, runAs);
       const existing = await probe(record);
       if (existing.state === "ours") return { pid: existing.pid, adopted: true };

@@ -27,11 +27,10 @@ export async function serverRows(socket: RuntimeSocket, backend: string): Promis
  * waits for its own in-flight requests.
  */
 export async function convergeBackend(ctx: ConvergeContext, backend: EdgeBackend): Promise<void> {
-  const checked = backend.healthPath !== undefined;
   const actions = planServerChanges(backend.servers, await serverRows(ctx.socket, backend.name));
   for (const action of actions) {
     if (action.op === "remove") continue;
-    for (const command of commandsFor(backend.name, action, checked)) await ctx.socket.send(command);
+    for (const command of commandsFor(backend.name, action, backend.health)) await ctx.socket.send(command);
   }
   const removals = actions.flatMap((a) => (a.op === "remove" ? [a.server] : []));
   await Promise.all(removals.map((server) => removeServer(ctx, backend.name, server)));

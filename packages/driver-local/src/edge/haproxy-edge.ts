@@ -5,7 +5,7 @@ import { SlipwayError } from "@slipway/core";
 import { writeFileAtomic } from "../system/atomic-file";
 import { requireBinary } from "../system/binaries";
 import { assertPortFree } from "../system/ports";
-import { type RunAs, serviceUser } from "../system/service-user";
+import { addonUser, type RunAs } from "../system/service-user";
 import { type ConvergeContext, convergeBackend, serverRows } from "./converge";
 import { daemonArgs, isLiveHaproxy, livePidFromFile, runOrThrow, stopHaproxy } from "./haproxy-process";
 import { EdgeLogReceiver } from "./log-receiver";
@@ -39,7 +39,7 @@ export interface HaproxyEdgeOptions {
   /**
    * When we are root, HAProxy binds its ports and opens its socket as root, then drops to this
    * user through its own uid/gid directives: state files stay root-only, nothing needs chown.
-   * @default serviceUser()
+   * @default addonUser()
    */
   runAs?: RunAs | undefined;
 }
@@ -256,7 +256,7 @@ export class HaproxyEdge {
   }
 
   private render(state: EdgeState): string {
-    const runAs = "runAs" in this.opts ? this.opts.runAs : serviceUser();
+    const runAs = "runAs" in this.opts ? this.opts.runAs : addonUser();
     return renderHaproxyConfig(state.config, {
       socketPath: this.paths.socket,
       drainAclPath: this.paths.drainAcl,

@@ -54,7 +54,9 @@ describe("planServerChanges", () => {
 
 describe("commandsFor", () => {
   it("adds a checked server in maintenance, gives it a cookie and health checks, then readies it", () => {
-    expect(commandsFor("web", { op: "add", server: srv("v2-1", 7002, 25) }, true)).toEqual([
+    expect(
+      commandsFor("web", { op: "add", server: srv("v2-1", 7002, 25) }, { kind: "tcp", intervalSeconds: 2 }),
+    ).toEqual([
       "add server web/v2-1 127.0.0.1:7002 weight 25 check inter 2s fastinter 1s fall 2 rise 2",
       "enable dynamic-cookie backend web",
       "enable health web/v2-1",
@@ -63,7 +65,7 @@ describe("commandsFor", () => {
   });
 
   it("adds an unchecked server without health commands", () => {
-    expect(commandsFor("web", { op: "add", server: srv("a", 1, 1, "drain") }, false)).toEqual([
+    expect(commandsFor("web", { op: "add", server: srv("a", 1, 1, "drain") }, undefined)).toEqual([
       "add server web/a 127.0.0.1:1 weight 1",
       "enable dynamic-cookie backend web",
       "set server web/a state drain",

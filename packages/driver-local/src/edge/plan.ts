@@ -1,6 +1,6 @@
 import { serverArgs } from "./render";
 import type { ServerRow } from "./show-stat";
-import type { EdgeServer, EdgeServerState } from "./types";
+import type { EdgeHealth, EdgeServer, EdgeServerState } from "./types";
 
 /** One step that moves a backend's live servers toward the desired list. */
 export type ServerAction =
@@ -47,7 +47,7 @@ export function planServerChanges(desired: EdgeServer[], observed: ObservedServe
 export function commandsFor(
   backend: string,
   action: Exclude<ServerAction, { op: "remove" }>,
-  checked: boolean,
+  health: EdgeHealth | undefined,
 ): string[] {
   switch (action.op) {
     case "add": {
@@ -55,10 +55,10 @@ export function commandsFor(
       const id = `${backend}/${s.name}`;
       return [
         // A dynamic server starts in maintenance: nothing reaches it before the last step.
-        `add server ${id} ${serverArgs(s, checked).join(" ")}`,
+        `add server ${id} ${serverArgs(s, health).join(" ")}`,
         // Computes the cookie of servers that have none yet (i.e. the one just added).
         `enable dynamic-cookie backend ${backend}`,
-        ...(checked ? [`enable health ${id}`] : []),
+        ...(health ? [`enable health ${id}`] : []),
         `set server ${id} state ${s.state}`,
       ];
     }

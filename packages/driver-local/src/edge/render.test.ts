@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { orderRoutes, type RenderOptions, renderHaproxyConfig } from "./render";
-import type { EdgeConfig } from "./types";
+import type { EdgeBackend, EdgeConfig } from "./types";
 
 const opts: RenderOptions = {
   socketPath: "/var/lib/slipway/edge/admin.sock",
@@ -19,7 +19,7 @@ const config: EdgeConfig = {
   backends: [
     {
       name: "web",
-      healthPath: "/healthz",
+      health: { kind: "http", path: "/healthz", expectStatus: "200-299", intervalSeconds: 2 },
       internalPort: 9001,
       servers: [
         { name: "v1-1", port: 7001, weight: 100, state: "ready" },
@@ -75,6 +75,7 @@ describe("renderHaproxyConfig", () => {
       "  ignore-persist if { req.cook(SLW-web) -m str -f '/var/lib/slipway/edge/drain-web.acl' }",
     );
     expect(be).toContain("  http-check send meth GET uri /healthz");
+    expect(be).toContain("  http-check expect status 200-299");
     const check = "check inter 2s fastinter 1s fall 2 rise 2";
     expect(be).toContain(`  server v1-1 127.0.0.1:7001 weight 100 ${check}\n`);
     expect(be).toContain(`  server v2-1 127.0.0.1:7002 weight 0 ${check}\n`); // drain after a restart
@@ -82,6 +83,27 @@ describe("renderHaproxyConfig", () => {
     const api = section(renderHaproxyConfig(config, opts), "backend api");
     expect(api).not.toContain("httpchk");
     expect(api.split("\n")).toContain("  server v1-1 127.0.0.1:7101 weight 1");
+  });
+
+  it("checks at the spec's interval: HTTP with its expected statuses, or a plain TCP connect", () => {
+    const withHealth = (health: EdgeBackend["health"]) =>
+      section(
+        renderHaproxyConfig(
+          {
+            ...config,
+            backends: [{ name: "web", health, servers: [config.backends[0]!.servers[0]!] }],
+            routes: [],
+          },
+          opts,
+        ),
+        "backend web",
+      );
+    const http = withHealth({ kind: "http", path: "/", expectStatus: "200,401", intervalSeconds: 10 });
+    expect(http).toContain("  http-check expect status 200,401");
+    expect(http).toContain("127.0.0.1:7001 weight 100 check inter 10s fastinter 1s fall 2 rise 2");
+    const tcp = withHealth({ kind: "tcp", intervalSeconds: 0.5 });
+    expect(tcp).not.toContain("httpchk");
+    expect(tcp).toContain("127.0.0.1:7001 weight 100 check inter 500ms fastinter 500ms fall 2 rise 2");
   });
 
   it("keeps WebSockets, keep-alive and retries in the defaults", () => {
@@ -144,7 +166,30 @@ describe("renderHaproxyConfig", () => {
     ["path without a leading slash", { routes: [{ path: "api", backend: "web" }] }],
     ["host with a space", { routes: [{ host: "a b.com", path: "/", backend: "web" }] }],
     ["route to an unknown backend", { routes: [{ path: "/", backend: "nope" }] }],
-    ["health path with a space", { backends: [{ name: "web", healthPath: "/h z", servers: [] }] }],
+    [
+      "health path with a space",
+      {
+        backends: [
+          {
+            name: "web",
+            health: { kind: "http", path: "/h z", expectStatus: "200", intervalSeconds: 2 },
+            servers: [],
+          },
+        ],
+      },
+    ],
+    [
+      "expected health status that is not a status list",
+      {
+        backends: [
+          {
+            name: "web",
+            health: { kind: "http", path: "/", expectStatus: "200\n  option x", intervalSeconds: 2 },
+            servers: [],
+          },
+        ],
+      },
+    ],
     [
       "duplicate backend",
       {

@@ -1,4 +1,4 @@
-import type { EdgeBackend, EdgeConfig, EdgeRoute, EdgeServer } from "./types";
+import type { EdgeBackend, EdgeConfig, EdgeHealth, EdgeRoute, EdgeServer } from "./types";
 import {
   assertFilePath,
   assertHex,
@@ -38,13 +38,29 @@ export const LOG_FORMAT = "slw1 %b %s %ST %Ta";
 /** @see RenderOptions.logBudgetPerSecond */
 const DEFAULT_LOG_BUDGET = 1000;
 
-// Shared by the config file and `add server`, so a server added at run time and the same
-// server after a restart are checked alike (`add server` ignores `default-server`).
-const HEALTH_CHECK = ["check", "inter", "2s", "fastinter", "1s", "fall", "2", "rise", "2"];
+/**
+ * Shared by the config file and `add server`, so a server added at run time and the same
+ * server after a restart are checked alike (`add server` ignores `default-server`). Checks run
+ * every `intervalSeconds` (the spec's health.intervalSeconds), and every second at most while
+ * a server's state is changing.
+ */
+function checkArgs(health: EdgeHealth): string[] {
+  const inter = duration(health.intervalSeconds);
+  const fast = duration(Math.min(1, health.intervalSeconds));
+  return ["check", "inter", inter, "fastinter", fast, "fall", "2", "rise", "2"];
+}
+
+/** HAProxy time: whole seconds as "2s", anything finer in milliseconds. */
+function duration(seconds: number): string {
+  return Number.isInteger(seconds) ? `${seconds}s` : `${Math.max(1, Math.round(seconds * 1000))}ms`;
+}
 
 /** Arguments after `server <name>` / `add server <be>/<name>`: address, weight, checks. */
-export function serverArgs(server: Pick<EdgeServer, "port" | "weight">, checked: boolean): string[] {
-  return [`127.0.0.1:${server.port}`, "weight", String(server.weight), ...(checked ? HEALTH_CHECK : [])];
+export function serverArgs(
+  server: Pick<EdgeServer, "port" | "weight">,
+  health: EdgeHealth | undefined,
+): string[] {
+  return [`127.0.0.1:${server.port}`, "weight", String(server.weight), ...(health ? checkArgs(health) : [])];
 }
 
 /** Per-backend cookie name: backends sharing a host must not overwrite each other's cookie. */
@@ -192,7 +208,6 @@ function renderNotFound(): string[] {
 }
 
 function renderBackend(backend: EdgeBackend, opts: RenderOptions): string[] {
-  const checked = backend.healthPath !== undefined;
   const cookie = cookieName(backend.name);
   return [
     `backend ${backend.name}`,
@@ -206,8 +221,8 @@ function renderBackend(backend: EdgeBackend, opts: RenderOptions): string[] {
     `  ignore-persist if { req.cook(${cookie}) -m str -f '${opts.drainAclPath(backend.name)}' }`,
     "  http-request disable-l7-retry if !METH_GET",
     ...renderLogBudget(opts),
-    ...(checked ? ["  option httpchk", `  http-check send meth GET uri ${backend.healthPath}`] : []),
-    ...backend.servers.map((s) => `  ${renderServer(s, checked)}`),
+    ...renderHealthCheck(backend.health),
+    ...backend.servers.map((s) => `  ${renderServer(s, backend.health)}`),
     "",
   ];
 }
@@ -230,12 +245,22 @@ function renderLogBudget(opts: RenderOptions): string[] {
   ];
 }
 
+/** An HTTP check sends GET path and expects the spec's statuses; a TCP check only connects (no lines). */
+function renderHealthCheck(health: EdgeHealth | undefined): string[] {
+  if (health?.kind !== "http") return [];
+  return [
+    "  option httpchk",
+    `  http-check send meth GET uri ${health.path}`,
+    `  http-check expect status ${health.expectStatus}`,
+  ];
+}
+
 /**
  * A restart has only this file: `maint` becomes `disabled`; `drain` becomes weight 0 (no new
  * balanced traffic, still checked) until `ensure` re-applies the drain and its cookie rule.
  */
-function renderServer(server: EdgeServer, checked: boolean): string {
+function renderServer(server: EdgeServer, health: EdgeHealth | undefined): string {
   const weight = server.state === "drain" ? 0 : server.weight;
-  const args = serverArgs({ port: server.port, weight }, checked);
+  const args = serverArgs({ port: server.port, weight }, health);
   return ["server", server.name, ...args, ...(server.state === "maint" ? ["disabled"] : [])].join(" ");
 }

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { SlipwayError } from "@slipway/core";
 import { writeFileAtomic } from "../system/atomic-file";
 import type { EdgeConfig } from "./types";
@@ -57,6 +57,9 @@ export function readEdgeState(paths: EdgePaths): EdgeState | undefined {
  * half-written file at a restart. Creates any missing (empty) drain ACL file the config names.
  */
 export function writeEdgeFiles(paths: EdgePaths, haproxyCfg: string, state: EdgeState): void {
+  // Only the edge's own directory is private: a recursive mkdir would make its parents (the
+  // environment's directory, which services' volumes and add-ons sit under) private too.
+  mkdirSync(dirname(paths.dir), { recursive: true, mode: 0o755 });
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   for (const b of state.config.backends) {
     const acl = paths.drainAcl(b.name);

@@ -31,10 +31,18 @@ export interface EdgeBackend {
    * this listener reaches it.
    */
   internalPort?: number;
-  /** When set, HAProxy checks every server with `GET healthPath` every 2 s and takes it out after 2 failures. */
-  healthPath?: string;
+  /** When set, HAProxy checks every server this way and takes it out after 2 failed checks in a row. */
+  health?: EdgeHealth;
   servers: EdgeServer[];
 }
+
+/**
+ * A backend's health check: `GET path` answering a status in `expectStatus` (HAProxy's list,
+ * e.g. "200-299" or "200,401"), or a plain TCP connect; every `intervalSeconds`.
+ */
+export type EdgeHealth =
+  | { kind: "http"; path: string; expectStatus: string; intervalSeconds: number }
+  | { kind: "tcp"; intervalSeconds: number };
 
 export interface EdgeRoute {
   /** Host header to match (port ignored, case-insensitive); any host when omitted. */

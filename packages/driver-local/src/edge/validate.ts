@@ -1,5 +1,5 @@
 import { SlipwayError } from "@slipway/core";
-import type { EdgeConfig, EdgeServer } from "./types";
+import type { EdgeConfig, EdgeHealth, EdgeServer } from "./types";
 
 // Everything below ends up inside haproxy.cfg or a runtime-API command line, where a space,
 // quote, `$`, `#` or `;` changes the meaning. The spec already restricts names; these checks
@@ -76,6 +76,21 @@ export function assertServers(backend: string, servers: EdgeServer[]): void {
   }
 }
 
+function assertHealth(backend: string, health: EdgeHealth | undefined): void {
+  if (!health) return;
+  if (!(health.intervalSeconds >= 0.001 && health.intervalSeconds <= 86_400))
+    throw invalid(`health check interval of ${backend}`, health.intervalSeconds, "0.001 to 86400 seconds");
+  if (health.kind !== "http") return;
+  if (!HEALTH_PATH.test(health.path))
+    throw invalid(`health path of ${backend}`, health.path, "'/' then URL path/query characters");
+  if (!/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(health.expectStatus))
+    throw invalid(
+      `expected health status of ${backend}`,
+      health.expectStatus,
+      'codes and ranges like "200-299,401"',
+    );
+}
+
 /** Throws SLW_EDGE_FAILED naming the first value that could not be rendered safely. */
 export function assertValidEdgeConfig(config: EdgeConfig): void {
   assertName("environment name", config.env);
@@ -86,8 +101,7 @@ export function assertValidEdgeConfig(config: EdgeConfig): void {
     assertName("backend name", b.name);
     if (backends.has(b.name)) throw invalid("backend name", b.name, "used twice");
     backends.add(b.name);
-    if (b.healthPath !== undefined && !HEALTH_PATH.test(b.healthPath))
-      throw invalid(`health path of ${b.name}`, b.healthPath, "'/' then URL path/query characters");
+    assertHealth(b.name, b.health);
     if (b.internalPort !== undefined) {
       assertPort(`internal port of ${b.name}`, b.internalPort);
       const other = ports.get(b.internalPort);

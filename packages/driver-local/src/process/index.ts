@@ -1,7 +1,8 @@
 export type { ProcessHandle, ProcessSpec } from "@slipway/core";
-export { probeHttp } from "./health";
+export { type ProbeResult, probeHttp, probeTcp } from "./health";
 export { type ReadLogOptions, readLog } from "./logs";
 export { findByNonce, isAlive, liveGroupMembers, readStartTime, readStat } from "./proc";
+export { terminateGroup } from "./signals";
 export {
   type ExitEvent,
   type ProcessState,

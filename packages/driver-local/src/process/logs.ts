@@ -1,4 +1,5 @@
-import { type FileHandle, open, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, lstat, open } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -113,18 +114,20 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<boole
   }
 }
 
+/** A link at the log's name is never read through (it would show its target to a viewer). */
 async function openIfExists(path: string): Promise<FileHandle | undefined> {
   try {
-    return await open(path, "r");
+    return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ELOOP") return undefined;
     throw e;
   }
 }
 
 async function statIfExists(path: string): Promise<{ ino: number; size: number } | undefined> {
   try {
-    return await stat(path);
+    return await lstat(path);
   } catch {
     return undefined;
   }

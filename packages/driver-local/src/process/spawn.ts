@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, closeSync, constants, fchownSync, mkdirSync, openSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, resolve } from "node:path";
-import { type ProcessHandle, type ProcessSpec, SlipwayError } from "@slipway/core";
+import { type ProcessHandle, type ProcessSpec, SlipwayError, SYSTEM_PATH } from "@slipway/core";
+import { openAppendNoFollow } from "../system/safe-files";
 import { readStartTime } from "./proc";
 
 export interface Spawned {
@@ -42,10 +43,12 @@ export async function spawnService(spec: ProcessSpec): Promise<Spawned> {
   return { child, handle: { id: spec.id, pid: child.pid, startTime: startTimeOf(spec, child.pid) } };
 }
 
-/** Exactly the spec's environment; PATH falls back to ours so argv[0] can be found at all. */
+/**
+ * Exactly the spec's environment. Without a PATH there, the system's: never ours, which may
+ * hold Slipway's own tools (under npx, its node_modules/.bin).
+ */
 export function childEnv(env: Record<string, string>): Record<string, string> {
-  const path = process.env.PATH;
-  return env.PATH === undefined && path !== undefined ? { ...env, PATH: path } : { ...env };
+  return env.PATH === undefined ? { ...env, PATH: SYSTEM_PATH } : { ...env };
 }
 
 /** Looks argv[0] up the way execvp would, but up front, so a typo is a clear error, not ENOENT. */
@@ -65,7 +68,7 @@ export function resolveExecutable(spec: ProcessSpec, pathEnv: string): string {
     `cannot run "${name}": ${name.includes("/") ? "no executable file at that path" : "not found on PATH"}`,
     name.includes("/")
       ? `check the path (relative paths start at ${spec.cwd}) and that the file is executable (chmod +x)`
-      : `install it, or set PATH in the service's env (searched: ${pathEnv || "(empty)"})`,
+      : `add the package that provides it to the app's dependencies (its bin lands in node_modules/.bin, first on PATH), or install it system-wide (searched: ${pathEnv || "(empty)"})`,
   );
 }
 
@@ -87,18 +90,14 @@ function assertDirectory(spec: ProcessSpec): void {
     throw failed(spec, `working directory ${spec.cwd} does not exist`, "create it or fix the service's cwd");
 }
 
-/** O_APPEND, so the service, log rotation by truncation and `slipway logs` agree on the end. */
+/**
+ * O_APPEND, so the service, log rotation by truncation and `slipway logs` agree on the end.
+ * The log directory is ours (root's when we are root); the file is opened without following a
+ * link all the same. The service writes through our fd, but owning its log lets it reopen it.
+ */
 function openLog(logFile: string, runAs: ProcessSpec["runAs"]): number {
   mkdirSync(dirname(logFile), { recursive: true });
-  const fd = openSync(logFile, "a", 0o640);
-  try {
-    // The service writes through our fd, but owning its log lets it reopen the file too.
-    if (runAs) fchownSync(fd, runAs.uid, runAs.gid);
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  return fd;
+  return openAppendNoFollow(logFile, 0o640, runAs);
 }
 
 function startTimeOf(spec: ProcessSpec, pid: number): string {

@@ -14,7 +14,7 @@ import {
   systemClock,
   trimHistory,
 } from "@slipway/core";
-import { probeHttp } from "./health";
+import { PROBE_TIMEOUT_MS, probeHttp, probeTcp } from "./health";
 import { isAlive, readStat } from "./proc";
 import { killStragglers, terminateGroup } from "./signals";
 import { spawnService } from "./spawn";
@@ -75,6 +75,8 @@ interface Entry {
   /** Out of traffic and on its way out: if it exits, it is not restarted. */
   retired: boolean;
   timer?: NodeJS.Timeout;
+  /** What the last readiness check saw, to explain a deploy that timed out on it. */
+  lastCheck?: string;
   respawning?: Promise<void>;
   stopping?: Promise<void>;
 }
@@ -162,7 +164,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (e) e.retired = true;
   }
 
-  /** http: a 2xx from the spec's url while the process lives; liveness: the same process alive for ~1 s. */
+  /**
+   * http: an accepted status (2xx unless the spec's `expect` says otherwise) from the spec's url
+   * while the process lives; tcp: a connection accepted on its port; liveness: the same process
+   * alive for ~1 s.
+   */
   async waitHealthy(id: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -173,6 +179,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (left <= 0) return false;
       await sleep(Math.min(HEALTH_RETRY_MS, left));
     }
+  }
+
+  /** What the last readiness check of this process saw ("GET … answered 404 …", "… connection refused"). */
+  lastHealthCheck(id: string): string | undefined {
+    return this.#entries.get(id)?.lastCheck;
   }
 
   handle(id: string): ProcessHandle | undefined {
@@ -319,9 +330,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   async #healthyNow(e: Entry, deadline: number): Promise<boolean> {
     const { pid, startTime } = e.handle;
-    if (!isAlive(pid, startTime)) return false;
-    if (e.spec.health.kind === "liveness") return Date.now() - e.upSince >= LIVENESS_MS;
+    if (!isAlive(pid, startTime)) {
+      e.lastCheck = "the process is not running (see its log)";
+      return false;
+    }
+    const health = e.spec.health;
+    if (health.kind === "liveness") {
+      const up = Date.now() - e.upSince >= LIVENESS_MS;
+      e.lastCheck = up ? "the process is running" : "the process has been up less than a second";
+      return up;
+    }
     const left = deadline - Date.now();
-    return left > 0 && (await probeHttp(e.spec.health.url, Math.min(1_000, left)));
+    if (left <= 0) return false;
+    const timeout = Math.min(PROBE_TIMEOUT_MS, left);
+    const result =
+      health.kind === "tcp"
+        ? await probeTcp(health.port, timeout)
+        : await probeHttp(health.url, timeout, health.expect);
+    e.lastCheck = result.detail;
+    return result.ok;
   }
 }

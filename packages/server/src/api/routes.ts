@@ -14,7 +14,7 @@ export interface Operations {
   logs(
     env: string,
     service: string,
-    opts: { lines: number; follow: boolean; signal: AbortSignal },
+    opts: { lines: number; follow: boolean; signal: AbortSignal; release?: number | undefined },
   ): AsyncIterable<string>;
   createToken(name: string, role: Role, actor: string): Promise<{ token: string; row: TokenRow }>;
   tokens(): Promise<TokenRow[]>;
@@ -109,6 +109,7 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
           service: z.string(),
           lines: z.coerce.number().int().min(0).max(10000).default(100),
           follow: z.enum(["true", "false"]).default("false"),
+          release: z.coerce.number().int().positive().optional().describe("default: the live release"),
         }),
       },
     },
@@ -118,6 +119,7 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
       const iter = ops.logs(req.params.env, req.query.service, {
         lines: req.query.lines,
         follow: req.query.follow === "true",
+        release: req.query.release,
         signal: AbortSignal.any([ac.signal, streams.closing]),
       });
       reply.raw.writeHead(200, { "content-type": "text/plain; charset=utf-8" });

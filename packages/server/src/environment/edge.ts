@@ -1,5 +1,13 @@
-import { BEFORE_SWITCH, desiredServers, type ReleaseConfig, type RolloutPhase } from "@slipway/core";
-import { type EdgeConfig, HaproxyEdge } from "@slipway/driver-local";
+import {
+  BEFORE_SWITCH,
+  desiredServers,
+  type HealthConfig,
+  haproxyStatusList,
+  type ReleaseConfig,
+  type RolloutPhase,
+  statusRanges,
+} from "@slipway/core";
+import { type EdgeConfig, type EdgeHealth, HaproxyEdge } from "@slipway/driver-local";
 import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
@@ -12,13 +20,13 @@ export async function edgeConfig(ctx: Ctx, env: EnvironmentRow): Promise<EdgeCon
   const releases = await ctx.store.releases.list(env.id);
   const live = releases.find((r) => r.id === env.liveReleaseId)?.config as ReleaseConfig | undefined;
   const routes = live?.routes ?? ctx.stack.routes;
-  const health = new Map<string, string>();
+  const health = new Map<string, EdgeHealth | undefined>();
   // Oldest to newest, then the live release, so that the live release's checks win.
   for (const cfg of [...releases.reverse().map((r) => r.config as ReleaseConfig), ...(live ? [live] : [])])
     for (const [name, s] of Object.entries(cfg.services))
-      if (s.type === "web") health.set(name, s.health?.path ?? "/healthz");
+      if (s.type === "web") health.set(name, edgeHealth(s.health));
   for (const [name, s] of Object.entries(ctx.stack.services))
-    if (s.type === "web" && !health.has(name)) health.set(name, s.health?.path ?? "/healthz");
+    if (s.type === "web" && !health.has(name)) health.set(name, edgeHealth(s.health));
   const servers = await serversOf(ctx, env);
   return {
     env: env.name,
@@ -28,12 +36,25 @@ export async function edgeConfig(ctx: Ctx, env: EnvironmentRow): Promise<EdgeCon
     // rendered config that differs only in order would make every restart reload HAProxy.
     backends: [...health]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, healthPath]) => ({
+      .map(([name, check]) => ({
         name,
         internalPort: env.internalPorts[name],
-        healthPath,
+        ...(check ? { health: check } : {}),
         servers: servers[name] ?? [],
       })),
+  };
+}
+
+/** The edge's check of a web service: as its spec says (a process-only check means none at the edge). */
+export function edgeHealth(h: HealthConfig | undefined): EdgeHealth | undefined {
+  const intervalSeconds = h?.intervalSeconds ?? 2;
+  if (h?.kind === "process") return undefined;
+  if (h?.kind === "tcp") return { kind: "tcp", intervalSeconds };
+  return {
+    kind: "http",
+    path: h?.path ?? "/healthz",
+    expectStatus: haproxyStatusList(statusRanges(h?.expect)),
+    intervalSeconds,
   };
 }
 
@@ -75,8 +96,8 @@ export function edgeOf(ctx: Ctx, env: EnvironmentRow): HaproxyEdge {
   let edge = ctx.edges.get(env.name);
   if (!edge) {
     edge = new HaproxyEdge({
+      // HAProxy runs as the add-on user (its default), not as the services' user.
       stateDir: ctx.paths.env(env.name).edge,
-      ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
       ...(env.edgeLogPort ? { logPort: env.edgeLogPort } : {}),
     });
     ctx.edges.set(env.name, edge);

@@ -1,15 +1,86 @@
-import { mkdirSync } from "node:fs";
-import { processEnv, type ReleaseConfig, type ServiceConfig } from "@slipway/core";
-import { findByNonce, type ProcessSpec } from "@slipway/driver-local";
+import { lchownSync, lstatSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  type ProcessHealth,
+  type ProcessLaunch,
+  processLaunch,
+  type ReleaseConfig,
+  type ServiceConfig,
+  SlipwayError,
+  servicePath,
+  statusRanges,
+} from "@slipway/core";
+import { assertTraversable, findByNonce, type ProcessSpec } from "@slipway/driver-local";
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import type { AddonEnv } from "./addons";
 
-/** What every process inherits from the control plane: enough to find its runtime. */
-export const baseEnv = (): Record<string, string> => ({
-  PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+/**
+ * What every process of a build starts from. Nothing of the control plane's environment:
+ * PATH is the build's node_modules/.bin, the node running Slipway, then the system's.
+ */
+export const baseEnv = (buildDir: string): Record<string, string> => ({
+  PATH: servicePath(buildDir, process.execPath),
   LANG: "C.UTF-8",
 });
+
+/**
+ * A service's persistent directory (`volume: true`): per environment and service, not per
+ * release, so every release, release job and cron run of the service sees the same files.
+ * Created on first use, owned by the user services run as.
+ */
+export function ensureVolume(ctx: Ctx, envName: string, service: string): string {
+  const dir = volumePath(ctx, envName, service);
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
+  // Running as root, never chown through a symlink the service user may have planted.
+  assertRealDirectory(dirname(dir), process.getuid?.());
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  assertRealDirectory(dir);
+  if (ctx.runAs) lchownSync(dir, ctx.runAs.uid, ctx.runAs.gid);
+  assertTraversable(dir, ctx.runAs);
+  return dir;
+}
+
+function assertRealDirectory(path: string, owner?: number): void {
+  const st = lstatSync(path);
+  if (st.isDirectory() && (owner === undefined || st.uid === owner)) return;
+  throw new SlipwayError(
+    "SLW_STATE_CORRUPT",
+    `${path} is not a directory${owner !== undefined ? ` owned by uid ${owner}` : ""} (a symlink?)`,
+    "remove it; Slipway recreates it (the volume's files are in the directory it pointed to)",
+  );
+}
+
+export const volumePath = (ctx: Ctx, envName: string, service: string) =>
+  join(ctx.paths.env(envName).dir, "volumes", service);
+
+/**
+ * The argv and environment of any process of a service (long-running, release job, cron run):
+ * one definition, so all three see the same variables and the same PATH.
+ */
+export function launchOf(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  release: ReleaseRow,
+  dir: string,
+  service: string,
+  addons: AddonEnv,
+  port?: number,
+): ProcessLaunch {
+  const cfg = (release.config as ReleaseConfig).services[service] as ServiceConfig;
+  return processLaunch({
+    service,
+    config: cfg,
+    environment: env.name,
+    release: release.number,
+    build: release.buildId,
+    ...(port !== undefined ? { port } : {}),
+    ...(cfg.volume ? { volume: ensureVolume(ctx, env.name, service) } : {}),
+    base: baseEnv(dir),
+    addons,
+    serviceUrls: serviceUrls(env),
+  });
+}
 
 export const processId = (env: string, release: number, service: string, replica: number) =>
   `${env}/v${release}/${service}/${replica}`;
@@ -38,31 +109,36 @@ export function processSpec(
 ): ProcessSpec {
   const cfg = (release.config as ReleaseConfig).services[row.service] as ServiceConfig;
   mkdirSync(ctx.paths.env(env.name).logs, { recursive: true });
+  const { argv, env: processEnv } = launchOf(
+    ctx,
+    env,
+    release,
+    dir,
+    row.service,
+    addons,
+    row.port ?? undefined,
+  );
   return {
     id: row.id,
-    argv: cfg.command,
+    argv,
     cwd: dir,
-    env: withNonce(
-      row.nonce,
-      processEnv({
-        service: row.service,
-        config: cfg,
-        environment: env.name,
-        release: release.number,
-        build: release.buildId,
-        ...(row.port !== null ? { port: row.port } : {}),
-        base: baseEnv(),
-        addons,
-        serviceUrls: serviceUrls(env),
-      }),
-    ),
+    env: withNonce(row.nonce, processEnv),
     logFile: ctx.paths.env(env.name).log(row.id),
     ...(ctx.runAs ? { runAs: { uid: ctx.runAs.uid, gid: ctx.runAs.gid } } : {}),
     drainSeconds: cfg.drainSeconds,
-    health:
-      cfg.type === "web" && row.port !== null
-        ? { kind: "http", url: `http://127.0.0.1:${row.port}${cfg.health?.path ?? "/healthz"}` }
-        : { kind: "liveness" },
+    health: processHealth(cfg, row.port),
+  };
+}
+
+/** How the supervisor decides a new process is ready, from its service's health check. */
+function processHealth(cfg: ServiceConfig, port: number | null): ProcessHealth {
+  const h = cfg.health;
+  if (cfg.type !== "web" || port === null || h?.kind === "process") return { kind: "liveness" };
+  if (h?.kind === "tcp") return { kind: "tcp", port };
+  return {
+    kind: "http",
+    url: `http://127.0.0.1:${port}${h?.path ?? "/healthz"}`,
+    expect: statusRanges(h?.expect),
   };
 }
 

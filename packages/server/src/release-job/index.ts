@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { hasExited } from "@slipway/core";
-import { readStat } from "@slipway/driver-local";
+import { openAppendNoFollow, readStat } from "@slipway/driver-local";
 
 const RUNNER = fileURLToPath(new URL("./runner.mjs", import.meta.url));
 
@@ -15,17 +15,21 @@ export interface JobLaunch {
   runAs?: { uid: number; gid: number };
 }
 
-/** Starts the release job detached (it outlives us); its outcome lands in statusFile. */
+/**
+ * Starts the release job detached (it outlives us); its outcome lands in statusFile. The log
+ * and status files live in a directory only we can write: the runner runs as us and starts the
+ * job itself as `runAs`, which gets the log as its stdout and nothing else of that directory.
+ */
 export function launchJob(j: JobLaunch): number {
-  const fd = openSync(j.logFile, "a", 0o640);
+  const fd = openAppendNoFollow(j.logFile, 0o640);
   try {
-    const child = spawn(process.execPath, [RUNNER, j.statusFile, ...j.argv], {
+    const ids = j.runAs ? [String(j.runAs.uid), String(j.runAs.gid)] : ["-", "-"];
+    const child = spawn(process.execPath, [RUNNER, j.statusFile, ...ids, ...j.argv], {
       cwd: j.cwd,
       env: j.env,
       shell: false,
       detached: true,
       stdio: ["ignore", fd, fd],
-      ...(j.runAs ? { uid: j.runAs.uid, gid: j.runAs.gid } : {}),
     });
     child.unref();
     return child.pid ?? -1;

@@ -1,16 +1,19 @@
-import { mkdirSync } from "node:fs";
+import { chownSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { processEnv, type ReleaseConfig, releaseJob } from "@slipway/core";
+import { type ReleaseConfig, releaseJob } from "@slipway/core";
 import { findByNonce } from "@slipway/driver-local";
 import type { EnvironmentRow, JobStatus, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
-import { baseEnv, buildDir, serviceUrls } from "../environment/processes";
+import { buildDir, launchOf } from "../environment/processes";
 import { isAlive, jobExitCode, launchJob, tail } from "../release-job";
 
 function jobFiles(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) {
   const dir = join(ctx.paths.env(env.name).dir, "jobs");
+  // Ours alone: the job (running as another user) must not be able to plant a link at its log.
+  // Earlier versions handed it to the service user; take it back.
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (statSync(dir).uid !== process.getuid?.()) chownSync(dir, process.getuid!(), process.getgid!());
   const base = join(dir, `v${release.number}`);
   return { dir, status: `${base}.status.json`, log: `${base}.log` };
 }
@@ -38,28 +41,17 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
   if (!(await ctx.store.releases.moveJob(release.id, "pending", "running"))) return;
   const [service, cfg] = releaseJob(release.config as ReleaseConfig)!;
   const files = jobFiles(ctx, env, release);
-  if (ctx.runAs) (await import("node:fs")).chownSync(files.dir, ctx.runAs.uid, ctx.runAs.gid);
   await ctx.event({
     kind: "release.job.started",
     subject: release.id,
     message: `v${release.number}: running release job ${service} (${cfg.command.join(" ")})`,
   });
+  const dir = await buildDir(ctx, release);
+  const { argv, env: jobEnv } = launchOf(ctx, env, release, dir, service, await addonEnv(ctx, env));
   const pid = launchJob({
-    argv: cfg.command,
-    cwd: await buildDir(ctx, release),
-    env: withJobNonce(
-      release,
-      processEnv({
-        service,
-        config: cfg,
-        environment: env.name,
-        release: release.number,
-        build: release.buildId,
-        base: baseEnv(),
-        addons: await addonEnv(ctx, env),
-        serviceUrls: serviceUrls(env),
-      }),
-    ),
+    argv,
+    cwd: dir,
+    env: withJobNonce(release, jobEnv),
     logFile: files.log,
     statusFile: files.status,
     ...(ctx.runAs ? { runAs: ctx.runAs } : {}),

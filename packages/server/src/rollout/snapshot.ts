@@ -41,7 +41,8 @@ export async function snapshot(ctx: Ctx, w: RolloutWorld): Promise<RolloutSnapsh
       (p, i) =>
         !healthy[i] && phaseAgeMs > 1000 * (config?.services[p.service]?.health?.timeoutSeconds ?? 60),
     )
-    .map((p) => p.id);
+    // Name what the last check saw, so "did not become healthy" says where it looked and why.
+    .map((p) => `${p.id} (${ctx.supervisor.lastHealthCheck(p.id) ?? "not checked yet"})`);
   return {
     phase: w.rollout.phase as RolloutPhase,
     kind: w.rollout.kind,

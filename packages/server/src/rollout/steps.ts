@@ -50,7 +50,7 @@ export async function abort(ctx: Ctx, w: RolloutWorld, e: unknown): Promise<void
   const code = known ? e.code : "SLW_INTERNAL";
   const message = known ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
   const hint = known
-    ? (e.hint ?? HINTS[code])
+    ? (e.hint ?? HINTS[code]?.replace("<the failed release>", w.target ? `v${w.target.number}` : "vN"))
     : "this is a bug in Slipway; the control plane's log has its stack";
   const output =
     code === "SLW_RELEASE_JOB_FAILED" && w.target
@@ -84,6 +84,7 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
     buildsDir: ctx.paths.builds,
     depsDir: ctx.paths.deps,
     ...(ctx.stack.build.command ? { command: ctx.stack.build.command } : {}),
+    runAs: ctx.runAs,
     progress: (message) => {
       ctx.fault("build:progress");
       void ctx.event({ kind: "build.progress", subject: w.rollout.id, message });

@@ -1,0 +1,2 @@
+export { CronScheduler } from "./scheduler";
+export { cronFiles, cronPorts, stopCronRuns } from "./wiring";
