@@ -1,7 +1,16 @@
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { editFile, getJson, makeProject, processesUnder, removeProject, slipway } from "./harness";
+import {
+  editFile,
+  finishProject,
+  getJson,
+  makeProject,
+  processesUnder,
+  removeProject,
+  slipway,
+  upDetached,
+} from "./harness";
 
 /**
  * Bad input gets a clear error naming what is wrong and how to fix it, and the live
@@ -9,8 +18,8 @@ import { editFile, getJson, makeProject, processesUnder, removeProject, slipway 
  */
 describe("bad input leaves the live release serving", () => {
   let dir: string;
-  const port = 18180;
-  const edge = `http://127.0.0.1:${port}`;
+  let edge: string;
+  let port: number;
   const config = () => join(dir, "slipway.config.ts");
   let pristine = "";
 
@@ -21,15 +30,12 @@ describe("bad input leaves the live release serving", () => {
 
   beforeAll(async () => {
     dir = makeProject("bad");
-    const up = await slipway(["up", "--detach", "--dir", dir, "--port", String(port), "--api-port", "0"]);
-    expect(up.code, up.stderr).toBe(0);
-    pristine = (await import("node:fs")).readFileSync(config(), "utf8");
+    edge = (await upDetached(dir)).edge;
+    port = Number(new URL(edge).port);
+    pristine = readFileSync(config(), "utf8");
   });
 
-  afterAll(async () => {
-    await slipway(["down", "--dir", dir]);
-    removeProject(dir);
-  });
+  afterAll(() => finishProject(dir));
 
   const restoreSpec = () => writeFileSync(config(), pristine);
 
@@ -130,7 +136,7 @@ describe("bad input leaves the live release serving", () => {
 
   it("a corrupt .slipway state file: the CLI names it and the fix; the stack keeps serving", async () => {
     const creds = join(dir, ".slipway", "credentials.json");
-    const saved = (await import("node:fs")).readFileSync(creds, "utf8");
+    const saved = readFileSync(creds, "utf8");
     writeFileSync(creds, "{ not json");
     const r = await slipway(["status", "--dir", dir]);
     expect(r.code).toBe(1);

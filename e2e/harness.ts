@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import {
   chmodSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -12,6 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
+import { expect } from "vitest";
 
 export const REPO = resolve(import.meta.dirname, "..");
 const BIN = join(REPO, "packages", "cli", "bin", "slipway.js");
@@ -31,16 +33,67 @@ export function makeProject(label: string): string {
 }
 
 /**
- * Removes a test project. Whatever still runs from it (a test failed before `down` could
- * work) is killed first, so one failure does not leak servers and ports into the next test.
+ * Removes a test project and fails if anything of it still ran: a process left behind is a
+ * bug (of `down`, of a failed deploy…), not noise. Leftovers are killed first, so one
+ * failure does not leak servers and ports into the next test.
  */
 export function removeProject(dir: string): void {
-  for (const p of processesUnder(dir)) {
+  const left = processesUnder(dir);
+  for (const p of left) {
     try {
       process.kill(p.pid, "SIGKILL");
     } catch {}
   }
   rmSync(dir, { recursive: true, force: true });
+  if (left.length > 0)
+    throw new Error(`processes of ${dir} were still running (now killed):\n${listed(left)}`);
+}
+
+/**
+ * `slipway down` as a user runs it, and what it promises: it exits 0 and, once it has
+ * returned, no process of the project runs any more (no grace period: `down` waits itself).
+ */
+export async function downCleanly(dir: string): Promise<void> {
+  const down = await slipway(["down", "--dir", dir]);
+  expect(down.code, `slipway down failed:\n${down.stderr}`).toBe(0);
+  expect(listed(processesUnder(dir)), "processes left running after `slipway down`").toEqual("");
+}
+
+/**
+ * The end of every e2e suite: `down` if a control plane still runs, checked as in
+ * downCleanly, then the project is removed; any leftover fails the suite (after being killed).
+ */
+export async function finishProject(dir: string | undefined): Promise<void> {
+  if (!dir) return;
+  try {
+    if (existsSync(join(dir, ".slipway", "server.json"))) await downCleanly(dir);
+  } finally {
+    removeProject(dir);
+  }
+}
+
+const listed = (ps: { pid: number; cmd: string }[]) => ps.map((p) => `${p.pid} ${p.cmd}`).join("\n");
+
+export interface UpResult {
+  /** The edge's public URL. */
+  edge: string;
+  /** The control plane's API URL. */
+  api: string;
+  /** The admin token, on the first start only. */
+  token?: string;
+}
+
+/** `slipway up --detach` on free ports (unless `args` chooses them); fails the test if `up` fails. */
+export async function upDetached(dir: string, args: string[] = []): Promise<UpResult> {
+  const ports = args.includes("--port") ? [] : ["--port", "0"];
+  const up = await slipway(["up", "--detach", "--dir", dir, "--api-port", "0", ...ports, ...args, "--json"]);
+  expect(up.code, up.stderr).toBe(0);
+  const out = JSON.parse(up.stdout) as {
+    controlPlane: string;
+    adminToken?: string;
+    environment: { url: string };
+  };
+  return { edge: out.environment.url, api: out.controlPlane, token: out.adminToken };
 }
 
 export function editFile(file: string, edit: (text: string) => string): void {
@@ -96,6 +149,31 @@ export function slipwayFollow(args: string[]) {
   };
 }
 
+/**
+ * Starts a `slipway` command the way a terminal runs a foreground job: in its own process
+ * group, so `signal` reaches the group as Ctrl-C (SIGINT) from a terminal does.
+ */
+export function slipwayForeground(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (b) => (stdout += b));
+  child.stderr.on("data", (b) => (stderr += b));
+  const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
+  return {
+    pid: child.pid!,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    signal(sig: NodeJS.Signals): void {
+      process.kill(-child.pid!, sig);
+    },
+  };
+}
+
 export async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
   if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${url} → ${res.status} ${await res.text()}`);
@@ -121,12 +199,19 @@ export async function eventually<T>(
   throw new Error(`timed out after ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`);
 }
 
+/** How many successful responses arrived between `from` and `to` (ms since the epoch). */
+export function answeredBetween(report: LoadReport, from: number, to: number): number {
+  return report.okAt.filter((t) => t >= from && t <= to).length;
+}
+
 export interface LoadReport {
   sent: number;
   failed: number;
   failures: string[];
   seconds: number;
   byRelease: Record<string, number>;
+  /** When each successful response arrived (ms since the epoch), in order. */
+  okAt: number[];
 }
 
 /**
@@ -140,7 +225,7 @@ export function startLoad(
   const concurrency = o.concurrency ?? 4;
   const gapMs = 1000 / (o.ratePerLoop ?? 25);
   const until = Date.now() + 1000 * (o.maxSeconds ?? 300);
-  const report: LoadReport = { sent: 0, failed: 0, failures: [], seconds: 0, byRelease: {} };
+  const report: LoadReport = { sent: 0, failed: 0, failures: [], seconds: 0, byRelease: {}, okAt: [] };
   let stopping = false;
   const began = Date.now();
   const loop = async () => {
@@ -156,6 +241,7 @@ export function startLoad(
         } else {
           const release = (JSON.parse(body) as { release?: string }).release ?? "?";
           report.byRelease[release] = (report.byRelease[release] ?? 0) + 1;
+          report.okAt.push(Date.now());
         }
       } catch (e) {
         report.failed++;
@@ -170,6 +256,7 @@ export function startLoad(
       stopping = true;
       await Promise.all(loops);
       report.seconds = (Date.now() - began) / 1000;
+      report.okAt.sort((a, b) => a - b);
       return report;
     },
   };

@@ -1,17 +1,40 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  answeredBetween,
+  downCleanly,
   editFile,
   eventually,
+  finishProject,
   getJson,
   makeProject,
   processesUnder,
-  removeProject,
   slipway,
   slipwayFollow,
   startLoad,
+  upDetached,
 } from "./harness";
+
+// The private `rates` service answers with this rate: a value nothing else in the stack says,
+// so a response carrying it can only have come from `rates` itself.
+const PRIVATE_RATE = "7.654321";
+
+/** A GET with the path sent as written (no URL normalisation) and any Host header. */
+function rawGet(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(5_000, () => req.destroy(new Error(`GET ${path} (host ${host}) timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 /**
  * The main job, end to end through the CLI: up → deploy v2 under load → rollback → down.
@@ -23,39 +46,22 @@ describe("ship the example stack", () => {
   let edge: string;
   let api: string;
   let token: string;
-  const port = 18080;
 
   beforeAll(async () => {
     dir = makeProject("ship");
-    const up = await slipway([
-      "up",
-      "--detach",
-      "--dir",
-      dir,
-      "--port",
-      String(port),
-      "--api-port",
-      "0",
-      "--json",
-    ]);
-    expect(up.code, up.stderr).toBe(0);
-    const out = JSON.parse(up.stdout) as {
-      controlPlane: string;
-      adminToken: string;
-      environment: { url: string };
-    };
-    edge = out.environment.url;
-    api = out.controlPlane;
-    token = out.adminToken;
+    editFile(join(dir, "slipway.config.ts"), (t) =>
+      t.replace('BASE_RATE: "1.1"', `BASE_RATE: "${PRIVATE_RATE}"`),
+    );
+    const up = await upDetached(dir);
+    edge = up.edge;
+    api = up.api;
+    token = up.token ?? "";
   });
 
-  afterAll(async () => {
-    await slipway(["down", "--dir", dir]);
-    removeProject(dir);
-  });
+  afterAll(() => finishProject(dir));
 
   it("serves v1 through the edge, with the first admin token shown once", async () => {
-    expect(edge).toBe(`http://127.0.0.1:${port}`);
+    expect(edge).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(token).toMatch(/^slw_/);
     const v = await getJson<{ release: string; greeting: string }>(`${edge}/api/version`);
     expect(v.release).toBe("v1");
@@ -63,10 +69,40 @@ describe("ship the example stack", () => {
   });
 
   it("reaches the private service only through the service that calls it", async () => {
+    // The api reaches `rates` through RATES_URL: its quote is the private service's answer.
     const quote = await getJson<{ rate: number }>(`${edge}/api/quote`);
-    expect(typeof quote.rate).toBe("number");
-    const direct = await fetch(`${edge}/rate`);
-    expect(direct.status).not.toBe(200);
+    expect(quote.rate).toBe(Number(PRIVATE_RATE));
+    const apiProcess = processesUnder(dir).find((p) => /[ /]api\.mjs$/.test(p.cmd));
+    expect(apiProcess, "the api process").toBeDefined();
+    const ratesUrl = readFileSync(`/proc/${apiProcess!.pid}/environ`, "utf8")
+      .split("\0")
+      .find((v) => v.startsWith("RATES_URL="))
+      ?.slice("RATES_URL=".length);
+    expect(ratesUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+    const own = await getJson<{ rate: number }>(new URL("/rate", ratesUrl).href);
+    expect(own.rate).toBe(Number(PRIVATE_RATE));
+
+    // Through the public port, no path or Host header gets that answer out of `rates`.
+    const publicPort = Number(new URL(edge).port);
+    const internal = new URL(ratesUrl!).host;
+    const paths = [
+      "/rate",
+      "/rate/",
+      "/rates",
+      "/rates/rate",
+      "/api/../rate",
+      "/%2e%2e/rate",
+      "//rate",
+      "/api/rate",
+    ];
+    const hosts = [`127.0.0.1:${publicPort}`, "rates", "rates.local", "rates:80", internal, "localhost"];
+    const leaked: string[] = [];
+    for (const path of paths)
+      for (const host of hosts) {
+        const r = await rawGet(publicPort, path, host);
+        if (r.body.includes(PRIVATE_RATE)) leaked.push(`${path} (Host: ${host}) → ${r.status} ${r.body}`);
+      }
+    expect(leaked).toEqual([]);
   });
 
   it("runs a queued job on the worker and stores an upload in the bucket", async () => {
@@ -97,7 +133,8 @@ describe("ship the example stack", () => {
 
   it("deploys v2 and rolls back under steady load with zero failed requests", async () => {
     const load = startLoad(`${edge}/api/version`, { concurrency: 4, ratePerLoop: 20 });
-    await new Promise((r) => setTimeout(r, 1000));
+    await eventually(async () => (await fetch(`${edge}/api/version`)).ok); // the load is under way
+    const deployFrom = Date.now();
 
     // v2: new code (a migration) and new config (GREETING).
     editFile(join(dir, "slipway.config.ts"), (t) => t.replace(/hello from v1/g, "hello from v2"));
@@ -106,12 +143,15 @@ describe("ship the example stack", () => {
       "create table if not exists e2e_marker (id int);\n",
     );
     const deploy = await slipway(["deploy", "--dir", dir, "--json"]);
+    const deployTo = Date.now();
     expect(deploy.code, deploy.stderr).toBe(0);
     expect(JSON.parse(deploy.stdout).release).toBe(2);
     const v2 = await getJson<{ release: string; greeting: string }>(`${edge}/api/version`);
     expect(v2).toMatchObject({ release: "v2", greeting: expect.stringContaining("v2") });
 
+    const rollbackFrom = Date.now();
     const rollback = await slipway(["rollback", "--dir", dir, "--json"]);
+    const rollbackTo = Date.now();
     expect(rollback.code, rollback.stderr).toBe(0);
     expect(JSON.parse(rollback.stdout).release).toBe(3);
     const v3 = await getJson<{ release: string; greeting: string; build: string }>(`${edge}/api/version`);
@@ -119,10 +159,11 @@ describe("ship the example stack", () => {
     expect(v3.release).toBe("v3");
     expect(v3.greeting).toContain("v1");
 
-    await new Promise((r) => setTimeout(r, 500));
     const report = await load.stop();
     expect(report.failures).toEqual([]);
-    expect(report.sent / report.seconds).toBeGreaterThanOrEqual(50);
+    // The load kept being answered through both operations, not only around them.
+    expect(answeredBetween(report, deployFrom, deployTo)).toBeGreaterThan(0);
+    expect(answeredBetween(report, rollbackFrom, rollbackTo)).toBeGreaterThan(0);
     expect(Object.keys(report.byRelease).sort()).toEqual(["v1", "v2", "v3"]);
   });
 
@@ -188,11 +229,8 @@ describe("ship the example stack", () => {
   it("down leaves no process behind, and ends open log streams", async () => {
     const follow = slipwayFollow(["logs", "worker", "--dir", dir, "-f", "-n", "1"]);
     await eventually(async () => follow.output().length > 0);
-    const down = await slipway(["down", "--dir", dir]);
-    expect(down.code, down.stderr).toBe(0);
+    await downCleanly(dir);
     expect(await follow.exited).toBe(0);
-    await eventually(async () => processesUnder(dir).length === 0, 20_000).catch(() => undefined);
-    expect(processesUnder(dir)).toEqual([]);
     await expect(fetch(`${edge}/api/version`)).rejects.toThrow();
   });
 });

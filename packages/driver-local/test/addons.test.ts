@@ -41,6 +41,13 @@ async function newRecord(kind: AddonRecord["kind"], name: string, password: stri
   return record;
 }
 
+/** Who an add-on must run as: the service user when we are root, else ourselves (never root). */
+function expectUnprivileged(pid: number): void {
+  const expected = addonUser()?.uid ?? process.getuid!();
+  expect(expected).not.toBe(0);
+  expect(uidOf(pid)).toBe(expected);
+}
+
 function uidOf(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^Uid:\s+(\d+)/m);
   return Number(line?.[1]);
@@ -48,9 +55,19 @@ function uidOf(pid: number): number {
 
 /** Every file under dir whose bytes contain `secret`. */
 function filesContaining(dir: string, secret: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((f) => join(dir, f))
-    .filter((f) => statSync(f).isFile() && readFileSync(f).includes(secret));
+  try {
+    return readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .map((f) => join(dir, f))
+      .filter((f) => {
+        try {
+          return statSync(f).isFile() && readFileSync(f).includes(secret);
+        } catch {
+          return false; // removed while we looked
+        }
+      });
+  } catch {
+    return []; // the directory itself was removed while we looked
+  }
 }
 
 // Zombies count as gone: here PID 1 does not reap orphans, so a stopped server can linger as one.
@@ -72,11 +89,10 @@ describe("postgres", () => {
     const first = await driver.ensure(spec, record);
     expect(first.adopted).toBe(false);
     pid = first.pid;
-    expect(uidOf(pid)).toBe(addonUser()?.uid);
-    expect(uidOf(pid)).not.toBe(0);
+    expectUnprivileged(pid);
     const st = statSync(record.dataDir);
     expect(st.mode & 0o777).toBe(0o700);
-    expect(st.uid).toBe(addonUser()?.uid);
+    expect(st.uid).toBe(uidOf(pid));
 
     const env = driver.connectionEnv(spec, record);
     expect(env.DB_URL).toBe(env.DATABASE_URL);
@@ -97,7 +113,9 @@ describe("postgres", () => {
 
   it("keeps the password off disk, and the superuser off-limits to the app's password", async () => {
     expect(filesContaining(record.dataDir, password)).toEqual([]);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("slipway-pw-"))).toEqual([]);
+    // initdb's password file is gone (other tests may be initialising their own meanwhile).
+    const pwDirs = readdirSync(tmpdir()).filter((f) => f.startsWith("slipway-pw-"));
+    expect(pwDirs.flatMap((d) => filesContaining(join(tmpdir(), d), password))).toEqual([]);
     const appPassword = new URL(addonDriver("postgres").connectionEnv(spec, record).DATABASE_URL!).password;
     const asSuper = new pg.Client({
       host: "127.0.0.1",
@@ -175,7 +193,7 @@ describe("redis", () => {
   });
 
   it("runs unprivileged with the password in neither argv nor a file", () => {
-    expect(uidOf(pid)).not.toBe(0);
+    expectUnprivileged(pid);
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).not.toContain(password);
     expect(filesContaining(record.dataDir, password)).toEqual([]);
   });
@@ -213,7 +231,7 @@ describe("bucket", () => {
     const first = await driver.ensure(spec, record);
     expect(first.adopted).toBe(false);
     pid = first.pid;
-    expect(uidOf(pid)).not.toBe(0);
+    expectUnprivileged(pid);
 
     const env = driver.connectionEnv(spec, record);
     expect(env.S3_BUCKET).toBe("media");

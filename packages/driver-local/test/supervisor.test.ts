@@ -271,11 +271,10 @@ describe("Supervisor", () => {
         resolve(new Promise<string>((done) => res.on("end", () => done(text))));
       }).on("error", reject);
     });
-    const t0 = Date.now();
     await s.stop(web.id);
 
     expect(await body).toBe("done");
-    expect(Date.now() - t0).toBeLessThan(4_000); // it exited by itself, not by SIGKILL at 5 s
+    // It exited by itself once the request was answered (code 0), not by SIGKILL after the drain.
     expect(exits).toEqual([{ id: web.id, pid: expect.any(Number), code: 0, signal: null }]);
   });
 
@@ -286,11 +285,9 @@ describe("Supervisor", () => {
     const handle = await s.start(stubborn);
     await waitForLine(stubborn.logFile, (l) => l === "ready");
 
-    const t0 = Date.now();
     await s.stop(stubborn.id);
 
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    // SIGTERM first (the program saw it and chose to ignore it), SIGKILL after.
     expect(isAlive(handle.pid, handle.startTime)).toBe(false);
     expect(exits).toEqual([{ id: stubborn.id, pid: handle.pid, code: null, signal: "SIGKILL" }]);
     expect(readFileSync(stubborn.logFile, "utf8")).toContain("ignoring SIGTERM");
@@ -353,18 +350,22 @@ describe("Supervisor", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it("runs as the unprivileged service user when we are root, and gives it its log", async (ctx) => {
+  it("runs as the unprivileged service user when we are root (else as us), and gives it its log", async () => {
+    // As root, the services' user; otherwise we are already unprivileged and run as ourselves.
     const user = appUser();
-    if (!user) return ctx.skip();
+    expect(user === undefined).toBe(process.getuid!() !== 0);
+    const expected = user ?? { uid: process.getuid!(), gid: process.getgid!() };
     const s = supervisor();
-    const cmd = spec("report-user", { runAs: { uid: user.uid, gid: user.gid } });
+    const cmd = spec("report-user", user ? { runAs: { uid: user.uid, gid: user.gid } } : {});
     await s.start(cmd);
 
     const seen = await report(cmd.logFile);
-    expect([seen.uid, seen.gid]).toEqual([user.uid, user.gid]);
-    expect(seen.groups).toEqual([user.gid]); // root's supplementary groups are dropped
+    expect([seen.uid, seen.gid]).toEqual([expected.uid, expected.gid]);
+    expect(seen.uid).not.toBe(0);
+    // Root's supplementary groups are dropped; an unprivileged parent's are all it has.
+    expect(seen.groups.sort()).toEqual(user ? [user.gid] : process.getgroups!().sort());
     const log = statSync(cmd.logFile);
-    expect([log.uid, log.gid, log.mode & 0o777]).toEqual([user.uid, user.gid, 0o640]);
+    expect([log.uid, log.gid, log.mode & 0o777]).toEqual([expected.uid, expected.gid, 0o640]);
   });
 
   it("refuses a missing executable or working directory with SLW_PROCESS_FAILED", async () => {

@@ -37,6 +37,39 @@ describe.each(backends())("store on $name", (backend) => {
     expect(s1.number).toBe(1);
   });
 
+  it("refuses, in the database itself, any change to a release but its job's progress", async () => {
+    const env = (await store.environments.get("shop", "local"))!;
+    const [, v1] = await store.releases.list(env.id);
+    await store.releases.upsertBuild({
+      id: "b2",
+      stackId: env.stackId,
+      source: "x",
+      gitSha: null,
+      dir: "/y",
+    });
+    const edits = [
+      "build_id = 'b2'",
+      `config = '{"a": 99}'`,
+      "config_hash = 'other'",
+      "number = 42",
+      "description = 'rewritten'",
+      "environment_id = 'elsewhere'",
+      "rollback_of = id",
+      "created_at = created_at - interval '1 day'",
+    ];
+    for (const edit of edits)
+      await expect(
+        store.sql.query(`update releases set ${edit} where id = $1`, [v1!.id]),
+        edit,
+      ).rejects.toThrow(/immutable/);
+    // What a release job does to it still works, through the store and in plain SQL.
+    expect(await store.releases.moveJob(v1!.id, "none", "running", { pid: 123 })).toBe(true);
+    expect(await store.releases.moveJob(v1!.id, "running", "succeeded", { exit: 0 })).toBe(true);
+    await store.sql.query("update releases set job_pid = null where id = $1", [v1!.id]);
+    const after = await store.releases.getRelease(v1!.id);
+    expect(after).toMatchObject({ buildId: "b1", config: { a: 1 }, configHash: "h", jobStatus: "succeeded" });
+  });
+
   it("allows one rollout in flight per environment, and moves phases only from the expected one", async () => {
     const env = (await store.environments.get("shop", "local"))!;
     const r = await store.rollouts.create({

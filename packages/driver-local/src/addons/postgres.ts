@@ -16,7 +16,7 @@ import {
   writeSettings,
 } from "./postgres-cluster";
 import { APP_ROLE, connectAdmin, provision, servesDataDir } from "./postgres-provision";
-import { pidAlive, waitFor } from "./process";
+import { pidAlive, waitFor, waitForExit } from "./process";
 import { derivedSecret } from "./secrets";
 import type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
 
@@ -67,8 +67,13 @@ export function postgresDriver(opts: AddonDriverOptions = {}): AddonDriver<Postg
     },
 
     async stop(record) {
-      if (!runningPostmaster(record)) return;
+      const running = runningPostmaster(record);
+      if (!running) return;
       await stopCluster(cluster(undefined, record));
+      // pg_ctl returns once the pid file is gone, which the postmaster removes just before it
+      // exits: "stopped" must mean the process is gone.
+      if (!(await waitForExit(running.pid, "postgres", 10_000)))
+        throw failed(record, `(pid ${running.pid}) did not stop`);
     },
   };
 }

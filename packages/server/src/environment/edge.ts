@@ -32,12 +32,16 @@ export async function edgeConfig(ctx: Ctx, env: EnvironmentRow): Promise<EdgeCon
     env: env.name,
     publicPort: env.publicPort!,
     routes: routes.map((r) => ({ ...(r.host ? { host: r.host } : {}), path: r.path, backend: r.service })),
-    backends: [...health].map(([name, check]) => ({
-      name,
-      internalPort: env.internalPorts[name],
-      ...(check ? { health: check } : {}),
-      servers: servers[name] ?? [],
-    })),
+    // By name: the services' order read back from the store's jsonb is not the spec's, and a
+    // rendered config that differs only in order would make every restart reload HAProxy.
+    backends: [...health]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, check]) => ({
+        name,
+        internalPort: env.internalPorts[name],
+        ...(check ? { health: check } : {}),
+        servers: servers[name] ?? [],
+      })),
   };
 }
 
