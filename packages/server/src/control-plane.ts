@@ -87,6 +87,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     storeDir: paths.store,
     databaseUrl: o.databaseUrl,
     password: box.derive("store superuser"),
+    masterKeyFile: paths.masterKey,
     log,
   });
   // A start that fails from here on (a port taken, an add-on missing) leaves no store server.

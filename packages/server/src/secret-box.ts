@@ -52,7 +52,8 @@ export class SecretBox {
     } catch {
       throw new SlipwayError(
         "SLW_STATE_CORRUPT",
-        `sealed value for ${id} does not open with this master key`,
+        `sealed value for ${id} does not open with this master key (.slipway/master.key)`,
+        "restore .slipway/master.key from a backup: it is not the key this value was sealed with",
       );
     }
   }

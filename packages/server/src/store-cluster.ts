@@ -34,6 +34,8 @@ export async function openControlPlaneStore(o: {
   databaseUrl?: string | undefined;
   /** The cluster superuser's password, stable across starts (derived from master.key). */
   password: string;
+  /** Where that key lives, to name it when the password is refused. */
+  masterKeyFile: string;
   log: Logger;
 }): Promise<ControlPlaneStore> {
   if (o.databaseUrl)
@@ -55,7 +57,15 @@ export async function openControlPlaneStore(o: {
   };
   // Adopted: keep the port it listens on. Else any free one; nothing else needs to know it.
   record.port = (await pg.isRunning(record)) ? postmasterPid(record)!.port : await freePort();
-  const { adopted } = await pg.ensure(spec, record).catch((e: unknown) => {
+  const { adopted } = await pg.ensure(spec, record).catch(async (e: unknown) => {
+    // Nothing may stay running of a start that failed: stop the server if it runs.
+    await pg.stop(record).catch(() => {});
+    if (isSlipwayError(e) && e.detail?.reason === "password")
+      throw new SlipwayError(
+        "SLW_STATE_CORRUPT",
+        `the control plane's store does not accept the password derived from ${o.masterKeyFile}: that is not the key this project's state was created with`,
+        `restore ${o.masterKeyFile} from a backup; without it neither the store nor the sealed add-on passwords open`,
+      );
     throw isSlipwayError(e)
       ? new SlipwayError(e.code, `the control plane's store: ${e.message}`, e.hint, e.detail)
       : e;

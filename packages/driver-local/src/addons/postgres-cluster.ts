@@ -155,13 +155,13 @@ export async function stopCluster(c: Cluster): Promise<void> {
   if (r.code !== 0) throw failed(c.record, "did not stop", r.output);
 }
 
-export function failed(record: AddonRecord, what: string, output = ""): SlipwayError {
+export function failed(record: AddonRecord, what: string, output = "", reason?: "password"): SlipwayError {
   const tail = [output.trim(), logTail([logFile(record)])].filter(Boolean).join("\n");
   return new SlipwayError(
     "SLW_ADDON_FAILED",
     `${label(record)} ${what}${tail ? `:\n${tail}` : ""}`,
     `the full log is ${logFile(record)}`,
-    { log: tail },
+    { log: tail, ...(reason ? { reason } : {}) },
   );
 }
 

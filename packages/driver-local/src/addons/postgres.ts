@@ -104,7 +104,12 @@ async function provisionWhenReady(spec: PostgresAddon, record: AddonRecord): Pro
     () => !runningPostmaster(record),
   );
   if (!client)
-    throw failed(record, `does not accept the superuser's password on port ${record.port}`, lastError);
+    throw failed(
+      record,
+      `does not accept the superuser's password on port ${record.port}`,
+      lastError,
+      "password",
+    );
   try {
     if (!(await servesDataDir(client, record)))
       throw failed(record, `is not what answers on port ${record.port}: another cluster does`);
