@@ -166,7 +166,8 @@ describe("real applications without wrappers", () => {
     expect(r.stderr).toContain("SLW_UNHEALTHY");
     expect(r.stderr).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/nope answered 404 "no such page here"/);
     const events = await slipway(["events", "--dir", dir, "--json"]);
-    const failed = (JSON.parse(events.stdout) as { kind: string; message: string }[]).findLast(
+    // Newest first: the first rollout.failed is this deploy's.
+    const failed = (JSON.parse(events.stdout) as { kind: string; message: string }[]).find(
       (e) => e.kind === "rollout.failed",
     );
     expect(failed?.message).toMatch(/\/nope answered 404 "no such page here"\) did not become healthy/);

@@ -19,15 +19,26 @@ export async function ensureEnvironment(
   preflight(ctx.stack);
   let env = await ctx.store.environments.ensure(ctx.stackId, name);
   await ctx.store.environments.setDesired(env.id, "active");
+  // Ports picked one after another can come back equal (each was free when asked): keep
+  // every one this environment holds distinct.
+  const taken = new Set([...Object.values(env.internalPorts), env.publicPort, env.edgeLogPort]);
+  const distinctFreePort = async () => {
+    for (;;) {
+      const port = await freePort();
+      if (taken.has(port)) continue;
+      taken.add(port);
+      return port;
+    }
+  };
   const internal = { ...env.internalPorts };
   for (const [svc, s] of Object.entries(ctx.stack.services))
-    if (s.type === "web" && !internal[svc]) internal[svc] = await freePort();
-  const edgeLogPort = env.edgeLogPort ?? (await freePort());
+    if (s.type === "web" && !internal[svc]) internal[svc] = await distinctFreePort();
+  const edgeLogPort = env.edgeLogPort ?? (await distinctFreePort());
   const edge = edgeOf(ctx, { ...env, edgeLogPort });
   const publicPort =
     requestedPort === 0
-      ? await keptOrFree(env.publicPort, await edge.isRunning())
-      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await freePort()));
+      ? await keptOrFree(env.publicPort, await edge.isRunning(), distinctFreePort)
+      : (requestedPort ?? env.publicPort ?? (name === "local" ? 8080 : await distinctFreePort()));
   if (!(await edge.isRunning()) || publicPort !== env.publicPort) {
     if (await edge.isRunning()) await edge.stop();
     await assertPortFree(publicPort, `slipway up --port N`);
@@ -42,11 +53,15 @@ export async function ensureEnvironment(
 }
 
 /** `--port 0`: any free port the first time, then the same one (the URL people bookmarked). */
-async function keptOrFree(kept: number | null, edgeRunning: boolean): Promise<number> {
-  if (kept === null) return freePort();
+async function keptOrFree(
+  kept: number | null,
+  edgeRunning: boolean,
+  pick: () => Promise<number>,
+): Promise<number> {
+  if (kept === null) return pick();
   if (edgeRunning) return kept;
   return assertPortFree(kept, "").then(
     () => kept,
-    () => freePort(),
+    () => pick(),
   );
 }
