@@ -1,57 +1,23 @@
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import {
+  downCleanly,
   editFile,
   eventually,
+  finishProject,
   getJson,
   makeProject,
   processesUnder,
-  removeProject,
   slipway,
+  type UpResult,
+  upDetached,
 } from "./harness";
 
 /**
  * Day two on one machine: the stack comes back after `down` and after a reboot, a failed
  * deploy leaves nothing of itself running, and long-lived connections never hold a deploy.
  */
-
-interface UpJson {
-  controlPlane: string;
-  adminToken?: string;
-  environment: { url: string; live: { release: number } | null };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function up(dir: string, port: number): Promise<UpJson> {
-  const r = await slipway([
-    "up",
-    "--detach",
-    "--dir",
-    dir,
-    "--port",
-    String(port),
-    "--api-port",
-    "0",
-    "--json",
-  ]);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as UpJson;
-}
-
-async function down(dir: string): Promise<void> {
-  const r = await slipway(["down", "--dir", dir]);
-  expect(r.code, r.stderr).toBe(0);
-  expect(processesUnder(dir)).toEqual([]);
-}
 
 async function releasesOf(dir: string): Promise<{ number: number }[]> {
   const r = await slipway(["releases", "--dir", dir, "--json"]);
@@ -61,28 +27,25 @@ async function releasesOf(dir: string): Promise<{ number: number }[]> {
 
 describe("the daily cycle: up → down → up, and a reboot", () => {
   let dir: string;
-  let port: number;
+  let edge: string;
 
   beforeAll(async () => {
     dir = makeProject("daily");
-    port = await freePort();
   });
-  afterAll(() => removeProject(dir));
+  afterAll(() => finishProject(dir));
 
   it("brings the same release back after down, serving before `up` returns, data intact", async () => {
-    const first = await up(dir, port);
-    const edge = first.environment.url;
+    // --port 0: a free port the first time, the same one on every `up` after.
+    edge = (await upDetached(dir)).edge;
     const v1 = await getJson<{ release: string }>(`${edge}/api/version`);
     const item = await getJson<{ id: number }>(`${edge}/api/items`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ name: "written before down" }),
     });
-    await down(dir);
+    await downCleanly(dir);
 
-    const again = await up(dir, port);
-    expect(again.environment.url).toBe(edge);
-    expect(again.environment.live?.release).toBe(1);
+    expect((await upDetached(dir)).edge).toBe(edge);
     // "up" means serving: no retry loop here.
     expect(await getJson<{ release: string }>(`${edge}/api/version`)).toMatchObject({ release: v1.release });
     const items = await getJson<{ id: number; name: string }[]>(`${edge}/api/items`);
@@ -93,7 +56,6 @@ describe("the daily cycle: up → down → up, and a reboot", () => {
   });
 
   it("after every process of the stack is killed (a reboot), up serves again with the data", async () => {
-    const edge = `http://127.0.0.1:${port}`;
     const before = await getJson<{ id: number }[]>(`${edge}/api/items`);
     const killed = processesUnder(dir);
     // The control plane, Postgres, Redis, s3rver, HAProxy and every service.
@@ -101,8 +63,7 @@ describe("the daily cycle: up → down → up, and a reboot", () => {
     for (const p of killed) process.kill(p.pid, "SIGKILL");
     await eventually(async () => processesUnder(dir).length === 0);
 
-    const again = await up(dir, port);
-    expect(again.environment.live?.release).toBe(1);
+    expect((await upDetached(dir)).edge).toBe(edge);
     const items = await getJson<{ id: number }[]>(`${edge}/api/items`);
     expect(items.map((i) => i.id)).toEqual(before.map((i) => i.id));
     expect((await releasesOf(dir)).map((r) => r.number)).toEqual([1]);
@@ -117,7 +78,7 @@ describe("the daily cycle: up → down → up, and a reboot", () => {
       const j = await getJson<{ state: string }>(`${edge}/api/jobs/${job.id}`);
       return j.state === "completed";
     });
-    await down(dir);
+    await downCleanly(dir);
   });
 });
 
@@ -127,11 +88,10 @@ describe("a failed deploy leaves nothing of itself running", () => {
 
   beforeAll(async () => {
     dir = makeProject("failed");
-    edge = (await up(dir, 0)).environment.url;
+    edge = (await upDetached(dir)).edge;
   });
   afterAll(async () => {
-    await down(dir);
-    removeProject(dir);
+    await finishProject(dir);
   });
 
   it("stops every process of the failed release before saying it failed; only the live worker takes jobs", async () => {
@@ -189,14 +149,10 @@ describe("long-lived connections and draining", () => {
     editFile(join(dir, "slipway.config.ts"), (s) =>
       s.replace('health: { path: "/healthz" },', 'health: { path: "/healthz" },\n      drainSeconds: 10,'),
     );
-    const u = await up(dir, 0);
-    edge = u.environment.url;
-    api = u.controlPlane;
-    token = u.adminToken!;
+    ({ edge, api, token } = (await upDetached(dir)) as Required<UpResult>);
   });
   afterAll(async () => {
-    await down(dir);
-    removeProject(dir);
+    await finishProject(dir);
   });
 
   it("a deploy is live without waiting for a WebSocket; the old revision closes it cleanly; a slow request finishes", async () => {
