@@ -71,6 +71,11 @@ describe("planRollout", () => {
   it("marks a rollout failed only once nothing of its target runs", () => {
     expect(at({ phase: "aborting", target: target({ running: 1 }) })).toEqual({ do: "stop-target" });
     expect(at({ phase: "aborting", target: target({ running: 0 }) })).toEqual({ do: "move", to: "failed" });
+    // A failed restore never stops the live release's processes that do run.
+    expect(at({ phase: "aborting", kind: "restore", target: target({ running: 3 }) })).toEqual({
+      do: "move",
+      to: "failed",
+    });
   });
 
   it("always terminates: repeating the planned step reaches a terminal phase, healthy or not", () => {

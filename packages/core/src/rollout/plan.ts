@@ -13,7 +13,8 @@
  * `aborting` stops every process of the target before the rollout is marked failed, so a
  * failed rollout leaves nothing of itself running; the live release never noticed.
  * A `restore` rollout (`slipway up` after `down` or a reboot) starts the live release's
- * processes again: same release, no build, no release job.
+ * processes again: same release, no build, no release job; if it fails, what of the live
+ * release does run is left running.
  */
 
 export type RolloutPhase =
@@ -100,7 +101,10 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
     case "draining":
       return { do: "move", to: "succeeded" };
     case "aborting":
-      return s.target.running > 0 ? { do: "stop-target" } : { do: "move", to: "failed" };
+      // A restore's target is the live release itself: whatever of it runs keeps serving.
+      return s.kind !== "restore" && s.target.running > 0
+        ? { do: "stop-target" }
+        : { do: "move", to: "failed" };
     case "succeeded":
     case "failed":
       return { do: "done" };
