@@ -1,15 +1,18 @@
 import type { ReleaseConfig } from "@slipway/core";
 import { resolveServices, type Stack } from "@slipway/spec";
 
-/** Freezes the spec's services for one environment into what a release records. */
+/** Freezes what running the spec in one environment needs into what a release records. */
 export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
   const services: ReleaseConfig["services"] = {};
   for (const s of resolveServices(stack, env)) {
+    const scaled = s.type === "web" || s.type === "worker";
     services[s.name] = {
       type: s.type,
       command: s.command,
       env: s.env,
-      replicas: s.type === "web" || s.type === "worker" ? s.scale.min : 0,
+      replicas: scaled ? s.scale.min : 0,
+      ...(scaled ? { scale: { min: s.scale.min, max: s.scale.max } } : {}),
+      ...(s.port !== undefined ? { port: s.port } : {}),
       ...(s.health ? { health: s.health } : {}),
       uses: s.uses,
       calls: s.calls,
@@ -25,5 +28,6 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
       ...(r.host ? { host: r.host } : {}),
       service: r.service,
     })),
+    addons: structuredClone(stack.addons),
   };
 }

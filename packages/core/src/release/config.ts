@@ -1,17 +1,59 @@
 import { createHash } from "node:crypto";
 
-/** What a release freezes of the spec for one environment: never edited after creation. */
+/**
+ * What a release freezes of the spec for one environment: never edited after creation, and
+ * all that running it needs. Nothing reads a mutable "current spec" at run time: a rollback
+ * brings back the services, routes, health checks and add-on declarations of its release.
+ */
 export interface ReleaseConfig {
   services: Record<string, ServiceConfig>;
   /** Routes are frozen with the release too: a rollback restores how traffic was routed. */
-  routes: { path: string; host?: string; service: string }[];
+  routes: RouteConfig[];
+  /**
+   * The add-ons the release's services use, as declared. Absent in releases recorded before
+   * add-ons were frozen (read them with `addonsOf`).
+   */
+  addons?: Record<string, AddonConfig>;
+}
+
+export interface RouteConfig {
+  path: string;
+  host?: string;
+  service: string;
+}
+
+export type AddonConfig = PostgresConfig | RedisConfig | BucketConfig;
+
+export interface PostgresConfig {
+  type: "postgres";
+  version: number;
+  /** The first is DATABASE_URL; each gets DATABASE_URL_<NAME>. */
+  databases: string[];
+}
+
+export interface RedisConfig {
+  type: "redis";
+  /** Like "64mb". */
+  maxmemory: string;
+  evictionPolicy: string;
+  persistence: boolean;
+}
+
+export interface BucketConfig {
+  type: "bucket";
+  bucket?: string;
 }
 
 export interface ServiceConfig {
   type: "web" | "worker" | "cron" | "release";
   command: string[];
   env: Record<string, string>;
+  /** Instances started by a deploy: the environment's scale.min (web and worker; 0 otherwise). */
   replicas: number;
+  /** The environment's scale (web and worker): what an autoscaler may go up to. Absent in older releases. */
+  scale?: { min: number; max: number };
+  /** Port inside a container when rendered for another target; locally Slipway assigns $PORT. */
+  port?: number;
   health?: HealthConfig;
   uses: string[];
   calls: string[];
@@ -45,6 +87,11 @@ function canonicalJson(v: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
       .join(",")}}`;
   return JSON.stringify(v);
+}
+
+/** The release's add-on declarations; `{}` for releases recorded before they were frozen. */
+export function addonsOf(config: ReleaseConfig): Record<string, AddonConfig> {
+  return config.addons ?? {};
 }
 
 /** Services that run as long-lived processes (web, worker); `release` and `cron` do not. */

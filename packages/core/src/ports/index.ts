@@ -1,0 +1,6 @@
+export type * from "./addons";
+export type * from "./builder";
+export type * from "./driver";
+export type * from "./edge";
+export type * from "./edge-types";
+export type * from "./runtime";

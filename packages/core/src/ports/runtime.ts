@@ -1,0 +1,62 @@
+import type { ProcessHandle, ProcessSpec } from "../process/types";
+
+/** Where a process of a previous control plane may still be: its recorded handle, or its nonce when the pid never got recorded. */
+export type ProcessTrace = { pid: number; startTime: string } | { nonce: string };
+
+/** A one-shot process: a release job, a cron run, a `slipway run`. It outlives the control plane. */
+export interface JobSpec {
+  /** Unique and opaque, e.g. "local/v3/migrate". */
+  id: string;
+  argv: string[];
+  cwd: string;
+  /** The complete environment (see ProcessSpec.env). */
+  env: Record<string, string>;
+  /** Carried in the job's environment (SLIPWAY_PROCESS_NONCE) so that it can be found before its pid is recorded. */
+  nonce: string;
+  logFile: string;
+  runAs?: { uid: number; gid: number };
+}
+
+/** What became of a job: still going, finished with an exit code, or gone without saying (its runner vanished). */
+export type JobOutcome =
+  | { state: "running"; pid: number }
+  | { state: "exited"; code: number }
+  | { state: "unknown" };
+
+/**
+ * Runs the processes of a release on a target and tells what it sees of them. Every method is
+ * safe to repeat: the rollout loop calls them again after a crash.
+ */
+export interface RuntimePort {
+  /** Spawns one long-running process and supervises it (restarts with backoff); resolves once spawned. */
+  start(spec: ProcessSpec): Promise<ProcessHandle>;
+  /** Takes over a process a previous control plane started; undefined when nothing of it runs. */
+  adopt(spec: ProcessSpec, trace: ProcessTrace): ProcessHandle | undefined;
+  /** Whether it passes its readiness check, waiting at most `waitMs` for it. */
+  waitHealthy(id: string, waitMs: number): Promise<boolean>;
+  /** What the last readiness check saw, to say why a deploy timed out. */
+  lastHealthCheck(id: string): string | undefined;
+  /** Whether this runtime supervises the process now. */
+  has(id: string): boolean;
+  /** It left traffic: if it exits from now on it is not restarted. */
+  retire(id: string): void;
+  /** Stops it (SIGTERM, `graceMs` or its drain time, SIGKILL); resolves once it is gone. */
+  stop(id: string, graceMs?: number): Promise<void>;
+  /** Lets go of every process without stopping any (the control plane exits; they outlive it). */
+  detach(): void;
+  /** A free port for a web process to listen on. */
+  allocatePort(): Promise<number>;
+
+  /** Starts a one-shot process detached; resolves with its pid. */
+  runJob(spec: JobSpec): Promise<number>;
+  /** What became of a job, from its id and the pid recorded (null: never recorded, so look by nonce). */
+  jobOutcome(job: { id: string; pid: number | null; nonce: string }): JobOutcome;
+  /** Stops a job and everything it started. */
+  stopJob(job: { id: string; pid: number | null; nonce: string }): Promise<void>;
+
+  /** A process's or a job's output, last `lines` lines, then new ones while `follow`. */
+  logs(
+    logFile: string,
+    opts: { lines?: number; follow?: boolean; signal?: AbortSignal },
+  ): AsyncIterable<string>;
+}
