@@ -4,6 +4,7 @@ export * from "./errors";
 export * from "./health/expect";
 export * from "./ports";
 export * from "./process";
+export * from "./promotion";
 export * from "./release/config";
 export * from "./release/process-env";
 export * from "./release/references";
