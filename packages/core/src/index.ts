@@ -1,6 +1,7 @@
 export * from "./cron";
 export * from "./edge/servers";
 export * from "./errors";
+export * from "./flags";
 export * from "./health/expect";
 export * from "./ports";
 export * from "./process";
@@ -10,3 +11,4 @@ export * from "./release/process-env";
 export * from "./release/references";
 export * from "./release/rollback";
 export * from "./rollout/plan";
+export * from "./secrets";
