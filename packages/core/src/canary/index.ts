@@ -1,0 +1,6 @@
+export * from "./judge";
+export * from "./policies";
+export * from "./random";
+export * from "./sequential";
+export * from "./simulate";
+export * from "./steps";
