@@ -66,7 +66,7 @@ export interface StepInput {
   /** Canary requests observed since the current step began. */
   requestsInStep: number;
   /** The latest judgement of the current step's window, if one was made. */
-  judgement?: Judgement;
+  judgement?: Pick<Judgement, "verdict" | "reason">;
   command?: Command;
 }
 
