@@ -51,7 +51,7 @@ describe("judgeCanary", () => {
     expect(j.verdict).toBe("rollback");
   });
 
-  it("rolls back a clearly broken canary before the minimum sample, on the SLO burn guardrail", () => {
+  it("rolls back a clearly broken canary before the minimum sample, with the SLO burn rate", () => {
     const j = judgeCanary({ canary: arm(20, 12), stable });
     expect(j.verdict).toBe("rollback");
     expect(j.reason).toMatch(
@@ -59,8 +59,17 @@ describe("judgeCanary", () => {
     );
   });
 
-  it("holds a mildly bad canary until the minimum sample", () => {
-    const j = judgeCanary({ canary: arm(20, 1), stable });
+  it("rolls back on the SLO burn-rate guardrail alone when the error limit is looser than the SLO", () => {
+    const policy = { ...DEFAULT_JUDGE_POLICY, maxErrorRate: 0.2 };
+    const j = judgeCanary({ canary: arm(400, 20), stable: arm(7600, 8) }, policy);
+    expect(j.verdict).toBe("rollback");
+    expect(j.checks.filter((c) => c.outcome === "fail").map((c) => c.name)).toContain("burn");
+    expect(j.checks.find((c) => c.name === "errors")!.outcome).not.toBe("fail");
+    expect(j.reason).toContain("burn rate 50.0× the SLO's budget (guardrail 14.4×)");
+  });
+
+  it("does not advance a canary with no errors before the minimum sample", () => {
+    const j = judgeCanary({ canary: arm(20, 0, 0), stable });
     expect(j.verdict).toBe("hold");
     expect(j.reason).toBe("inconclusive: 20 of the 50 canary requests needed");
   });

@@ -7,8 +7,8 @@ import { type SequentialResult, sequentialTest } from "./sequential";
  *
  * Checks, each an always-valid sequential test (see sequential.ts), so the judge may be
  * asked every few seconds without raising its false-rollback rate:
- * - `burn`: the SLO guardrail. H0: canary error rate ≤ fastBurn × (1 − target). Needs no
- *   minimum sample: a clearly broken canary fails it within seconds.
+ * - `burn`: the SLO guardrail. H0: canary error rate ≤ fastBurn × (1 − target): a canary
+ *   burning the error budget that fast fails it within seconds.
  * - `errors`: H0: canary error rate ≤ maxErrorRate (rollback when rejected); advancing needs
  *   the opposite test, H0: rate ≥ maxErrorRate, to be rejected.
  * - `errors-vs-stable`: conditional on the errors seen in both revisions, each came from the
@@ -20,7 +20,9 @@ import { type SequentialResult, sequentialTest } from "./sequential";
  *   counts; p95 ≤ budget means at most 5% of requests slower than the budget.
  * The false-rollback bound α is split evenly over the rollback tests (Bonferroni), so the
  * chance that a healthy canary is rolled back in one window is ≤ α, however often it looks.
- * No data, or a metric source that failed, is never a pass and never a rollback by itself.
+ * Any test rolls back as soon as it rejects (valid at any sample size, so no minimum sample
+ * holds a broken canary back); the minimum sample gates advancing. No data, or a metric
+ * source that failed, is never a pass and never a rollback by itself.
  */
 
 export interface ArmCounts {
@@ -47,7 +49,7 @@ export interface JudgePolicy {
   latency?: { budgetMs: number; quantile: number };
   /** SLO guardrail: roll back at once when the canary burns the error budget this fast. @default { target: 0.999, fastBurn: 14.4 } */
   slo?: { target: number; fastBurn: number };
-  /** Canary requests before any check but the guardrail can decide. @default 50 */
+  /** Canary requests in the window before it may advance. @default 50 */
   minRequests: number;
   /** Bound on the chance of rolling back a healthy canary in one window. @default 0.005 */
   alpha: number;
@@ -207,13 +209,12 @@ export function assessCanary(
       ? { burnRate: canary.requests ? canary.errors / canary.requests / (1 - policy.slo.target) : 0 }
       : {}),
   };
-  const enough = canary.requests >= policy.minRequests;
-  const failed = checks.filter((c) => c.outcome === "fail" && (enough || c.name === "burn"));
+  const failed = checks.filter((c) => c.outcome === "fail");
   if (failed.length) return { ...base, verdict: "rollback", basis: { kind: "worse", checks: failed } };
   if (canary.requests === 0) return { ...base, verdict: "hold", basis: { kind: "no-traffic" } };
   if (stableProblem)
     return { ...base, verdict: "hold", basis: { kind: "stable-unavailable", detail: stableProblem } };
-  if (!enough)
+  if (canary.requests < policy.minRequests)
     return {
       ...base,
       verdict: "hold",
