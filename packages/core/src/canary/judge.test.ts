@@ -55,7 +55,7 @@ describe("judgeCanary", () => {
     const j = judgeCanary({ canary: arm(20, 12), stable });
     expect(j.verdict).toBe("rollback");
     expect(j.reason).toMatch(
-      /^canary worse: burn: errors 12\/20 = 60\.00%, over 1\.44% \(Λ=.* of 1000, p=.*\); burn rate 600\.0×/,
+      /^canary worse: burn: errors 12\/20 = 60\.00%, over 1\.44% \(Λ=.* of 1667, p=.*\); burn rate 600\.0×/,
     );
   });
 
@@ -79,7 +79,7 @@ describe("judgeCanary", () => {
     expect(j.verdict).toBe("advance");
     expect(j.reason).toMatch(/^canary within limits over 3000 requests: /);
     const errors = j.checks.find((c) => c.name === "errors")!;
-    expect(errors.text).toMatch(/^errors: errors 3\/3000 = 0\.10%, under 1\.00% \(Λ=.* of 1000, p=/);
+    expect(errors.text).toMatch(/^errors: errors 3\/3000 = 0\.10%, under 1\.00% \(Λ=.* of 1667, p=/);
     expect(j.checks.find((c) => c.name === "latency")!.text).toContain("p95 140 ms");
     expect(j.checks.map((c) => c.name)).toEqual([
       "burn",

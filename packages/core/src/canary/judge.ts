@@ -51,7 +51,11 @@ export interface JudgePolicy {
   slo?: { target: number; fastBurn: number };
   /** Canary requests in the window before it may advance. @default 50 */
   minRequests: number;
-  /** Bound on the chance of rolling back a healthy canary in one window. @default 0.005 */
+  /**
+   * Bound on the chance of rolling back a healthy canary in one window (one step), however
+   * often it looks; the default's three judged steps (5, 25, 50%) keep a rollout under 1%.
+   * @default 0.003
+   */
   alpha: number;
 }
 
@@ -61,7 +65,7 @@ export const DEFAULT_JUDGE_POLICY: JudgePolicy = {
   latency: { budgetMs: 250, quantile: 0.95 },
   slo: { target: 0.999, fastBurn: 14.4 },
   minRequests: 50,
-  alpha: 0.005,
+  alpha: 0.003,
 };
 
 export type Verdict = "advance" | "hold" | "rollback";

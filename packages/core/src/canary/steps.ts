@@ -65,7 +65,10 @@ export interface StepInput {
   now: number;
   /** Canary requests observed since the current step began. */
   requestsInStep: number;
-  /** The latest judgement of the current step's window, if one was made. */
+  /**
+   * The latest judgement of the current step's window: counts since `state.enteredAt`, so
+   * each step is judged afresh at its own weight (and its own α).
+   */
   judgement?: Pick<Judgement, "verdict" | "reason">;
   command?: Command;
 }
