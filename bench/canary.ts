@@ -9,10 +9,13 @@
 import {
   benchmarkPolicies,
   canaryAtPerMinute,
+  DEFAULT_CANARY_STEPS,
   type OutcomeSummary,
+  quantile,
   type ScenarioOptions,
   scenario,
   simulate,
+  simulateRollouts,
   summarize,
 } from "../packages/core/src/canary";
 
@@ -36,7 +39,7 @@ const HEALTHY: { label: string; o: Omit<ScenarioOptions, "totalRps"> }[] = [
   { label: "both 0.5%, gate > 1%", o: { stableErrorRate: 0.005 } },
 ];
 
-const fmtS = (s: number) => (Number.isNaN(s) ? "—" : s < 600 ? `${s} s` : `${(s / 60).toFixed(0)} min`);
+const fmtS = (s: number) => (Number.isNaN(s) ? "—" : s < 600 ? `${s} s` : `${Math.round(s / 60)} min`);
 const cell = (s: OutcomeSummary) =>
   `${fmtS(s.medianS)} / ${fmtS(s.p95S)}${s.rolledBackPct < 100 ? ` (${s.rolledBackPct.toFixed(1)}%)` : ""}`;
 
@@ -86,8 +89,43 @@ export default async function canaryBench({ quick }: { quick: boolean }) {
       console.log(`${`${h.label}, ${l.label}`.padEnd(50)}${cells.join("")}`);
     });
   });
+  const rolloutRuns = quick ? 50 : 200;
+  console.log(
+    `\nwhole rollouts, slipway's default steps (5 → 25 → 50 → 100%, each ≥ 30 min and ≥ 1,000 canary requests), 200 req/s, ${rolloutRuns} runs`,
+  );
+  const strategy = { kind: "canary" as const, steps: DEFAULT_CANARY_STEPS, onFailure: "rollback" as const };
+  for (const [label, o] of [
+    ["healthy (identical to stable)", {}],
+    ["canary 10% errors", { canaryErrorRate: 0.1 }],
+    ["canary latency ×3", { latencyFactor: 3 }],
+  ] as const) {
+    const out = simulateRollouts(scenario({ totalRps: 200, ...o }), strategy, {
+      runs: rolloutRuns,
+      seed: 300,
+      durationS: 3 * 3600,
+    });
+    rollouts += rolloutRuns;
+    const by = (k: string) => out.filter((r) => r.outcome === k);
+    const cells = ["succeeded", "rolled-back"].map((k) => {
+      const xs = by(k);
+      return `${k} ${((100 * xs.length) / out.length).toFixed(1)}%${
+        xs.length
+          ? ` (median ${fmtS(
+              quantile(
+                xs.map((x) => x.atS),
+                0.5,
+              ),
+            )}, at ${quantile(
+              xs.map((x) => x.weight),
+              0.5,
+            )}%)`
+          : ""
+      }`;
+    });
+    console.log(`${label.padEnd(50)}${cells.join("   ")}`);
+  }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`\n${rollouts} simulated rollouts (policy × run) in ${seconds.toFixed(1)} s`);
+  console.log(`\n${rollouts} simulated rollouts (policy × run) in ${seconds.toFixed(1)} s on this machine`);
 
   const tenPct = detection["0/0"]!;
   return {

@@ -1,6 +1,7 @@
 export * from "./judge";
 export * from "./policies";
 export * from "./random";
+export * from "./rollout-sim";
 export * from "./scenarios";
 export * from "./sequential";
 export * from "./simulate";

@@ -81,13 +81,9 @@ export function simulate(
 ): Record<string, RunOutcome[]> {
   const thresholds = [...new Set(policies.flatMap((p) => p.latencyThresholdsMs))].sort((a, b) => a - b);
   const outcomes: Record<string, RunOutcome[]> = Object.fromEntries(policies.map((p) => [p.name, []]));
-  const draws = {
-    canary: revisionDraw(model.canary, thresholds),
-    stable: revisionDraw(model.stable, thresholds),
-  };
   for (let run = 0; run < options.runs; run++) {
     const random = seededRandom(options.seed * 1_000_003 + run);
-    const results = simulateRun(model, draws, policies, thresholds, options.durationS, random);
+    const results = simulateRun(model, policies, thresholds, options.durationS, random);
     policies.forEach((p, i) => {
       outcomes[p.name]!.push(results[i]!);
     });
@@ -102,9 +98,47 @@ interface Tally {
   slower: number[];
 }
 
+/** Both revisions' totals at some moment, to count from. */
+export interface TrafficMark {
+  canary: Tally;
+  stable: Tally;
+}
+
+/** One run's traffic, drawn one slice at a time; the canary's share may change between slices. */
+export interface TrafficRun {
+  /** Draws the slice ending at `t` seconds, sending `canaryShare` of requests to the canary. */
+  draw(t: number, canaryShare: number): void;
+  /** The totals now, to count from later. */
+  mark(): TrafficMark;
+  /** Counts from `mark` (or the first request) to now, by threshold. */
+  since(mark?: TrafficMark): { canary: SimArm; stable: SimArm };
+}
+
+export function trafficRun(model: TrafficModel, thresholds: number[], random: Random): TrafficRun {
+  const draws = {
+    canary: revisionDraw(model.canary, thresholds),
+    stable: revisionDraw(model.stable, thresholds),
+  };
+  const phase = random.next() * 2 * Math.PI;
+  const zero = (): Tally => ({ requests: 0, errors: 0, slower: thresholds.map(() => 0) });
+  const total = { canary: zero(), stable: zero() };
+  const copy = (a: Tally): Tally => ({ ...a, slower: [...a.slower] });
+  return {
+    draw(t, canaryShare) {
+      const rate = sliceRate(model, t, phase, random);
+      addSlice(total.canary, draws.canary, rate * canaryShare, random);
+      addSlice(total.stable, draws.stable, rate * (1 - canaryShare), random);
+    },
+    mark: () => ({ canary: copy(total.canary), stable: copy(total.stable) }),
+    since: (mark) => ({
+      canary: view(total.canary, thresholds, mark?.canary),
+      stable: view(total.stable, thresholds, mark?.stable),
+    }),
+  };
+}
+
 function simulateRun(
   model: TrafficModel,
-  draws: { canary: RevisionDraw; stable: RevisionDraw },
   policies: SimPolicy[],
   thresholds: number[],
   durationS: number,
@@ -113,27 +147,16 @@ function simulateRun(
   const judges = policies.map((p) => p.begin());
   const results: RunOutcome[] = policies.map(() => ({}));
   const open = new Set(policies.map((_, i) => i));
-  const phase = random.next() * 2 * Math.PI;
-  const zero = (): Tally => ({ requests: 0, errors: 0, slower: thresholds.map(() => 0) });
-  const total = { canary: zero(), stable: zero() };
-  // What the totals were at each policy's previous look: "last interval" = total − this.
-  const atLastLook = policies.map(() => ({ canary: zero(), stable: zero() }));
+  const traffic = trafficRun(model, thresholds, random);
+  const start = traffic.mark();
+  // The totals at each policy's previous look: its "last interval" counts from there.
+  const lastLook = policies.map(() => start);
   for (let t = SLICE_S; t <= durationS && open.size; t += SLICE_S) {
-    const rate = sliceRate(model, t, phase, random);
-    addSlice(total.canary, draws.canary, rate * model.canaryShare, random);
-    addSlice(total.stable, draws.stable, rate * (1 - model.canaryShare), random);
+    traffic.draw(t, model.canaryShare);
     for (const i of open) {
       if (t % policies[i]!.intervalS !== 0) continue;
-      const prev = atLastLook[i]!;
-      const verdict = judges[i]!({
-        t,
-        total: { canary: view(total.canary, thresholds), stable: view(total.stable, thresholds) },
-        last: {
-          canary: view(total.canary, thresholds, prev.canary),
-          stable: view(total.stable, thresholds, prev.stable),
-        },
-      });
-      atLastLook[i] = { canary: copy(total.canary), stable: copy(total.stable) };
+      const verdict = judges[i]!({ t, total: traffic.since(), last: traffic.since(lastLook[i]) });
+      lastLook[i] = traffic.mark();
       if (verdict === "advance" && results[i]!.advanceAtS === undefined) results[i]!.advanceAtS = t;
       if (verdict === "rollback") {
         results[i]!.rollbackAtS = t;
@@ -143,8 +166,6 @@ function simulateRun(
   }
   return results;
 }
-
-const copy = (a: Tally): Tally => ({ ...a, slower: [...a.slower] });
 
 /** Counts from `since` (or the start) to now, keyed by threshold for the policies. */
 function view(now: Tally, thresholds: number[], since?: Tally): SimArm {
