@@ -55,7 +55,7 @@ export default async function canaryBench({ quick }: { quick: boolean }) {
     return Object.fromEntries(names.map((n) => [n, summarize(out[n]!)])) as Record<string, OutcomeSummary>;
   };
   const head = (first: string) =>
-    console.log(`${first.padEnd(50)}${names.map((n) => n.padStart(22)).join("")}`);
+    console.log(`${first.padEnd(50)}${names.map((n) => n.padStart(26)).join("")}`);
 
   console.log(
     `\ncanary judges in the simulator: ${runs} rollouts per row${quick ? " (--quick: fewer runs than the full 1,000)" : ""}, ` +
@@ -69,7 +69,7 @@ export default async function canaryBench({ quick }: { quick: boolean }) {
       const r = run(b.o, l.totalRps, 100 + i * 10 + j);
       detection[`${i}/${j}`] = r;
       console.log(
-        `${`${b.label}, ${l.label}`.padEnd(50)}${names.map((n) => cell(r[n]!).padStart(22)).join("")}`,
+        `${`${b.label}, ${l.label}`.padEnd(50)}${names.map((n) => cell(r[n]!).padStart(26)).join("")}`,
       );
     });
   });
@@ -84,7 +84,7 @@ export default async function canaryBench({ quick }: { quick: boolean }) {
       const cells = names.map((n) => {
         const s = r[n]!;
         const extra = n === "slipway" ? ` (adv ${fmtS(s.medianAdvanceS)})` : "";
-        return `${s.rolledBackPct.toFixed(1)}%${extra}`.padStart(22);
+        return `${s.rolledBackPct.toFixed(1)}%${extra}`.padStart(26);
       });
       console.log(`${`${h.label}, ${l.label}`.padEnd(50)}${cells.join("")}`);
     });
