@@ -6,18 +6,17 @@
 // simulated traffic in each run. Times count from the canary's first request (Flagger's
 // initialisation interval is not counted, which favours it). Requests per minute vary
 // (Poisson, bursty, diurnal), so a minute with 99 requests and one error fails a 1% gate.
+import { benchmarkPolicies } from "../packages/core/src/canary/policies";
+import { simulateRollouts } from "../packages/core/src/canary/rollout-sim";
 import {
-  benchmarkPolicies,
   canaryAtPerMinute,
-  DEFAULT_CANARY_STEPS,
   type OutcomeSummary,
-  quantile,
   type ScenarioOptions,
   scenario,
-  simulate,
-  simulateRollouts,
   summarize,
-} from "../packages/core/src/canary";
+} from "../packages/core/src/canary/scenarios";
+import { quantile, simulate } from "../packages/core/src/canary/simulate";
+import { DEFAULT_CANARY_STEPS } from "../packages/core/src/canary/steps";
 
 const DURATION_S = 20 * 60;
 

@@ -1,8 +1,5 @@
+// The product's canary decisions. The simulator (simulate, policies, scenarios, rollout-sim,
+// random) is imported by path from the benchmark and the tests, not exported here.
 export * from "./judge";
-export * from "./policies";
-export * from "./random";
-export * from "./rollout-sim";
-export * from "./scenarios";
 export * from "./sequential";
-export * from "./simulate";
 export * from "./steps";

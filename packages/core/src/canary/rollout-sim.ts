@@ -1,7 +1,7 @@
 import { assessCanary, DEFAULT_JUDGE_POLICY, type JudgePolicy } from "./judge";
 import { seededRandom } from "./random";
 import { type SimArm, type SimulateOptions, SLICE_S, type TrafficModel, trafficRun } from "./simulate";
-import { INITIAL_STEP_STATE, nextStep, type Strategy } from "./steps";
+import { INITIAL_STEP_STATE, nextStep, type RolloutStrategy } from "./steps";
 
 /**
  * Whole canary rollouts in the simulator: the step machine and the judge together, tick by
@@ -19,7 +19,7 @@ export interface RolloutOutcome {
 
 export function simulateRollouts(
   model: TrafficModel,
-  strategy: Extract<Strategy, { kind: "canary" }>,
+  strategy: Extract<RolloutStrategy, { kind: "canary" }>,
   options: SimulateOptions & { policy?: JudgePolicy },
 ): RolloutOutcome[] {
   const policy = options.policy ?? DEFAULT_JUDGE_POLICY;
@@ -30,7 +30,7 @@ export function simulateRollouts(
 
 function simulateRollout(
   model: TrafficModel,
-  strategy: Strategy,
+  strategy: RolloutStrategy,
   policy: JudgePolicy,
   durationS: number,
   seed: number,

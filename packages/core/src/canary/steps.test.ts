@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { Verdict } from "./judge";
 import {
   type CanaryStep,
-  type Command,
   DEFAULT_CANARY_STEPS,
   INITIAL_STEP_STATE,
   nextStep,
+  type RolloutCommand,
+  type RolloutStrategy,
   type StepDecision,
   type StepState,
-  type Strategy,
 } from "./steps";
 
 const MIN = 60_000;
@@ -18,16 +18,16 @@ const steps: CanaryStep[] = [
   { weight: 50, holdMs: 10 * MIN, holdRequests: 500 },
   { weight: 100, holdMs: 0, holdRequests: 0 },
 ];
-const canary: Strategy = { kind: "canary", steps, onFailure: "rollback" };
-const frozenCanary: Strategy = { kind: "canary", steps, onFailure: "freeze" };
-const blueGreen: Strategy = { kind: "blueGreen", keepWarmMs: 15 * MIN, onFailure: "rollback" };
+const canary: RolloutStrategy = { kind: "canary", steps, onFailure: "rollback" };
+const frozenCanary: RolloutStrategy = { kind: "canary", steps, onFailure: "freeze" };
+const blueGreen: RolloutStrategy = { kind: "blueGreen", keepWarmMs: 15 * MIN, onFailure: "rollback" };
 
 /** One tick: the decision for `state` at `now`, given what was observed in the step. */
 function tick(
-  strategy: Strategy,
+  strategy: RolloutStrategy,
   state: StepState,
   now: number,
-  opts: { requests?: number; verdict?: Verdict; command?: Command } = {},
+  opts: { requests?: number; verdict?: Verdict; command?: RolloutCommand } = {},
 ): StepDecision {
   return nextStep({
     strategy,

@@ -27,7 +27,7 @@ export interface CanaryStep {
   holdRequests: number;
 }
 
-export type Strategy =
+export type RolloutStrategy =
   | { kind: "direct" }
   | { kind: "canary"; steps: CanaryStep[]; onFailure: "rollback" | "freeze" }
   | { kind: "blueGreen"; keepWarmMs: number; onFailure: "rollback" | "freeze" };
@@ -44,7 +44,7 @@ export const DEFAULT_CANARY_STEPS: CanaryStep[] = [5, 25, 50, 100].map((weight) 
 /** How often a holding rollout asks the judge again. */
 export const JUDGE_INTERVAL_MS = 5_000;
 
-export type Command = "pause" | "resume" | "promote" | "abort";
+export type RolloutCommand = "pause" | "resume" | "promote" | "abort";
 
 export interface StepState {
   /** Index of the current step; -1 before the first. Blue/green: 0 probing, 1 switched and warm. */
@@ -60,7 +60,7 @@ export interface StepState {
 export const INITIAL_STEP_STATE: StepState = { step: -1, enteredAt: 0, paused: false, frozen: false };
 
 export interface StepInput {
-  strategy: Strategy;
+  strategy: RolloutStrategy;
   state: StepState;
   now: number;
   /** Canary requests observed since the current step began. */
@@ -70,7 +70,7 @@ export interface StepInput {
    * each step is judged afresh at its own weight (and its own α).
    */
   judgement?: Pick<Judgement, "verdict" | "reason">;
-  command?: Command;
+  command?: RolloutCommand;
 }
 
 export type StepAction =
