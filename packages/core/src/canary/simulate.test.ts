@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_JUDGE_POLICY } from "./judge";
 import {
   argoPolicy,
   benchmarkPolicies,
@@ -58,6 +59,26 @@ describe("simulate", () => {
     expect(summarize(out.slipway!).rolledBackPct).toBeLessThanOrEqual(1);
     expect(summarize(out.flagger!).rolledBackPct).toBeGreaterThan(50);
     expect(summarize(out.argo!).rolledBackPct).toBeGreaterThan(50);
+  });
+});
+
+describe("the judge's comparison with stable, at the edge of what it tolerates", () => {
+  it("rolls back a canary exactly 1.5× stable's error rate no more often than its α, looking every 5 s", () => {
+    // Only the comparison can fail here (error limit 50%, no SLO, no latency): 2 tests share α = 0.1.
+    const policy = {
+      ...DEFAULT_JUDGE_POLICY,
+      alpha: 0.1,
+      maxErrorRate: 0.5,
+      slo: undefined,
+      latency: undefined,
+    };
+    const model = scenario({ totalRps: 200, stableErrorRate: 0.01, canaryErrorRate: 0.015 });
+    const out = simulate(model, [sequentialPolicy(policy)], { runs: 400, seed: 9, durationS: TWENTY_MIN });
+    expect(summarize(out.slipway!).rolledBackPct).toBeLessThanOrEqual(5);
+    // …and finds a canary twice as bad as that.
+    const worse = scenario({ totalRps: 200, stableErrorRate: 0.01, canaryErrorRate: 0.03 });
+    const found = simulate(worse, [sequentialPolicy(policy)], { runs: 100, seed: 9, durationS: TWENTY_MIN });
+    expect(summarize(found.slipway!).rolledBackPct).toBeGreaterThan(95);
   });
 });
 
