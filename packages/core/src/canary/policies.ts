@@ -1,4 +1,4 @@
-import { assessCanary, DEFAULT_JUDGE_POLICY, type JudgePolicy } from "./judge";
+import { type ArmCounts, assessCanary, DEFAULT_JUDGE_POLICY, type JudgePolicy } from "./judge";
 import type { SimArm, SimPolicy } from "./simulate";
 
 /**
@@ -8,6 +8,17 @@ import type { SimArm, SimPolicy } from "./simulate";
  * no allowance for sampling noise, no correction for looking again every interval.
  */
 
+/** A simulated revision's counts as the judge takes them (every request's latency measured). */
+export function judgeInput(a: SimArm, budgetMs: number | undefined): ArmCounts {
+  return {
+    requests: a.requests,
+    errors: a.errors,
+    ...(budgetMs !== undefined
+      ? { latency: { samples: a.requests, overBudget: a.slowerThan[budgetMs]! } }
+      : {}),
+  };
+}
+
 /** Ours: the sequential judge on everything seen since the step began, every `intervalS`. */
 export function sequentialPolicy(
   policy: JudgePolicy = DEFAULT_JUDGE_POLICY,
@@ -15,11 +26,7 @@ export function sequentialPolicy(
   name = "slipway",
 ): SimPolicy {
   const budget = policy.latency?.budgetMs;
-  const counts = (a: SimArm) => ({
-    requests: a.requests,
-    errors: a.errors,
-    ...(budget !== undefined ? { latency: { samples: a.requests, overBudget: a.slowerThan[budget]! } } : {}),
-  });
+  const counts = (a: SimArm) => judgeInput(a, budget);
   return {
     name,
     intervalS,

@@ -1,4 +1,5 @@
 import { assessCanary, DEFAULT_JUDGE_POLICY, type JudgePolicy } from "./judge";
+import { judgeInput } from "./policies";
 import { seededRandom } from "./random";
 import { type SimArm, type SimulateOptions, SLICE_S, type TrafficModel, trafficRun } from "./simulate";
 import { INITIAL_STEP_STATE, nextStep, type RolloutStrategy } from "./steps";
@@ -36,11 +37,7 @@ function simulateRollout(
   seed: number,
 ): RolloutOutcome {
   const budget = policy.latency?.budgetMs;
-  const counts = (a: SimArm) => ({
-    requests: a.requests,
-    errors: a.errors,
-    ...(budget !== undefined ? { latency: { samples: a.requests, overBudget: a.slowerThan[budget]! } } : {}),
-  });
+  const counts = (a: SimArm) => judgeInput(a, budget);
   const traffic = trafficRun(model, budget !== undefined ? [budget] : [], seededRandom(seed));
   let state = INITIAL_STEP_STATE;
   let weight = 0;
