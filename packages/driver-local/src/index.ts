@@ -4,6 +4,7 @@ export { type LocalDriverOptions, localDriver } from "./local-driver";
 export * from "./process";
 export { installedPostgresMajor, requireBinary, requirePostgresBinDir } from "./system/binaries";
 export { assertPortFree, freePort, isPortFree } from "./system/ports";
+export { type RunResult, run as runToCompletion } from "./system/run";
 export {
   ADDON_USER,
   APP_USER,

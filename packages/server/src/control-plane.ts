@@ -5,6 +5,7 @@ import type { Stack } from "@slipway/spec";
 import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
+import { registerPromotionRoutes } from "./api/routes-promotion";
 import { registerRunRoutes } from "./api/routes-run";
 import type { Ctx } from "./context";
 import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
@@ -19,6 +20,11 @@ import { runOperations } from "./one-off";
 import { operations } from "./operations";
 import { type StatePaths, statePaths } from "./paths";
 import { makePrivateDir, startsOtherUsers } from "./private-dir";
+import { AutoDeployer } from "./promotion/auto-deploy";
+import { autoDeployPolicy } from "./promotion/auto-deploy-policy";
+import { environmentViews } from "./promotion/environment-views";
+import { gitBranches } from "./promotion/git-branch";
+import { promotions } from "./promotion/promotion-ops";
 import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { stillThere } from "./rollout/snapshot";
@@ -162,8 +168,24 @@ async function startOnStore(
       setImmediate(() => void stopEverything().then(close));
     },
   };
-  const api = await buildApi(store, operations(ctx, executor, life), log);
+  const ops = operations(ctx, executor, life);
+  const api = await buildApi(store, ops, log);
   registerRunRoutes(api, runOperations(ctx));
+  const promotionOps = promotions(ctx, (id) => void executor.kick(id), life);
+  registerPromotionRoutes(api, {
+    promotions: promotionOps,
+    views: environmentViews(ctx),
+    autoDeploy: autoDeployPolicy(ctx),
+  });
+  const autoDeployer = new AutoDeployer(ctx, {
+    git: gitBranches(host.run),
+    deploy: (env, ref, actor) => ops.deploy(env, { ref }, actor),
+    promotions: promotionOps,
+    finished: async (id) => {
+      await executor.kick(id);
+      return (await store.rollouts.get(id))!;
+    },
+  });
 
   const envName = o.env ?? "local";
   // `up` is a request too: what it brings up is the spec, frozen now, as a first deploy would run it.
@@ -192,10 +214,14 @@ async function startOnStore(
     if (env.desired === "active" && env.name !== envName) await restoreIfNeeded(ctx, env, "slipway up");
   await executor.resumeAll();
   cron.start(1_000, (e) => log.error({ err: e }, "cron tick failed"));
+  autoDeployer.start(autoDeployPollMs());
   writeFileAtomic(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
+    // The executor stops first: a chain waiting on a rollout then ends (as stopped) at once.
+    const autoDeployStopped = autoDeployer.stop();
     await executor.stop();
+    await autoDeployStopped;
     await cron.stop();
     for (const env of await store.environments.list()) {
       await store.environments.setDesired(env.id, "stopped");
@@ -223,7 +249,9 @@ async function startOnStore(
     ctx,
     closed,
     async shutdown() {
+      const autoDeployStopped = autoDeployer.stop();
       await executor.stop();
+      await autoDeployStopped;
       await drainer.stop();
       await cron.stop();
       await close();
@@ -233,6 +261,12 @@ async function startOnStore(
       await closed;
     },
   };
+}
+
+/** How often auto-deploy asks git for new commits: SLIPWAY_AUTODEPLOY_POLL_SECONDS, default 30 s. */
+function autoDeployPollMs(): number {
+  const seconds = Number(process.env.SLIPWAY_AUTODEPLOY_POLL_SECONDS ?? 30);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
 }
 
 /** One control plane per project: a second `up` says where the first one is. */

@@ -1,4 +1,10 @@
-import { pickRollbackTarget, type ReleaseConfig, SlipwayError } from "@slipway/core";
+import {
+  activeFreeze,
+  describeFreeze,
+  pickRollbackTarget,
+  type ReleaseConfig,
+  SlipwayError,
+} from "@slipway/core";
 import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
 import type { Ctx } from "./context";
@@ -66,6 +72,13 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           "SLW_NOT_FOUND",
           `the spec has no environment "${envName}"`,
           `use one of: ${Object.keys(stack.environments).join(", ")}`,
+        );
+      const frozen = activeFreeze(stack.environments[envName]!.freeze, ctx.now());
+      if (frozen)
+        throw new SlipwayError(
+          "SLW_PROMOTION_REFUSED",
+          `${envName} is frozen ${describeFreeze(frozen)}: nothing is deployed or promoted there now`,
+          "wait for the window to end, or change the environment's freeze in the spec",
         );
       const config = releaseConfigFor(stack, envName);
       await life.ensureEnvironment(envName, config);

@@ -3,7 +3,13 @@
  * in core. Lint (biome.json) keeps every other file of the server away from driver-local.
  */
 import type { Driver } from "@slipway/core";
-import { installedPostgresMajor, isAlive, localDriver, readStartTime } from "@slipway/driver-local";
+import {
+  installedPostgresMajor,
+  isAlive,
+  localDriver,
+  readStartTime,
+  runToCompletion,
+} from "@slipway/driver-local";
 import type { StatePaths } from "./paths";
 
 /** This machine as the target, with its state under the project's `.slipway/`. */
@@ -25,4 +31,6 @@ export const host = {
   /** This process's start time, which with its pid names it for the life of the machine. */
   startTime: (pid: number) => readStartTime(pid),
   isAlive: (pid: number, startTime: string) => isAlive(pid, startTime),
+  /** Runs argv to completion (no shell): auto-deploy asks git for a branch's head with it. */
+  run: (argv: string[], opts: { cwd: string }) => runToCompletion(argv, opts),
 };

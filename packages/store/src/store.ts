@@ -6,6 +6,7 @@ import { eventQueries } from "./events";
 import { flagQueries } from "./flags";
 import { migrate } from "./migrate";
 import { processQueries } from "./processes";
+import { promotionQueries } from "./promotions";
 import { releaseQueries } from "./releases";
 import { rolloutQueries } from "./rollouts";
 import { secretQueries } from "./secrets";
@@ -59,5 +60,6 @@ function queriesOver(sql: Sql) {
     cronRuns: cronRunQueries(sql),
     secrets: secretQueries(sql),
     flags: flagQueries(sql),
+    promotions: promotionQueries(sql),
   };
 }

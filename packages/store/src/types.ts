@@ -2,7 +2,7 @@ import type { ReleaseConfig } from "@slipway/core";
 
 /** Row shapes, camel-cased. Timestamps are ISO strings. */
 
-export type Role = "viewer" | "deployer" | "admin";
+export type Role = "viewer" | "deployer" | "approver" | "admin";
 
 export interface EnvironmentRow {
   id: string;
@@ -121,4 +121,44 @@ export interface CronRunRow {
   exitCode: number | null;
   startedAt: string | null;
   endedAt: string | null;
+}
+
+export interface PromotionRow {
+  id: string;
+  stackId: string;
+  fromEnv: string;
+  toEnv: string;
+  buildId: string;
+  fromReleaseId: string;
+  state: "awaiting-approval" | "released" | "rejected";
+  requestedBy: string;
+  requestedAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  reason: string | null;
+  rolloutId: string | null;
+}
+
+export interface BuildRejectionRow {
+  buildId: string;
+  rejectedBy: string;
+  reason: string;
+  at: string;
+}
+
+export interface HoldRow {
+  stackId: string;
+  env: string;
+  heldBy: string;
+  reason: string;
+  at: string;
+}
+
+export interface AutoDeployRow {
+  stackId: string;
+  env: string;
+  repo: string;
+  enabledBy: string;
+  enabledAt: string;
+  lastSha: string | null;
 }

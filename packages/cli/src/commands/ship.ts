@@ -33,11 +33,12 @@ export async function rollback(o: { dir: string; env: string; to?: number; json:
   await finish(t, rollout.id, o, began);
 }
 
-async function finish(
+export async function finish(
   t: ReturnType<typeof target>,
   id: string,
   o: { env: string; json: boolean },
   began: number,
+  extra: Record<string, unknown> = {},
 ) {
   const done = await followRollout(t, id, { quiet: o.json });
   const { releases } = await api<{ releases: { id: string; number: number }[] }>(
@@ -48,6 +49,6 @@ async function finish(
   const seconds = (Date.now() - began) / 1000;
   const view = await api<{ rollout: { toReleaseId: string } }>(t, "GET", `/v1/rollouts/${id}`);
   const release = releases.find((r) => r.id === view.rollout.toReleaseId)?.number;
-  if (o.json) return printJson({ rollout: done.id, release, seconds });
+  if (o.json) return printJson({ rollout: done.id, release, seconds, ...extra });
   process.stdout.write(`v${release} is live in ${o.env} (${seconds.toFixed(1)} s)\n`);
 }

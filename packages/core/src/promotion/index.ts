@@ -1,3 +1,5 @@
 export * from "./chain";
 export * from "./decide";
+export * from "./diff";
 export * from "./freeze";
+export * from "./manifest";

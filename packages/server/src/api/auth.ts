@@ -3,7 +3,11 @@ import type { Role, Store, TokenRow } from "@slipway/store";
 import type { FastifyRequest } from "fastify";
 import type { RefusalLog } from "./refusals";
 
-const RANK: Record<Role, number> = { viewer: 1, deployer: 2, admin: 3 };
+/**
+ * Each role may do what the ones below it may. An approver is a deployer who may also approve
+ * or reject promotions; an admin may do everything.
+ */
+const RANK: Record<Role, number> = { viewer: 1, deployer: 2, approver: 3, admin: 4 };
 
 /** The only routes any caller may reach without a token. Every other route names a role. */
 export const PUBLIC_ROUTES = new Set(["/openapi.json", "/healthz"]);

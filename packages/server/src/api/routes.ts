@@ -170,7 +170,7 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
         summary: "Create a token; its text is returned once",
         body: z.strictObject({
           name: z.string().min(1).max(64),
-          role: z.enum(["viewer", "deployer", "admin"]),
+          role: z.enum(["viewer", "deployer", "approver", "admin"]),
           expiresInSeconds: z
             .number()
             .int()
