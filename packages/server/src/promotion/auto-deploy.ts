@@ -101,8 +101,15 @@ export class AutoDeployer {
   ): Promise<void> {
     const short = sha.slice(0, 12);
     const subject = `${this.ctx.stackId}/auto-deploy/${branch}`;
+    const envs = chain.map((s) => s.env);
     const say = (kind: string, message: string, data: Record<string, unknown> = {}) =>
-      this.ctx.event({ kind, subject, actor: ACTOR, message, data: { sha, branch, repo, ...data } });
+      this.ctx.event({
+        kind,
+        subject,
+        actor: ACTOR,
+        message,
+        data: { sha, branch, repo, chain: envs, ...data },
+      });
     await say(
       "autodeploy.started",
       `new commit ${short} on ${branch}: ${chain.map((s) => s.env).join(" → ") || "no environment"}`,
@@ -112,6 +119,12 @@ export class AutoDeployer {
       if (this.stopped) return;
       if (step.do === "skip") {
         await say("autodeploy.skipped", `${step.env} skipped: ${step.reason}`, { env: step.env });
+        continue;
+      }
+      if (await this.runsCommit(step.env, sha)) {
+        // Done already (by an earlier chain this commit started, say before a restart).
+        await say("autodeploy.skipped", `${step.env} already runs ${short}`, { env: step.env });
+        upstream = step.env;
         continue;
       }
       const outcome = await this.deployOne(step.env, upstream, sha);
@@ -133,6 +146,12 @@ export class AutoDeployer {
         .map((s) => s.env)
         .join(", ")}`,
     );
+  }
+
+  private async runsCommit(envName: string, sha: string): Promise<boolean> {
+    const env = await this.ctx.store.environments.get(this.ctx.stackId, envName);
+    const live = env?.liveReleaseId ? await this.ctx.store.releases.getRelease(env.liveReleaseId) : undefined;
+    return !!live && (await this.ctx.store.releases.getBuild(live.buildId))?.gitSha === sha;
   }
 
   /** Builds the commit in the first environment; promotes that build to the next ones. */

@@ -1,0 +1,208 @@
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { editFile, eventually, finishProject, getJson, makeProject, slipway } from "./harness";
+
+/** git in the project, as a user commits (argv, no shell); fails the test if git does. */
+function git(dir: string, args: string[]): string {
+  const r = spawnSync("git", ["-C", dir, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+interface Manifest {
+  version: string | null;
+  build: string | null;
+  services: Record<string, { url?: string; commit: string | null; status: string }>;
+  infrastructure: { versions: Record<string, string>; last_applied: string | null };
+}
+interface EventRow {
+  kind: string;
+  actor: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Environments dev → staging → prod through the CLI, on the example stack under git.
+ * Given dev and staging auto-deploying from main and prod promoted from staging with approval;
+ * when commits land and people promote, approve and reject; then one build moves, refusals
+ * say why, and every step is an event.
+ */
+describe("environments and promotion", () => {
+  let dir: string;
+  let api: string;
+  let admin: string;
+  const as = (token: string) => ({ env: { ...process.env, SLIPWAY_TOKEN: token } });
+  const cli = (args: string[], token = admin) => slipway([...args, "--dir", dir], as(token));
+  const events = async (): Promise<EventRow[]> =>
+    (
+      await getJson<{ events: EventRow[] }>(`${api}/v1/events?limit=500`, {
+        headers: { authorization: `Bearer ${admin}` },
+      })
+    ).events;
+  const manifest = async (env: string): Promise<Manifest> => {
+    const r = await cli(["manifest", "--env", env, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Manifest;
+  };
+  /** The last word about a commit of the auto-deploy chain that reaches staging: finished or stopped. */
+  const chainEnd = (sha: string) =>
+    eventually(
+      async () =>
+        (await events()).find(
+          (e) =>
+            (e.kind === "autodeploy.finished" || e.kind === "autodeploy.stopped") &&
+            e.data.sha === sha &&
+            (e.data.chain as string[]).includes("staging"),
+        ),
+      240_000,
+    );
+  const token = async (name: string, role: string) => {
+    const r = await cli(["tokens", "create", "--name", name, "--role", role, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { token: string }).token;
+  };
+
+  beforeAll(async () => {
+    dir = makeProject("envs");
+    editFile(join(dir, "slipway.config.ts"), (t) =>
+      t.replace(
+        /environments: \{[\s\S]*?\n {2}\},\n/,
+        `environments: {
+    local: {},
+    dev: { autoDeploy: { branch: "main" } },
+    staging: { autoDeploy: { branch: "main" }, promotesFrom: "dev" },
+    prod: { promotesFrom: "staging", requiresApproval: true, services: { api: { scale: { min: 2, max: 4 } } } },
+    frozen: {
+      promotesFrom: "staging",
+      freeze: [{ from: "2020-01-01T00:00:00Z", until: "2100-01-01T00:00:00Z", reason: "release party" }],
+    },
+  },
+`,
+      ),
+    );
+    writeFileSync(join(dir, ".gitignore"), "node_modules\n.slipway\n");
+    git(dir, ["init", "-q", "-b", "main"]);
+    git(dir, ["add", "-A"]);
+    git(dir, ["-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "-q", "-m", "first"]);
+    const up = await slipway(["up", "--detach", "--dir", dir, "--api-port", "0", "--port", "0", "--json"], {
+      env: { ...process.env, SLIPWAY_AUTODEPLOY_POLL_SECONDS: "1" },
+    });
+    expect(up.code, up.stderr).toBe(0);
+    const out = JSON.parse(up.stdout) as { controlPlane: string; adminToken: string };
+    api = out.controlPlane;
+    admin = out.adminToken;
+  }, 180_000);
+
+  afterAll(async () => {
+    await finishProject(dir);
+  }, 120_000);
+
+  it("refuses an unknown environment, naming the ones there are", async () => {
+    for (const args of [
+      ["promote", "staging", "nope"],
+      ["manifest", "--env", "nope"],
+      ["autodeploy", "enable", "--env", "nope"],
+    ]) {
+      const r = await cli(args);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.stderr).toContain('the spec has no environment "nope"');
+      expect(r.stderr).toContain("use one of: local, dev, staging, prod, frozen");
+    }
+  });
+
+  it("lets only an admin turn auto-deploy on", async () => {
+    const deployer = await token("ci", "deployer");
+    const r = await cli(["autodeploy", "enable", "--env", "dev"], deployer);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("SLW_FORBIDDEN");
+    const prod = await cli(["autodeploy", "enable", "--env", "prod"]);
+    expect(prod.code).toBe(1);
+    expect(prod.stderr).toContain("environments.prod.autoDeploy is not set");
+  });
+
+  it("deploys a commit on main to dev, then promotes that build to staging", async () => {
+    const sha = git(dir, ["rev-parse", "HEAD"]);
+    for (const env of ["dev", "staging"])
+      expect((await cli(["autodeploy", "enable", "--env", env])).code).toBe(0);
+    const end = await chainEnd(sha);
+    expect(end.kind, end.message).toBe("autodeploy.finished");
+    const [dev, staging] = [await manifest("dev"), await manifest("staging")];
+    expect(dev.version).toBe("v1");
+    expect(staging.build).toBe(dev.build);
+    expect(staging.services.api!.commit).toBe(sha);
+    expect(staging.services.api!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
+    expect(staging.infrastructure.last_applied).not.toBeNull();
+    // Each environment its own edge: staging answers on its own port.
+    expect((await fetch(`${staging.services.api!.url}/version`)).status).toBe(200);
+    expect(staging.services.api!.url).not.toBe(dev.services.api!.url);
+  });
+
+  it("waits for approval to prod, refuses a user without the approver role, and releases the same build once approved", async () => {
+    const asked = await cli(["promote", "staging", "prod", "--json"]);
+    expect(asked.code, asked.stderr).toBe(0);
+    const { promotion } = JSON.parse(asked.stdout) as { promotion: { id: string; state: string } };
+    expect(promotion.state).toBe("awaiting-approval");
+
+    const deployer = await token("bob", "deployer");
+    const denied = await cli(["approve", promotion.id], deployer);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("this needs the approver role");
+    const own = await cli(["approve", promotion.id]);
+    expect(own.stderr).toContain("cannot approve it");
+
+    const approved = await cli(["approve", promotion.id, "--json"], await token("alice", "approver"));
+    expect(approved.code, approved.stderr).toBe(0);
+    const [staging, prod] = [await manifest("staging"), await manifest("prod")];
+    expect(prod.build).toBe(staging.build);
+    // prod's own config: its scale.
+    expect(prod.services.api!.status).toBe("running 2/2");
+    const log = await events();
+    expect(log.find((e) => e.kind === "promotion.requested")?.actor).toBe("admin");
+    expect(log.find((e) => e.kind === "promotion.approved")?.actor).toBe("alice");
+
+    const diff = await cli(["diff", "staging", "prod", "--json"]);
+    const d = JSON.parse(diff.stdout) as {
+      build?: unknown;
+      scale: { service: string; a: string; b: string }[];
+    };
+    expect(d.build).toBeUndefined();
+    expect(d.scale).toEqual([{ service: "api", a: "1 (min 1, max 1)", b: "2 (min 2, max 4)" }]);
+  });
+
+  it("refuses a promotion during a freeze window, naming it", async () => {
+    const r = await cli(["promote", "staging", "frozen"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("SLW_PROMOTION_REFUSED");
+    expect(r.stderr).toContain("(release party)");
+  });
+
+  it("stops the chain at a failed release and refuses to promote a build that failed in staging", async () => {
+    editFile(join(dir, "migrate.mjs"), (t) => `process.exit(3);\n${t}`);
+    git(dir, [
+      "-c",
+      "user.name=dev",
+      "-c",
+      "user.email=dev@example.com",
+      "commit",
+      "-q",
+      "-am",
+      "broken migration",
+    ]);
+    const sha = git(dir, ["rev-parse", "HEAD"]);
+    const end = await chainEnd(sha);
+    expect(end.kind).toBe("autodeploy.stopped");
+    expect(end.message).toContain("stopped at dev");
+    expect(end.message).toContain("not deployed: staging");
+
+    const deployed = await cli(["deploy", "--env", "staging", "--ref", sha]);
+    expect(deployed.code).toBe(1);
+    const refused = await cli(["promote", "staging", "prod", "--release", "v2"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("has no successful release in staging");
+    // prod still runs the build it had.
+    expect((await manifest("prod")).version).toBe("v1");
+  });
+});
