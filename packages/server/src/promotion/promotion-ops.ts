@@ -38,7 +38,7 @@ export function promotions(ctx: Ctx, kick: (rolloutId: string) => void, life: Li
         id: release.buildId,
         ...(rejection ? { rejected: { by: rejection.rejectedBy, reason: rejection.reason } } : {}),
       },
-      upstream: await upstreamOf(ctx, source, release.buildId),
+      upstream: await upstreamOf(ctx.store, source, release.buildId),
       approval,
       now: ctx.now(),
     };

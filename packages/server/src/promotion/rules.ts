@@ -1,6 +1,6 @@
 import { type AutoDeployTarget, SlipwayError } from "@slipway/core";
 import type { Stack } from "@slipway/spec";
-import type { EnvironmentRow } from "@slipway/store";
+import type { EnvironmentRow, Store } from "@slipway/store";
 import type { Ctx } from "../context";
 
 /** The spec's environment by name (own keys only), or a user-fixable error listing the names. */
@@ -38,14 +38,14 @@ export async function promotionTargets(ctx: Ctx, stack: Stack): Promise<AutoDepl
  * and when another build replaced it there since, as core's `decidePromotion` reads them.
  */
 export async function upstreamOf(
-  ctx: Ctx,
+  store: Pick<Store, "releases" | "rollouts">,
   env: EnvironmentRow | undefined,
   buildId: string,
 ): Promise<{ succeededAt: number | null; replacedAt: number | null }> {
   if (!env) return { succeededAt: null, replacedAt: null };
-  const buildOf = new Map((await ctx.store.releases.list(env.id)).map((r) => [r.id, r.buildId]));
+  const buildOf = new Map((await store.releases.list(env.id)).map((r) => [r.id, r.buildId]));
   // Oldest first: the switches that made a release live, in order.
-  const switches = (await ctx.store.rollouts.list(env.id, 10_000))
+  const switches = (await store.rollouts.list(env.id, 10_000))
     .filter((r) => r.phase === "succeeded" && r.toReleaseId)
     .reverse()
     .map((r) => ({ build: buildOf.get(r.toReleaseId!), at: Date.parse(r.updatedAt) }));
