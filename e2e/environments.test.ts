@@ -205,4 +205,25 @@ describe("environments and promotion", () => {
     // prod still runs the build it had.
     expect((await manifest("prod")).version).toBe("v1");
   });
+  it("rejects a build for good: it is never promoted again", async () => {
+    const asked = await cli(["promote", "staging", "prod", "--json"]);
+    expect(asked.code, asked.stderr).toBe(0);
+    const { promotion } = JSON.parse(asked.stdout) as { promotion: { id: string } };
+    const rejected = await cli(
+      ["reject", promotion.id, "--reason", "leaks memory"],
+      await token("carol", "approver"),
+    );
+    expect(rejected.code, rejected.stderr).toBe(0);
+    const again = await cli(["promote", "staging", "prod"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("was rejected by carol: leaks memory");
+    const list = JSON.parse((await cli(["promotions", "--json"])).stdout) as {
+      promotions: { id: string; state: string; requestedBy: string; decidedBy: string }[];
+    };
+    expect(list.promotions.find((p) => p.id === promotion.id)).toMatchObject({
+      state: "rejected",
+      requestedBy: "admin",
+      decidedBy: "carol",
+    });
+  });
 });
