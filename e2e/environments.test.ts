@@ -47,15 +47,15 @@ describe("environments and promotion", () => {
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as Manifest;
   };
-  /** The last word about a commit of the auto-deploy chain that reaches staging: finished or stopped. */
+  /** The last word about a commit of an auto-deploy chain that got to staging, or stopped before it. */
   const chainEnd = (sha: string) =>
     eventually(
       async () =>
         (await events()).find(
           (e) =>
-            (e.kind === "autodeploy.finished" || e.kind === "autodeploy.stopped") &&
             e.data.sha === sha &&
-            (e.data.chain as string[]).includes("staging"),
+            ((e.kind === "autodeploy.finished" && (e.data.live as string[]).includes("staging")) ||
+              (e.kind === "autodeploy.stopped" && (e.data.notDeployed as string[]).includes("staging"))),
         ),
       240_000,
     );

@@ -139,13 +139,8 @@ export class AutoDeployer {
       }
       upstream = step.env;
     }
-    await say(
-      "autodeploy.finished",
-      `${short} is live in ${chain
-        .filter((s) => s.do === "deploy")
-        .map((s) => s.env)
-        .join(", ")}`,
-    );
+    const live = chain.filter((s) => s.do === "deploy").map((s) => s.env);
+    await say("autodeploy.finished", `${short} is live in ${live.join(", ")}`, { live });
   }
 
   private async runsCommit(envName: string, sha: string): Promise<boolean> {
