@@ -90,7 +90,7 @@ export function promotions(ctx: Ctx, kick: (rolloutId: string) => void, life: Li
       },
       record,
     );
-    if (source?.liveReleaseId !== p.release.id) {
+    if (stack.environments[p.toEnv]!.autoDeploy && source?.liveReleaseId !== p.release.id) {
       // Not what is live upstream: auto-deploy would undo it with the next commit.
       const reason = `build ${p.release.buildId.slice(0, 12)} (${p.fromEnv} v${p.release.number}) promoted by hand`;
       await ctx.store.promotions.hold(ctx.stackId, p.toEnv, actor, reason);
