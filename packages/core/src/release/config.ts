@@ -14,6 +14,11 @@ export interface ReleaseConfig {
    * add-ons were frozen (read them with `addonsOf`).
    */
   addons?: Record<string, AddonConfig>;
+  /**
+   * How a deploy builds the source (the spec's `build`), frozen with the rollout's config so
+   * the build step never reads the spec. Absent: the target's default (`npm ci`).
+   */
+  build?: { command?: string[] };
 }
 
 export interface RouteConfig {

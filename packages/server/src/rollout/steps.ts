@@ -83,7 +83,7 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
     ...(source !== "working tree" ? { ref: source } : {}),
     buildsDir: ctx.paths.builds,
     depsDir: ctx.paths.deps,
-    ...(ctx.stack.build.command ? { command: ctx.stack.build.command } : {}),
+    ...(w.rollout.config.build?.command ? { command: w.rollout.config.build.command } : {}),
     runAs: ctx.runAs,
     progress: (message) => {
       ctx.fault("build:progress");
