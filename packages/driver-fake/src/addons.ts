@@ -38,7 +38,8 @@ export function fakeAddons(world: FakeWorld): AddonsPort {
     async describe(record) {
       return {
         running: world.addons.get(key(record))?.running ?? false,
-        address: `127.0.0.1:${record.port}`,
+        host: "127.0.0.1",
+        port: record.port,
       };
     },
     async stop(record) {

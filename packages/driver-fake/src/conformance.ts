@@ -70,6 +70,7 @@ export function describeDriverConformance(
         expect(handle).toMatchObject({ id: spec.id, pid: expect.any(Number) });
         expect(await runtime.waitHealthy(spec.id, PATIENCE_MS)).toBe(true);
         expect(runtime.has(spec.id)).toBe(true);
+        expect(runtime.list().find((p) => p.id === spec.id)?.pid).toBe(handle.pid);
         await runtime.stop(spec.id);
         expect(runtime.has(spec.id)).toBe(false);
         await runtime.stop(spec.id);
@@ -118,28 +119,26 @@ export function describeDriverConformance(
         const bad = fx.job(id("job-bad"), 3);
         const okPid = await runtime.runJob(ok);
         await runtime.runJob(bad);
-        expect(await settled(() => runtime.jobOutcome({ id: ok.id, pid: okPid, nonce: ok.nonce }))).toEqual({
+        expect(await settled(() => runtime.jobOutcome({ ...ok, pid: okPid }))).toEqual({
           state: "exited",
           code: 0,
         });
-        expect(await settled(() => runtime.jobOutcome({ id: bad.id, pid: null, nonce: bad.nonce }))).toEqual({
+        expect(await settled(() => runtime.jobOutcome({ ...bad, pid: null }))).toEqual({
           state: "exited",
           code: 3,
         });
       });
 
-      it("stops a running job; a job never started is unknown", async () => {
+      it("stops a running job, again harmlessly; a job never started is not-started", async () => {
         const { runtime } = fx.driver;
         const job = fx.job(id("job-long"), "runs until stopped");
-        const pid = await runtime.runJob(job);
-        const ref = { id: job.id, pid, nonce: job.nonce };
-        expect(runtime.jobOutcome(ref)).toEqual({ state: "running", pid });
-        await runtime.stopJob(ref);
+        const ref = { ...job, pid: await runtime.runJob(job) };
+        expect(runtime.jobOutcome(ref)).toEqual({ state: "running", pid: ref.pid });
+        await runtime.stopJob(ref, 1_000);
         expect(runtime.jobOutcome(ref).state).not.toBe("running");
-        await runtime.stopJob(ref);
-        expect(runtime.jobOutcome({ id: id("never"), pid: null, nonce: id("never") })).toEqual({
-          state: "unknown",
-        });
+        await runtime.stopJob(ref, 1_000);
+        const never = fx.job(id("never"), 0);
+        expect(runtime.jobOutcome({ ...never, pid: null })).toEqual({ state: "not-started" });
       });
 
       it("allocates distinct ports that can be listened on", async () => {

@@ -52,8 +52,8 @@ describe("fakeDriver: what the test decides happens, on the injected clock", () 
     const { driver, world } = fakeDriver();
     world.whenJob("slow", { runsForMs: 1_000, exit: 2 }).whenJob("lost", { exit: "vanish" });
     const job = (id: string) => ({ id, argv: ["x"], cwd: "/", env: {}, nonce: id, logFile: "/l" });
-    const slow = { id: "slow", pid: await driver.runtime.runJob(job("slow")), nonce: "slow" };
-    const lost = { id: "lost", pid: await driver.runtime.runJob(job("lost")), nonce: "lost" };
+    const slow = { ...job("slow"), pid: await driver.runtime.runJob(job("slow")) };
+    const lost = { ...job("lost"), pid: await driver.runtime.runJob(job("lost")) };
     expect(driver.runtime.jobOutcome(slow).state).toBe("running");
     world.clock.advance(1_000);
     expect(driver.runtime.jobOutcome(slow)).toEqual({ state: "exited", code: 2 });

@@ -27,6 +27,10 @@ export function fakeDriver(opts: { world?: FakeWorld } = {}): { driver: Driver; 
       return edge;
     },
     preflight() {},
+    async detach() {
+      driver.runtime.detach();
+      for (const edge of edges.values()) await edge.detach();
+    },
   };
   return { driver, world };
 }

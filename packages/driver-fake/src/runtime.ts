@@ -1,15 +1,15 @@
 import {
   type JobOutcome,
+  type JobRef,
   type JobSpec,
   type ProcessHandle,
   type ProcessSpec,
   type ProcessTrace,
+  type RuntimeEvent,
   type RuntimePort,
   SlipwayError,
 } from "@slipway/core";
 import type { FakeProcess, FakeWorld } from "./world";
-
-type JobRef = { id: string; pid: number | null; nonce: string };
 
 /**
  * The runtime of one fake control plane: what it supervises is the world's processes it
@@ -17,6 +17,7 @@ type JobRef = { id: string; pid: number | null; nonce: string };
  */
 export function fakeRuntime(world: FakeWorld): RuntimePort {
   const self = {};
+  const listeners: ((e: RuntimeEvent) => void)[] = [];
   const mine = (id: string): FakeProcess | undefined =>
     world.processes.find((p) => p.spec.id === id && p.owner === self && world.alive(p));
   const handleOf = (p: FakeProcess): ProcessHandle => ({ id: p.spec.id, pid: p.pid, startTime: p.startTime });
@@ -32,7 +33,9 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
           `${spec.id} is already supervised`,
           "stop it first, or adopt it",
         );
-      return handleOf(world.spawn(spec, self));
+      const handle = handleOf(world.spawn(spec, self));
+      for (const l of listeners) l({ kind: "started", handle });
+      return handle;
     },
     adopt(spec, trace: ProcessTrace) {
       const p = world.processes.find(
@@ -59,6 +62,13 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
       return world.restarts(p) > 0 ? `exited ${world.restarts(p)} times (crash loop)` : "not healthy yet";
     },
     has: (id) => mine(id) !== undefined,
+    list: () =>
+      world.processes
+        .filter((p) => p.owner === self && world.alive(p))
+        .map((p) => ({ id: p.spec.id, pid: p.pid, state: "running", restarts: world.restarts(p) })),
+    onEvent(listener) {
+      listeners.push(listener);
+    },
     retire(id) {
       const p = mine(id);
       if (p) p.retired = true;
@@ -76,13 +86,19 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
     async allocatePort() {
       return world.port();
     },
+    async isPortFree(port) {
+      return !world.processes.some((p) => world.alive(p) && p.spec.env.PORT === String(port));
+    },
+    async ensureVolume() {},
+    attachUser: () => null,
     async runJob(spec: JobSpec) {
       world.calls.push(`runJob ${spec.id}`);
       return world.runJob(spec).pid;
     },
     jobOutcome(job): JobOutcome {
       const j = jobOf(job);
-      if (!j) return { state: "unknown" };
+      // Nothing ever carried its nonce: it never got going, and may be started again.
+      if (!j) return { state: "not-started" };
       const s = world.jobState(j);
       return s.state === "running"
         ? { state: "running", pid: j.pid }
@@ -90,7 +106,7 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
           ? { state: "exited", code: s.code }
           : { state: "unknown" };
     },
-    async stopJob(job) {
+    async stopJob(job, _graceMs) {
       const j = jobOf(job);
       if (!j || world.jobState(j).state !== "running") return;
       world.calls.push(`stopJob ${job.id}`);

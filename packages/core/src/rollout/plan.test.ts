@@ -38,6 +38,8 @@ describe("planRollout", () => {
       exit: 3,
     });
     expect(at({ ...running, jobOutcome: { state: "unknown" } })).toEqual({ do: "record-job", exit: null });
+    // Recorded as running, but we died before it was started: it is started now.
+    expect(at({ ...running, jobOutcome: { state: "not-started" } })).toEqual({ do: "run-release-job" });
   });
 
   it("an aborting rollout stops its release job before anything else, and records how it ended", () => {

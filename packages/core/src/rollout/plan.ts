@@ -96,7 +96,7 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
       if (s.job === "succeeded" || s.job === "none") return { do: "move", to: "starting" };
       if (s.job === "failed")
         return { do: "abort", code: "SLW_RELEASE_JOB_FAILED", reason: "the release job exited non-zero" };
-      return s.job === "pending" ? { do: "run-release-job" } : whileJobRuns(s.jobOutcome);
+      return s.job === "pending" ? { do: "run-release-job" } : whileJobRuns(s.jobOutcome, false);
     case "starting":
       if (s.target.started >= s.target.wanted && s.target.healthy >= s.target.wanted)
         return { do: "move", to: "switching" };
@@ -114,7 +114,7 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
     case "aborting":
       // A job that runs on would go on changing the database of a release that never goes live.
       if (s.job === "running")
-        return s.jobOutcome?.state === "running" ? { do: "stop-job" } : whileJobRuns(s.jobOutcome);
+        return s.jobOutcome?.state === "running" ? { do: "stop-job" } : whileJobRuns(s.jobOutcome, true);
       // A restore's target is the live release itself: whatever of it runs keeps serving.
       return s.kind !== "restore" && s.target.running > 0
         ? { do: "stop-target" }
@@ -126,10 +126,13 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
 }
 
 /** The release job is running, as far as the store knows: record how it ended, once it has. */
-function whileJobRuns(outcome: JobOutcome | undefined): RolloutStep {
+function whileJobRuns(outcome: JobOutcome | undefined, aborting: boolean): RolloutStep {
   switch (outcome?.state) {
     case "exited":
       return { do: "record-job", exit: outcome.code };
+    // We died between recording it as running and starting it: nothing of it ever ran.
+    case "not-started":
+      return aborting ? { do: "record-job", exit: null } : { do: "run-release-job" };
     // Gone without a word: it may have run, so it is never run again; the rollout fails.
     case "unknown":
       return { do: "record-job", exit: null };
