@@ -6,7 +6,7 @@ import type { FakeWorld } from "./world";
 export function fakeBuilder(world: FakeWorld): BuilderPort {
   return {
     async build(req) {
-      world.calls.push(`build ${req.sourceDir}${req.ref ? `@${req.ref}` : ""}`);
+      world.call(`build ${req.sourceDir}${req.ref ? `@${req.ref}` : ""}`);
       if (world.buildFailure !== undefined)
         throw new SlipwayError("SLW_BUILD_FAILED", "the build failed", undefined, {
           output: world.buildFailure,

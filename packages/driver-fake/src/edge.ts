@@ -22,9 +22,7 @@ export function fakeEdge(world: FakeWorld, env: string): EdgePort {
       running();
       if (!state.config?.backends.some((b) => b.name === backend))
         throw new SlipwayError("SLW_EDGE_FAILED", `the edge of ${env} has no backend ${backend}`);
-      world.calls.push(
-        `setServers ${env}/${backend} ${servers.map((s) => `${s.name}:${s.weight}`).join(",")}`,
-      );
+      world.call(`setServers ${env}/${backend}`);
       state.servers.set(backend, servers);
     },
     async stats() {

@@ -84,6 +84,14 @@ describe("fakeDriver: what the test decides happens, on the injected clock", () 
     await expect(edge.setServers("api", [])).rejects.toMatchObject({ code: "SLW_EDGE_FAILED" });
   });
 
+  it("a planted failure is thrown by the call it names, once", async () => {
+    const { driver, world } = fakeDriver();
+    world.failOn("start a", new TypeError("boom"));
+    await expect(driver.runtime.start(spec("a"))).rejects.toThrow("boom");
+    await driver.runtime.start(spec("a"));
+    expect(world.calls).toEqual(["start a"]);
+  });
+
   it("a failing build throws SLW_BUILD_FAILED with its output", async () => {
     const { driver, world } = fakeDriver();
     world.failBuilds("npm ERR! missing script");

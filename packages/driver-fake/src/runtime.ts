@@ -26,7 +26,7 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
 
   return {
     async start(spec: ProcessSpec) {
-      world.calls.push(`start ${spec.id}`);
+      world.call(`start ${spec.id}`);
       if (mine(spec.id))
         throw new SlipwayError(
           "SLW_CONFLICT",
@@ -46,7 +46,7 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
             : p.pid === trace.pid && p.startTime === trace.startTime),
       );
       if (!p || (p.owner !== undefined && p.owner !== self)) return undefined;
-      world.calls.push(`adopt ${spec.id}`);
+      world.call(`adopt ${spec.id}`);
       p.owner = self;
       p.spec = spec;
       return handleOf(p);
@@ -76,7 +76,7 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
     async stop(id) {
       const p = mine(id);
       if (!p) return;
-      world.calls.push(`stop ${id}`);
+      world.call(`stop ${id}`);
       p.stoppedAt = world.clock.now();
       p.owner = undefined;
     },
@@ -92,7 +92,7 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
     async ensureVolume() {},
     attachUser: () => null,
     async runJob(spec: JobSpec) {
-      world.calls.push(`runJob ${spec.id}`);
+      world.call(`runJob ${spec.id}`);
       return world.runJob(spec).pid;
     },
     jobOutcome(job): JobOutcome {
@@ -109,7 +109,7 @@ export function fakeRuntime(world: FakeWorld): RuntimePort {
     async stopJob(job, _graceMs) {
       const j = jobOf(job);
       if (!j || world.jobState(j).state !== "running") return;
-      world.calls.push(`stopJob ${job.id}`);
+      world.call(`stopJob ${job.id}`);
       j.stoppedAt = world.clock.now();
     },
     async *logs(logFile, opts) {

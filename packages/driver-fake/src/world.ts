@@ -19,8 +19,9 @@ export class FakeWorld {
   readonly builds = new Set<string>();
   /** Output of the build that fails; undefined: builds succeed. */
   buildFailure: string | undefined;
-  /** Every runtime call made, in order ("start prod/v1/web/1", "stopJob …"): what tests assert on. */
+  /** Every call that changes something, in order ("start prod/v1/web/1", "stopJob …"): what tests assert on. */
   readonly calls: string[] = [];
+  private readonly failures = new Map<string, Error>();
   readonly logs = new Map<string, string[]>();
   private readonly processRules: [string, ProcessBehaviour][] = [];
   private readonly jobRules: [string, JobBehaviour][] = [];
@@ -46,6 +47,12 @@ export class FakeWorld {
   /** Builds fail with this output until `failBuilds(undefined)`. */
   failBuilds(output: string | undefined): this {
     this.buildFailure = output;
+    return this;
+  }
+
+  /** The next call named `call` (as `calls` records it, e.g. "start prod/v2/web/1") throws `error` instead. */
+  failOn(call: string, error: Error): this {
+    this.failures.set(call, error);
     return this;
   }
 
@@ -80,6 +87,16 @@ export class FakeWorld {
   }
 
   // ---- used by the fake driver ----
+
+  /** Records a call, or throws the failure planted for it (once). */
+  call(name: string): void {
+    const failure = this.failures.get(name);
+    if (failure) {
+      this.failures.delete(name);
+      throw failure;
+    }
+    this.calls.push(name);
+  }
 
   pid(): number {
     return this.nextPid++;
