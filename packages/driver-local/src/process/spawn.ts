@@ -7,7 +7,7 @@ import {
   SlipwayError,
   SYSTEM_PATH,
 } from "@slipway/core";
-import { openAppendNoFollow } from "../system/safe-files";
+import { openAppendNoFollow } from "@slipway/files";
 import { readStartTime } from "./proc";
 
 /** A service process as the local driver runs it: the control plane's spec, and who runs it. */
