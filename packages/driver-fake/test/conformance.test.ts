@@ -1,4 +1,4 @@
-import { describeDriverConformance } from "../src/conformance";
+import { describeDriverConformance } from "@slipway/driver-fake/conformance";
 import { fakeDriver } from "../src/fake-driver";
 import { FakeWorld } from "../src/world";
 
