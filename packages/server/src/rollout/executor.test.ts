@@ -69,31 +69,62 @@ afterAll(async () => {
 class Crash extends Error {}
 
 /**
- * One control plane over the shared store and a fake world: a restart builds another over the
- * same two. `crashAt` n: it dies at the n-th step boundary it reaches.
+ * `target` as long as its control plane lives: once `dead()`, every call into it (or into
+ * what its calls return, like a transaction's queries or an environment's edge) throws
+ * Crash, as a SIGKILL'd process never writes to the store or signals anything again.
  */
-function controlPlane(world: FakeWorld, crashAt?: number) {
+function mortal<T extends object>(target: T, dead: () => boolean): T {
+  return new Proxy(target, {
+    get(t, key) {
+      const value = Reflect.get(t, key);
+      if (typeof value === "object" && value !== null) return mortal(value, dead);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (dead()) throw new Crash("called after the crash");
+        const mortalArgs = args.map((a) =>
+          typeof a === "function" ? (...inner: object[]) => a(...inner.map((i) => mortal(i, dead))) : a,
+        );
+        const result = value.apply(t, mortalArgs);
+        return typeof result === "object" && result !== null && !(result instanceof Promise)
+          ? mortal(result, dead)
+          : result;
+      };
+    },
+  });
+}
+
+/**
+ * One control plane over the shared store and a fake world: a restart builds another over the
+ * same two. Given `crashedAt`, it dies at the first crash point it reaches that is not in it
+ * yet (a step boundary `after:<step>`, or a point inside a step, see faults.ts), and adds it:
+ * from then on it reaches neither the store nor the world.
+ */
+function controlPlane(world: FakeWorld, crashedAt?: Set<string>, crashHere = (_point: string) => true) {
   const { driver } = fakeDriver({ world });
   const logs: string[] = [];
-  let boundaries = 0;
+  let dead = false;
+  let diedAt: string | undefined;
   const ctx: Ctx = {
-    store,
+    store: crashedAt ? mortal(store, () => dead) : store,
     paths: statePaths(dir),
     box,
-    driver,
+    driver: crashedAt ? mortal(driver, () => dead) : driver,
     stackId,
     projectDir: dir,
     log: pino({ level: "info" }, { write: (line: string) => void logs.push(line) }),
     now: () => world.clock.now(),
     drainer: { kick() {} },
     fault(point) {
-      if (point.startsWith("after:") && ++boundaries === crashAt) throw new Crash(point);
+      if (!crashedAt || crashedAt.has(point) || !crashHere(point)) return;
+      crashedAt.add(point);
+      dead = true;
+      diedAt = point;
+      throw new Crash(point);
     },
-    async event(e) {
-      await store.events.append({ actor: e.actor ?? "control-plane", data: {}, ...e });
-    },
+    event: (e) =>
+      ctx.store.events.append({ actor: e.actor ?? "control-plane", data: {}, ...e }).then(() => {}),
   };
-  return { ctx, driver, executor: new RolloutExecutor(ctx), logs, reached: () => boundaries };
+  return { ctx, driver, executor: new RolloutExecutor(ctx), logs, diedAt: () => diedAt };
 }
 type Plane = ReturnType<typeof controlPlane>;
 
@@ -111,14 +142,14 @@ async function environment() {
 }
 type Env = Awaited<ReturnType<typeof environment>>;
 
-async function deploy(env: Env, { ctx }: { ctx: Ctx }): Promise<string> {
+async function deploy(env: Env, { ctx }: { ctx: Ctx }, config = CONFIG): Promise<string> {
   const rollout = await store.rollouts.create({
     environmentId: env.id,
     kind: "deploy",
     fromReleaseId: null,
     toReleaseId: null,
     source: null,
-    config: CONFIG,
+    config,
     actor: "test",
   });
   await ensureEdge(ctx, (await store.environments.get(stackId, env.name))!);
@@ -137,33 +168,41 @@ async function drive(plane: Plane, world: FakeWorld, id: string, until?: (phase:
 }
 
 /**
- * Drives a rollout to its end with a control plane that dies right after each step it takes
- * (its supervision lost, its processes running on); each time a fresh one adopts what runs,
- * as a restarted control plane does, and takes the next step. Returns where each one died.
+ * Drives a rollout to its end with control planes that each die at the first crash point they
+ * reach that no earlier one died at (a SIGKILL: their supervision is lost, their processes run
+ * on); each time a fresh one adopts what runs, as a restarted control plane does, and carries
+ * on. Returns where each died, in order.
  */
-async function driveThroughCrashes(env: Env, id: string, previous: Plane): Promise<string[]> {
+async function driveThroughCrashes(
+  env: Env,
+  id: string,
+  previous: Plane,
+  crashHere = (_point: string) => true,
+): Promise<string[]> {
   previous.driver.runtime.detach();
+  const crashedAt = new Set<string>();
   const died: string[] = [];
   for (let i = 0; i < 50; i++) {
-    const plane = controlPlane(env.world, 1);
+    const plane = controlPlane(env.world, crashedAt, crashHere);
     await adoptProcesses(plane.ctx, (await store.environments.get(stackId, env.name))!);
     try {
       await drive(plane, env.world, id);
       return died;
     } catch (e) {
       if (!(e instanceof Crash)) throw e;
-      died.push(e.message);
+      died.push(plane.diedAt()!);
       plane.driver.runtime.detach();
     }
   }
   throw new Error("the rollout never finished");
 }
 
-/** v1 live, through a whole rollout. */
+/** v1 live, through a whole rollout (of the same services, without a release job: fewer ticks). */
 async function withLiveV1() {
   const env = await environment();
   const plane = controlPlane(env.world);
-  const v1 = await drive(plane, env.world, await deploy(env, plane));
+  const { migrate: _, ...services } = CONFIG.services;
+  const v1 = await drive(plane, env.world, await deploy(env, plane, { ...CONFIG, services }));
   expect(v1.phase).toBe("succeeded");
   return { env, plane };
 }
@@ -259,44 +298,74 @@ describe("rollout executor, tick by tick", () => {
     expect(runningOf(env, 3)).toEqual([]);
   });
 
-  it("the control plane dies after every step, a fresh one takes the next: the same end, the job ran once", async () => {
-    const { env, plane } = await withLiveV1();
-    const id = await deploy(env, plane);
-    const steps = await driveThroughCrashes(env, id, plane);
+  // Two runs: a crash at every point, including those inside a step (a process spawned but its
+  // pid not recorded…), and one at step boundaries only, which reaches `after:run-release-job`
+  // (after a crash at `job:pid-unrecorded` the job is found running, never run again).
+  it.each([
+    [
+      "every crash point",
+      () => true,
+      [
+        "after:move:building",
+        "build:progress",
+        "after:build",
+        "after:move:releasing",
+        "job:pid-unrecorded",
+        "after:record-job",
+        "after:move:starting",
+        "spawned:pid-unrecorded",
+        "after:start-target",
+        "after:move:switching",
+        "switch:recorded",
+        "after:switch-traffic",
+      ],
+    ],
+    [
+      "every step boundary",
+      (point: string) => point.startsWith("after:"),
+      [
+        "after:move:building",
+        "after:build",
+        "after:move:releasing",
+        "after:run-release-job",
+        "after:record-job",
+        "after:move:starting",
+        "after:start-target",
+        "after:move:switching",
+        "after:switch-traffic",
+      ],
+    ],
+  ])(
+    "the control plane dies at %s, a fresh one carries on: the same end, the job ran once",
+    async (_, crashHere, expected) => {
+      const { env, plane } = await withLiveV1();
+      const id = await deploy(env, plane);
+      expect(await driveThroughCrashes(env, id, plane, crashHere)).toEqual(expected);
 
-    expect(steps).toEqual([
-      "after:move",
-      "after:build",
-      "after:move",
-      "after:run-release-job",
-      "after:record-job",
-      "after:move",
-      "after:start-target",
-      "after:move",
-      "after:switch-traffic",
-    ]);
-    expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
-    expect(await live(env)).toBe(2);
-    expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
-    expect(runningOf(env, 2)).toEqual(processesOf(env.name, 2));
-    expect(env.world.calls.filter((c) => c.startsWith(`start ${env.name}/v2/`))).toHaveLength(3);
-    expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
-  });
+      expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
+      expect(await live(env)).toBe(2);
+      expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
+      expect(runningOf(env, 2)).toEqual(processesOf(env.name, 2));
+      expect(env.world.calls.filter((c) => c.startsWith(`start ${env.name}/v2/`))).toHaveLength(3);
+      expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
+    },
+  );
 
-  it("crashing after every step of a failing rollout: it aborts once and leaves nothing of itself", async () => {
+  it("crashing at every point of a failing rollout: it aborts once and leaves nothing of itself", async () => {
     const { env, plane } = await withLiveV1();
     env.world.whenJob(`${env.name}/v2/`, { exit: 3 });
     const id = await deploy(env, plane);
     const steps = await driveThroughCrashes(env, id, plane);
 
     expect(steps).toEqual([
-      "after:move",
+      "after:move:building",
+      "build:progress",
       "after:build",
-      "after:move",
-      "after:run-release-job",
+      "after:move:releasing",
+      "job:pid-unrecorded",
       "after:record-job",
       "after:abort",
-      "after:move",
+      "after:move:failed",
     ]);
     const rollout = (await store.rollouts.get(id))!;
     expect(rollout.phase).toBe("failed");
@@ -307,6 +376,31 @@ describe("rollout executor, tick by tick", () => {
     expect(runningOf(env, 1)).toEqual(processesOf(env.name, 1));
     const aborting = (await store.events.about([id])).filter((e) => e.kind === "rollout.aborting");
     expect(aborting).toHaveLength(1);
+  });
+
+  it("a phase move and its event land together or not at all", async () => {
+    const env = await environment();
+    const { ctx } = controlPlane(env.world);
+    const id = await deploy(env, { ctx });
+    // A store whose events table refuses every row: the move that goes with one must not land.
+    const refusing: Store = {
+      ...store,
+      transaction: (fn) =>
+        store.transaction((tx) =>
+          fn({
+            ...tx,
+            events: {
+              ...tx.events,
+              append: () => Promise.reject(new Error("no space left on device")),
+            },
+          }),
+        ),
+    };
+    await expect(new RolloutExecutor({ ...ctx, store: refusing }).tick(id)).rejects.toThrow(
+      "no space left on device",
+    );
+    expect((await store.rollouts.get(id))!.phase).toBe("pending");
+    expect(await store.events.about([id])).toEqual([]);
   });
 
   it("drive() loops over tick, waiting as each tick says through the injected wait", async () => {

@@ -60,7 +60,7 @@ export class RolloutExecutor {
       await abort(this.ctx, world, e);
       return 0;
     }
-    this.ctx.fault(`after:${step.do}`);
+    this.ctx.fault(step.do === "move" ? `after:move:${step.to}` : `after:${step.do}`);
     return step.do === "done" ? "done" : step.do === "wait" ? step.ms : 0;
   }
 
