@@ -68,7 +68,9 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           `use one of: ${Object.keys(stack.environments).join(", ")}`,
         );
       const config = releaseConfigFor(stack, envName);
-      const env = await life.ensureEnvironment(envName, config);
+      await life.ensureEnvironment(envName, config);
+      // Read again: the environment may have been ensured long ago, and gone live since.
+      const env = (await ctx.store.environments.get(ctx.stackId, envName))!;
       const rollout = await ctx.store.rollouts.create({
         environmentId: env.id,
         kind: "deploy",

@@ -6,6 +6,7 @@ import {
   type EdgePort,
   type HealthConfig,
   haproxyStatusList,
+  type ReleaseConfig,
   type RolloutPhase,
   statusRanges,
 } from "@slipway/core";
@@ -16,20 +17,27 @@ import type { Ctx } from "../context";
  * The edge as the store says it should be: routes and health checks of the live release
  * (a deploy that fails never changes how the live release is routed or checked), backends
  * for every web service a running release (or the rollout in flight) has, and their servers.
- * Before anything is live, the rollout in flight says the routes.
+ * Before anything is live, the rollout in flight (or the config `requested` for one) says the
+ * routes.
  */
-export async function edgeConfig(ctx: Ctx, env: EnvironmentRow): Promise<EdgeConfig> {
+export async function edgeConfig(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  requested?: ReleaseConfig,
+): Promise<EdgeConfig> {
   const releases = await ctx.store.releases.list(env.id);
   const live = releases.find((r) => r.id === env.liveReleaseId)?.config;
   const inFlight = (await ctx.store.rollouts.active()).find((r) => r.environmentId === env.id)?.config;
-  const routes = live?.routes ?? inFlight?.routes ?? [];
+  const routes = live?.routes ?? inFlight?.routes ?? requested?.routes ?? [];
   const health = new Map<string, EdgeHealth | undefined>();
   // Oldest to newest, then the live release, so that the live release's checks win.
   for (const cfg of [...releases.reverse().map((r) => r.config), ...(live ? [live] : [])])
     for (const [name, s] of Object.entries(cfg.services))
       if (s.type === "web") health.set(name, edgeHealth(s.health));
-  for (const [name, s] of Object.entries(inFlight?.services ?? {}))
-    if (s.type === "web" && !health.has(name)) health.set(name, edgeHealth(s.health));
+  // Then web services only the rollout in flight, or the config about to be deployed, has.
+  for (const cfg of [inFlight, requested])
+    for (const [name, s] of Object.entries(cfg?.services ?? {}))
+      if (s.type === "web" && !health.has(name)) health.set(name, edgeHealth(s.health));
   const servers = await serversOf(ctx, env);
   return {
     env: env.name,
@@ -98,9 +106,9 @@ export function edgeOf(ctx: Ctx, env: Pick<EnvironmentRow, "name" | "edgeLogPort
   return ctx.driver.edge({ env: env.name, ...(env.edgeLogPort ? { logPort: env.edgeLogPort } : {}) });
 }
 
-/** Starts or adopts the environment's HAProxy and converges it to the store. */
-export async function ensureEdge(ctx: Ctx, env: EnvironmentRow): Promise<void> {
-  const { pid, adopted } = await edgeOf(ctx, env).ensure(await edgeConfig(ctx, env));
+/** Starts or adopts the environment's HAProxy and converges it to the store (and `requested`). */
+export async function ensureEdge(ctx: Ctx, env: EnvironmentRow, requested?: ReleaseConfig): Promise<void> {
+  const { pid, adopted } = await edgeOf(ctx, env).ensure(await edgeConfig(ctx, env, requested));
   if (!adopted)
     await ctx.event({
       kind: "edge.started",

@@ -51,7 +51,7 @@ export async function ensureEnvironment(
   await ensureAddons(ctx, env, needs.addons);
   // Adopt first: the edge then routes only to processes that really run.
   await adoptProcesses(ctx, env);
-  await ensureEdge(ctx, env);
+  await ensureEdge(ctx, env, requested);
   return env;
 }
 
