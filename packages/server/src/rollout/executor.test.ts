@@ -47,6 +47,8 @@ const processesOf = (env: string, v: number) => [
   `${env}/v${v}/web/2`,
   `${env}/v${v}/worker/1`,
 ];
+/** The live release the tests deploy over: one web process, no release job (fewer ticks to get there). */
+const V1: ReleaseConfig = { ...CONFIG, services: { web: { ...CONFIG.services.web!, replicas: 1 } } };
 
 let store: Store;
 let dir: string;
@@ -197,12 +199,11 @@ async function driveThroughCrashes(
   throw new Error("the rollout never finished");
 }
 
-/** v1 live, through a whole rollout (of the same services, without a release job: fewer ticks). */
+/** V1 live, through a whole rollout. */
 async function withLiveV1() {
   const env = await environment();
   const plane = controlPlane(env.world);
-  const { migrate: _, ...services } = CONFIG.services;
-  const v1 = await drive(plane, env.world, await deploy(env, plane, { ...CONFIG, services }));
+  const v1 = await drive(plane, env.world, await deploy(env, plane, V1));
   expect(v1.phase).toBe("succeeded");
   return { env, plane };
 }
@@ -223,7 +224,7 @@ const runningOf = (env: Env, v: number) =>
 describe("rollout executor, tick by tick", () => {
   it("a deploy makes the new release live, retires the old one and switches the edge's servers", async () => {
     const { env, plane } = await withLiveV1();
-    expect(edgeWeights(env)).toEqual({ "v1-1": 100, "v1-2": 100 });
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
     const rollout = await drive(plane, env.world, await deploy(env, plane));
 
     expect(rollout).toMatchObject({ phase: "succeeded", error: null });
@@ -233,9 +234,9 @@ describe("rollout executor, tick by tick", () => {
     const old = (await store.processes.forEnvironment(env.id)).filter(
       (p) => p.releaseId !== rollout.toReleaseId,
     );
-    expect(old.map((p) => [p.id, p.desired, p.state])).toEqual(
-      processesOf(env.name, 1).map((id) => [id, "stopped", "draining"]),
-    );
+    expect(old.map((p) => [p.id, p.desired, p.state])).toEqual([
+      [`${env.name}/v1/web/1`, "stopped", "draining"],
+    ]);
     expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
     const events = (await store.events.about([rollout.id])).map((e) => e.kind);
     expect(events.at(-1)).toBe("rollout.succeeded");
@@ -253,31 +254,35 @@ describe("rollout executor, tick by tick", () => {
     expect(runningOf(env, 2)).toEqual([]);
     expect(env.world.calls.filter((c) => c.startsWith(`start ${env.name}/v2/`))).toEqual([]);
     expect(await live(env)).toBe(1);
-    expect(runningOf(env, 1)).toEqual(processesOf(env.name, 1));
-    expect(edgeWeights(env)).toEqual({ "v1-1": 100, "v1-2": 100 });
+    expect(runningOf(env, 1)).toEqual([`${env.name}/v1/web/1`]);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
   });
 
   it("a target that never becomes healthy fails with SLW_UNHEALTHY once its health timeout has passed", async () => {
-    const { env, plane } = await withLiveV1();
-    env.world.whenProcess(`${env.name}/v2/web/`, { healthyAfterMs: Number.POSITIVE_INFINITY });
+    const env = await environment();
+    const plane = controlPlane(env.world);
+    env.world.whenProcess(`${env.name}/v1/web/`, { healthyAfterMs: Number.POSITIVE_INFINITY });
     const id = await deploy(env, plane);
-    const waiting = await drive(plane, env.world, id, (phase) => phase === "starting");
-    expect(waiting.phase).toBe("starting");
-    expect((await drive(plane, env.world, id, () => true)).phase).toBe("starting");
+    expect((await drive(plane, env.world, id, (phase) => phase === "starting")).phase).toBe("starting");
+    expect(await plane.executor.tick(id)).toBe(0); // start-target
+    // Started, not healthy, not yet overdue: it waits.
+    expect(await plane.executor.tick(id)).toBe(100);
+    expect((await store.rollouts.get(id))!.phase).toBe("starting");
 
     env.world.clock.advance((HEALTH_TIMEOUT_S + 1) * 1000);
     const rollout = await drive(plane, env.world, id);
     expect(rollout.phase).toBe("failed");
     expect(rollout.error?.code).toBe("SLW_UNHEALTHY");
-    expect(rollout.error?.message).toContain(`${env.name}/v2/web/1 (not healthy yet)`);
-    expect(runningOf(env, 2)).toEqual([]);
-    expect(await live(env)).toBe(1);
-    expect(edgeWeights(env)).toEqual({ "v1-1": 100, "v1-2": 100 });
+    expect(rollout.error?.message).toContain(`${env.name}/v1/web/1 (not healthy yet)`);
+    expect(env.world.running()).toEqual([]);
+    expect(await live(env)).toBe(null);
+    expect(edgeWeights(env)).toEqual({});
   });
 
   it("an unknown exception fails the rollout as SLW_INTERNAL and logs its stack; our own codes are kept", async () => {
-    const { env, plane } = await withLiveV1();
-    env.world.failOn(`start ${env.name}/v2/web/2`, new TypeError("cannot read properties of undefined"));
+    const env = await environment();
+    const plane = controlPlane(env.world);
+    env.world.failOn(`start ${env.name}/v1/web/2`, new TypeError("cannot read properties of undefined"));
     const rollout = await drive(plane, env.world, await deploy(env, plane));
     expect(rollout.phase).toBe("failed");
     expect(rollout.error).toMatchObject({
@@ -286,94 +291,77 @@ describe("rollout executor, tick by tick", () => {
     });
     const logged = plane.logs.map((l) => JSON.parse(l)).find((l) => l.err?.type === "TypeError");
     expect(logged?.err.stack).toMatch(/TypeError: cannot read properties of undefined\n\s+at /);
-    expect(runningOf(env, 2)).toEqual([]);
-    expect(await live(env)).toBe(1);
+    expect(env.world.running()).toEqual([]);
 
     env.world.failOn(
-      `start ${env.name}/v3/worker/1`,
+      `start ${env.name}/v2/worker/1`,
       new SlipwayError("SLW_PROCESS_FAILED", "could not spawn node: ENOENT"),
     );
     const next = await drive(plane, env.world, await deploy(env, plane));
     expect(next.error).toMatchObject({ code: "SLW_PROCESS_FAILED", message: "could not spawn node: ENOENT" });
-    expect(runningOf(env, 3)).toEqual([]);
+    expect(env.world.running()).toEqual([]);
+    expect(await live(env)).toBe(null);
   });
 
-  // Two runs: a crash at every point, including those inside a step (a process spawned but its
-  // pid not recorded…), and one at step boundaries only, which reaches `after:run-release-job`
-  // (after a crash at `job:pid-unrecorded` the job is found running, never run again).
-  it.each([
-    [
-      "every crash point",
-      () => true,
-      [
-        "after:move:building",
-        "build:progress",
-        "after:build",
-        "after:move:releasing",
-        "job:pid-unrecorded",
-        "after:record-job",
-        "after:move:starting",
-        "spawned:pid-unrecorded",
-        "after:start-target",
-        "after:move:switching",
-        "switch:recorded",
-        "after:switch-traffic",
-      ],
-    ],
-    [
-      "every step boundary",
-      (point: string) => point.startsWith("after:"),
-      [
-        "after:move:building",
-        "after:build",
-        "after:move:releasing",
-        "after:run-release-job",
-        "after:record-job",
-        "after:move:starting",
-        "after:start-target",
-        "after:move:switching",
-        "after:switch-traffic",
-      ],
-    ],
-  ])(
-    "the control plane dies at %s, a fresh one carries on: the same end, the job ran once",
-    async (_, crashHere, expected) => {
-      const { env, plane } = await withLiveV1();
-      const id = await deploy(env, plane);
-      expect(await driveThroughCrashes(env, id, plane, crashHere)).toEqual(expected);
-
-      expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
-      expect(await live(env)).toBe(2);
-      expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
-      expect(runningOf(env, 2)).toEqual(processesOf(env.name, 2));
-      expect(env.world.calls.filter((c) => c.startsWith(`start ${env.name}/v2/`))).toHaveLength(3);
-      expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
-    },
-  );
-
-  it("crashing at every point of a failing rollout: it aborts once and leaves nothing of itself", async () => {
+  it("the control plane dies at every crash point, a fresh one carries on: the same end, the job ran once", async () => {
     const { env, plane } = await withLiveV1();
-    env.world.whenJob(`${env.name}/v2/`, { exit: 3 });
     const id = await deploy(env, plane);
-    const steps = await driveThroughCrashes(env, id, plane);
-
-    expect(steps).toEqual([
+    expect(await driveThroughCrashes(env, id, plane)).toEqual([
       "after:move:building",
       "build:progress",
       "after:build",
       "after:move:releasing",
+      // From here the job is found running (by its nonce), never launched again: so the
+      // failing run below is the one that crashes at `after:run-release-job`.
       "job:pid-unrecorded",
       "after:record-job",
+      "after:move:starting",
+      "spawned:pid-unrecorded",
+      "after:start-target",
+      "after:move:switching",
+      "switch:recorded",
+      "after:switch-traffic",
+    ]);
+
+    expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
+    expect(await live(env)).toBe(2);
+    expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
+    expect(runningOf(env, 2)).toEqual(processesOf(env.name, 2));
+    expect(env.world.calls.filter((c) => c.startsWith(`start ${env.name}/v2/`))).toHaveLength(3);
+    expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
+    const old = (await store.processes.forEnvironment(env.id)).find((p) => p.id === `${env.name}/v1/web/1`);
+    expect([old?.desired, old?.state]).toEqual(["stopped", "draining"]);
+  });
+
+  it("dying at every step boundary of a failing rollout: it stops what it started, once, and the live release serves on", async () => {
+    const { env, plane } = await withLiveV1();
+    env.world.failOn(`start ${env.name}/v2/worker/1`, new SlipwayError("SLW_PROCESS_FAILED", "no such file"));
+    const id = await deploy(env, plane);
+    const boundaries = (point: string) => point.startsWith("after:");
+    expect(await driveThroughCrashes(env, id, plane, boundaries)).toEqual([
+      "after:move:building",
+      "after:build",
+      "after:move:releasing",
+      "after:run-release-job",
+      "after:record-job",
+      "after:move:starting",
       "after:abort",
+      "after:stop-target",
       "after:move:failed",
     ]);
+
     const rollout = (await store.rollouts.get(id))!;
     expect(rollout.phase).toBe("failed");
-    expect(rollout.error?.code).toBe("SLW_RELEASE_JOB_FAILED");
+    expect(rollout.error?.code).toBe("SLW_PROCESS_FAILED");
     expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
+    expect(env.world.calls.filter((c) => c.startsWith(`stop ${env.name}/v2/`)).sort()).toEqual([
+      `stop ${env.name}/v2/web/1`,
+      `stop ${env.name}/v2/web/2`,
+    ]);
     expect(runningOf(env, 2)).toEqual([]);
     expect(await live(env)).toBe(1);
-    expect(runningOf(env, 1)).toEqual(processesOf(env.name, 1));
+    expect(runningOf(env, 1)).toEqual([`${env.name}/v1/web/1`]);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
     const aborting = (await store.events.about([id])).filter((e) => e.kind === "rollout.aborting");
     expect(aborting).toHaveLength(1);
   });

@@ -58,6 +58,7 @@ export class RolloutExecutor {
       if (!BEFORE_SWITCH.has(rollout.phase as RolloutPhase))
         return retryLater(this.ctx, rollout, e, RETRY_MS);
       await abort(this.ctx, world, e);
+      this.ctx.fault("after:abort");
       return 0;
     }
     this.ctx.fault(step.do === "move" ? `after:move:${step.to}` : `after:${step.do}`);
