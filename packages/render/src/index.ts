@@ -1,1 +1,3 @@
+export * from "./container";
+export * from "./dockerfile";
 export * from "./input";

@@ -32,6 +32,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_SERVER_UNREACHABLE: 502,
   SLW_INTERNAL: 500,
   SLW_PROCESS_FAILED: 503,
+  SLW_RENDER_UNSUPPORTED: 422,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];
