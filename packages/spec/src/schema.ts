@@ -1,4 +1,4 @@
-import { checkSchedule, STATUS_RANGE_PATTERN } from "@slipway/core";
+import { checkSchedule, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
 import { referenceIssues } from "./references";
 
@@ -105,13 +105,13 @@ export const resourcesSchema = z
       .string()
       .regex(CPU_PATTERN, 'cpu is CPUs like "0.5" or millicores like "250m"')
       .refine((v) => Number.parseFloat(v) > 0, "cpu must be more than 0")
-      .default("250m")
+      .default(DEFAULT_RESOURCES.cpu)
       .describe('CPU per instance, e.g. "250m" (a quarter of a core) or "1". @default "250m"'),
     memory: z
       .string()
       .regex(MEMORY_PATTERN, 'memory is a size like "256Mi" or "1Gi"')
       .refine((v) => Number.parseInt(v, 10) > 0, "memory must be more than 0")
-      .default("256Mi")
+      .default(DEFAULT_RESOURCES.memory)
       .describe('Memory per instance, e.g. "256Mi" or "1Gi". @default "256Mi"'),
   })
   .describe(
@@ -202,7 +202,6 @@ export const serviceSchema = z
         message: `a ${s.type} service does not run on a schedule`,
         params: { hint: 'remove schedule, or set type: "cron"' },
       });
-    // Jobs run one instance per run: a scale there would be silently ignored, so refuse it.
     if (s.queue !== undefined && s.type !== "worker")
       ctx.addIssue({
         code: "custom",
@@ -210,6 +209,7 @@ export const serviceSchema = z
         message: `a ${s.type} service consumes no queue`,
         params: { hint: 'remove queue, or set type: "worker"' },
       });
+    // Jobs run one instance per run: a scale there would be silently ignored, so refuse it.
     if (s.scale && !LONG_RUNNING.has(s.type))
       ctx.addIssue({
         code: "custom",

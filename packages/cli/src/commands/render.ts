@@ -4,6 +4,7 @@ import { isSlipwayError, type ReleaseConfig, SlipwayError } from "@slipway/core"
 import {
   imageFor,
   kubernetesManifests,
+  namespaceOf,
   type RenderedFile,
   type RenderInput,
   renderDockerfile,
@@ -48,35 +49,17 @@ const MARKER = ".slipway-render.json";
  * as files for another engine to run. Nothing running is touched.
  */
 export async function render(o: RenderOptions): Promise<void> {
-  const targetRender = Object.hasOwn(TARGETS, o.target) ? TARGETS[o.target] : undefined;
-  if (!targetRender)
-    throw new SlipwayError(
-      "SLW_BAD_REQUEST",
-      `no render target named ${JSON.stringify(o.target)}`,
-      `use one of: ${Object.keys(TARGETS).join(", ")}`,
-    );
-  if (!o.out && !o.json)
-    throw new SlipwayError(
-      "SLW_BAD_REQUEST",
-      "--out is missing: where should the files go?",
-      "pass --out DIR (or --json to print the objects)",
-    );
-  if (o.release !== undefined && o.build !== undefined)
-    throw new SlipwayError(
-      "SLW_BAD_REQUEST",
-      "--release and --build both given",
-      "a release has its build: pass one of them",
-    );
+  const renderTarget = checkOptions(o);
   const root = resolve(o.dir);
   const stack = await loadSpec(root);
-  const source = await releaseToRender(root, stack, o);
+  const release = await releaseToRender(root, stack, o);
   const input: RenderInput = {
     stack: stack.name,
     env: o.env,
-    release: source,
-    image: imageFor(stack.name, source.build, o.registry),
+    release,
+    image: imageFor(stack.name, release.build, o.registry),
   };
-  const rendered = targetRender(input);
+  const rendered = renderTarget(input);
   const files = [...rendered.files, ...dockerfile(root, stack)];
   if (o.out) writeOutput(resolve(o.out), files);
   if (o.json)
@@ -84,22 +67,40 @@ export async function render(o: RenderOptions): Promise<void> {
       target: o.target,
       stack: input.stack,
       env: o.env,
-      release: input.release.number,
-      build: input.release.build,
+      release: release.number,
+      build: release.build,
       image: input.image,
       files: files.map((f) => f.path),
       objects: rendered.objects,
     });
-  const what = source.number !== null ? `release v${source.number}` : "the spec (no release)";
+  const out = resolve(o.out!);
   process.stdout.write(
     [
-      `rendered ${o.target} for ${stack.name} ${o.env} from ${what}, build ${source.build.slice(0, 12)}, image ${input.image}`,
-      `wrote ${files.length} files to ${resolve(o.out!)}: ${files.map((f) => f.path).join(", ")}`,
-      `build the image in the stack's directory: docker build -f ${join(resolve(o.out!), "Dockerfile")} -t ${input.image} . && docker push ${input.image}`,
+      `rendered ${o.target} for ${stack.name} ${o.env} from ${release.number !== null ? `release v${release.number}` : "the spec (no release)"}, build ${release.build.slice(0, 12)}, image ${input.image}`,
+      `wrote ${files.length} files to ${out}: ${files.map((f) => f.path).join(", ")}`,
+      `build the image in the stack's directory: docker build -f ${join(out, "Dockerfile")} -t ${input.image} . && docker push ${input.image}`,
       ...rendered.next,
       "",
     ].join("\n"),
   );
+}
+
+/** The flags that make sense together, and the target's renderer. */
+function checkOptions(o: RenderOptions): (input: RenderInput) => Rendered {
+  const bad = (message: string, hint: string) => new SlipwayError("SLW_BAD_REQUEST", message, hint);
+  if (!Object.hasOwn(TARGETS, o.target))
+    throw bad(
+      `no render target named ${JSON.stringify(o.target)}`,
+      `use one of: ${Object.keys(TARGETS).join(", ")}`,
+    );
+  if (!o.out && !o.json)
+    throw bad(
+      "--out is missing: where should the files go?",
+      "pass --out DIR (or --json to print the objects)",
+    );
+  if (o.release !== undefined && o.build !== undefined)
+    throw bad("--release and --build both given", "a release has its build: pass one of them");
+  return TARGETS[o.target]!;
 }
 
 async function loadSpec(root: string): Promise<Stack> {
@@ -180,7 +181,7 @@ function renderKubernetesTarget(input: RenderInput): Rendered {
     );
   const secrets = requiredSecrets(input);
   const job = objects.find((x) => x.kind === "Job");
-  const ns = objects[0]!.metadata.name;
+  const ns = namespaceOf(input);
   return {
     files: renderKubernetes(input),
     objects,
