@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   SLW_SERVER_UNREACHABLE: "The CLI could not reach the control plane.",
   SLW_INTERNAL: "A bug: Slipway did something it should not. Please report it with the log.",
   SLW_PROCESS_FAILED: "A service process could not be started, signalled or stopped.",
+  SLW_RENDER_UNSUPPORTED: "The spec uses a feature the chosen render target cannot express.",
   SLW_SECRET_UNREADABLE: "A sealed secret does not open: wrong master key, or its stored bytes were changed.",
 } as const;
 

@@ -1,1 +1,4 @@
+export * from "./container";
+export * from "./dockerfile";
 export * from "./input";
+export * from "./kubernetes";
