@@ -2,6 +2,7 @@ export * from "./cron";
 export * from "./edge/servers";
 export * from "./errors";
 export * from "./health/expect";
+export * from "./masking";
 export * from "./ports";
 export * from "./process";
 export * from "./release/config";
