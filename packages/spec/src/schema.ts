@@ -1,5 +1,6 @@
 import { checkSchedule, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
+import { dataSchema } from "./data-schema";
 import { referenceIssues } from "./references";
 
 /**
@@ -271,6 +272,7 @@ export const stackSchema = z
       .default({ local: { services: {} } })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
+    data: dataSchema.optional(),
   })
   .superRefine((stack, ctx) => {
     const jobs = Object.entries(stack.services).filter(([, s]) => s.type === "release");
