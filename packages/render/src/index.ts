@@ -1,1 +1,2 @@
+export * from "./github-actions";
 export * from "./input";

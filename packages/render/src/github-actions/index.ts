@@ -1,0 +1,3 @@
+export type { GithubActionsInput, PipelineEnvironment } from "./input";
+export { renderGithubActions } from "./render";
+export { validateWorkflow } from "./validate";
