@@ -114,3 +114,25 @@ function upstreamFirst(
   }
   return ordered;
 }
+
+/** The part of a loaded stack (`@slipway/spec`'s Stack) the pipeline is made of. */
+export interface StackPipeline {
+  name: string;
+  environments: Record<
+    string,
+    { autoDeploy?: { branch: string }; promotesFrom?: string; requiresApproval?: boolean }
+  >;
+}
+
+/** The render input of a stack, from its environments' promotion rules as the spec writes them. */
+export function githubActionsInputFromStack(stack: StackPipeline): GithubActionsInput {
+  return {
+    stack: stack.name,
+    environments: Object.entries(stack.environments).map(([name, env]) => ({
+      name,
+      ...(env.autoDeploy ? { autoDeployBranch: env.autoDeploy.branch } : {}),
+      ...(env.promotesFrom ? { promotesFrom: env.promotesFrom } : {}),
+      ...(env.requiresApproval ? { requiresApproval: true } : {}),
+    })),
+  };
+}

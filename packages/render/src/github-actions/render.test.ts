@@ -2,8 +2,9 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isSlipwayError } from "@slipway/core";
+import { validateStack } from "@slipway/spec";
 import { describe, expect, it } from "vitest";
-import type { GithubActionsInput } from "./input";
+import { type GithubActionsInput, githubActionsInputFromStack } from "./input";
 import { renderGithubActions } from "./render";
 import { validateWorkflow } from "./validate";
 
@@ -95,6 +96,23 @@ describe("renderGithubActions", () => {
       /environments\[0\]\.name/,
     );
     expect(refused({ stack: "s", environments: [], secrets: { token: "A-B" } })).toMatch(/secrets\.token/);
+  });
+});
+
+describe("githubActionsInputFromStack", () => {
+  it("reads the promotion rules as the spec writes them, and renders the same pipeline", () => {
+    const loaded = validateStack({
+      name: "shop",
+      services: { api: { type: "web", command: ["node", "api.js"] } },
+      environments: {
+        local: {},
+        dev: { autoDeploy: { branch: "main" } },
+        staging: { autoDeploy: { branch: "main" }, promotesFrom: "dev" },
+        prod: { requiresApproval: true, promotesFrom: "staging", soakMinutes: 30 },
+      },
+    });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    expect(renderGithubActions(githubActionsInputFromStack(loaded.stack))).toEqual(renderGithubActions(shop));
   });
 });
 
