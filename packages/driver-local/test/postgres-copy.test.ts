@@ -70,6 +70,8 @@ const SCHEMA = `
     total numeric(10, 2) NOT NULL,
     tags text[]
   );
+  -- A foreign key on a masked column: it holds only if both ends get the same fake.
+  CREATE TABLE subscribers (email text PRIMARY KEY REFERENCES users (email), since date NOT NULL);
   CREATE TABLE employees (id int PRIMARY KEY, manager_id int REFERENCES employees, name text NOT NULL);
   CREATE SCHEMA audit;
   CREATE TABLE audit.log (id bigserial PRIMARY KEY, user_id bigint REFERENCES users, message text NOT NULL);
@@ -89,6 +91,7 @@ const RULES: MaskRules = {
   },
   orders: { id: "keep", user_id: "keep", contact_email: "email", note: "text", total: "keep", tags: "keep" },
   employees: { id: "keep", manager_id: "keep", name: "name" },
+  subscribers: { email: "email", since: "keep" },
   "audit.log": { id: "keep", user_id: "keep", message: "text" },
 };
 
@@ -164,7 +167,8 @@ async function counts(url: string): Promise<Record<string, number>> {
     url,
     `SELECT 'users' AS t, count(*)::int AS n FROM users UNION ALL SELECT 'orders', count(*)::int FROM orders
      UNION ALL SELECT 'employees', count(*)::int FROM employees UNION ALL SELECT 'audit.log', count(*)::int FROM audit.log
-     UNION ALL SELECT 'countries', count(*)::int FROM countries`,
+     UNION ALL SELECT 'countries', count(*)::int FROM countries
+     UNION ALL SELECT 'subscribers', count(*)::int FROM subscribers`,
   );
   return Object.fromEntries(rows.map((r) => [r.t, r.n]));
 }
@@ -215,6 +219,7 @@ describe("copyMaskedDatabase", () => {
       "users",
       "audit.log",
       "orders",
+      "subscribers",
     ]);
     expect(await counts(stagingUrl)).toEqual(await counts(prodUrl));
     expect(result.tables.find((t) => t.table === "orders")?.rows).toBe(USERS * 3);
@@ -228,6 +233,9 @@ describe("copyMaskedDatabase", () => {
     const links = `SELECT o.id, o.user_id, o.contact_email = u.email AS own_email, u.phone IS NULL AS no_phone
                      FROM orders o JOIN users u ON u.id = o.user_id ORDER BY o.id`;
     expect(await sql(stagingUrl, links)).toEqual(await sql(prodUrl, links));
+    const subscribed =
+      "SELECT u.id, s.since FROM subscribers s JOIN users u ON u.email = s.email ORDER BY u.id";
+    expect(await sql(stagingUrl, subscribed)).toEqual(await sql(prodUrl, subscribed));
     const managers = "SELECT id, manager_id FROM employees ORDER BY id";
     expect(await sql(stagingUrl, managers)).toEqual(await sql(prodUrl, managers));
 

@@ -1,5 +1,6 @@
 export { fakeValue } from "./fakes";
 export {
+  type ForeignKey,
   type MaskPlan,
   type MaskProblem,
   maskCell,

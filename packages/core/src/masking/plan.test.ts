@@ -13,14 +13,16 @@ const col = (name: string, type = "text", more: Partial<SourceColumn> = {}): Sou
 const users: SourceTable = {
   name: "users",
   columns: [col("id", "bigint", { nullable: false }), col("email"), col("full_name"), col("phone")],
-  references: [],
+  foreignKeys: [],
 };
 const orders: SourceTable = {
   name: "orders",
   columns: [col("id", "bigint"), col("user_id", "bigint"), col("note")],
-  references: ["users"],
+  foreignKeys: [{ columns: ["user_id"], table: "users", referencedColumns: ["id"] }],
 };
-const countries: SourceTable = { name: "countries", columns: [col("code"), col("name")], references: [] };
+const countries: SourceTable = { name: "countries", columns: [col("code"), col("name")], foreignKeys: [] };
+
+const fk = (column: string, table: string) => ({ columns: [column], table, referencedColumns: [column] });
 
 const rules = {
   users: { id: "keep", email: "email", full_name: "name", phone: "phone" },
@@ -91,7 +93,7 @@ describe("planMaskedCopy", () => {
     const t: SourceTable = {
       name: "people",
       columns: [col("id", "bigint"), col("notes"), col("search", "tsvector", { generated: true })],
-      references: [],
+      foreignKeys: [],
     };
     const plan = planMaskedCopy({ people: { id: "keep", notes: "drop" } }, [t]);
     expect(plan.ok && plan.tables[0]!.columns).toEqual([{ name: "id", rule: "keep" }]);
@@ -107,7 +109,7 @@ describe("planMaskedCopy", () => {
         col("ssn", "text", { nullable: false }),
         col("search", "tsvector", { generated: true }),
       ],
-      references: [],
+      foreignKeys: [],
     };
     const plan = planMaskedCopy(
       { people: { id: "keep", email: "email", age: "name", ssn: "drop", search: "keep", nickname: "name" } },
@@ -128,12 +130,53 @@ describe("planMaskedCopy", () => {
   });
 
   it("accepts a table that references itself, and refuses a cycle between tables", () => {
-    const tree: SourceTable = { name: "tree", columns: [col("id")], references: ["tree"] };
+    const tree: SourceTable = {
+      name: "tree",
+      columns: [col("id")],
+      foreignKeys: [{ columns: ["id"], table: "tree", referencedColumns: ["id"] }],
+    };
     expect(planMaskedCopy({ tree: "safe" }, [tree]).ok).toBe(true);
-    const a: SourceTable = { name: "a", columns: [col("id")], references: ["b"] };
-    const b: SourceTable = { name: "b", columns: [col("id")], references: ["a"] };
+    const a: SourceTable = { name: "a", columns: [col("id")], foreignKeys: [fk("id", "b")] };
+    const b: SourceTable = { name: "b", columns: [col("id")], foreignKeys: [fk("id", "a")] };
     const plan = planMaskedCopy({ a: "safe", b: "safe" }, [a, b]);
     expect(!plan.ok && plan.problems.map((p) => p.table)).toEqual(["a", "b"]);
+  });
+});
+
+describe("foreign keys on masked columns", () => {
+  const subscribers: SourceTable = {
+    name: "subscribers",
+    columns: [col("email")],
+    foreignKeys: [{ columns: ["email"], table: "users", referencedColumns: ["email"] }],
+  };
+
+  it("are kept when both ends have the same rule, or the referencing end is dropped", () => {
+    expect(
+      planMaskedCopy({ ...rules, subscribers: { email: "email" } }, [users, orders, countries, subscribers])
+        .ok,
+    ).toBe(true);
+    expect(
+      planMaskedCopy({ ...rules, subscribers: { email: "drop" } }, [users, orders, countries, subscribers])
+        .ok,
+    ).toBe(true);
+  });
+
+  it("are refused when the two ends are masked differently, since the keys would not match", () => {
+    const plan = planMaskedCopy({ ...rules, subscribers: { email: "keep" } }, [
+      users,
+      orders,
+      countries,
+      subscribers,
+    ]);
+    expect(!plan.ok && plan.problems).toEqual([
+      {
+        table: "subscribers",
+        column: "email",
+        message:
+          'it references users.email, masked "email", but is masked "keep", so the copied keys would not match',
+        hint: 'give both columns the same rule ("email"), or "drop" this one',
+      },
+    ]);
   });
 });
 

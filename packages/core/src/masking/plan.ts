@@ -16,8 +16,14 @@ export interface SourceColumn {
 export interface SourceTable {
   name: string;
   columns: SourceColumn[];
-  /** Tables this one has foreign keys to (itself included when it does). */
-  references: string[];
+  foreignKeys: ForeignKey[];
+}
+
+/** `columns` of a table point at `referencedColumns` of `table` (which may be the same table). */
+export interface ForeignKey {
+  columns: string[];
+  table: string;
+  referencedColumns: string[];
 }
 
 /** One table to copy: the columns written to the target and the rule each gets on the way. */
@@ -42,7 +48,7 @@ export type MaskPlan = { ok: true; tables: TableCopy[] } | { ok: false; problems
  * loaded with its foreign keys already satisfied. Any problem refuses the whole copy.
  */
 export function planMaskedCopy(rules: MaskRules, source: SourceTable[]): MaskPlan {
-  const problems = [...unknownRuleProblems(rules, source)];
+  const problems = [...unknownRuleProblems(rules, source), ...foreignKeyProblems(rules, source)];
   const copies: TableCopy[] = [];
   for (const table of source) {
     const rule = Object.hasOwn(rules, table.name) ? rules[table.name] : undefined;
@@ -78,6 +84,36 @@ function unknownRuleProblems(rules: MaskRules, source: SourceTable[]): MaskProbl
         });
   }
   return problems;
+}
+
+/**
+ * A foreign key survives the copy only if both ends are masked alike: the same fake of the same
+ * value matches, a fake never matches a kept value. `drop` on the referencing side is fine (NULL).
+ */
+function foreignKeyProblems(rules: MaskRules, source: SourceTable[]): MaskProblem[] {
+  const ruleOf = (table: string, column: string): MaskRule | undefined => {
+    const r = Object.hasOwn(rules, table) ? rules[table] : undefined;
+    if (r === "safe") return "keep";
+    return r && Object.hasOwn(r, column) ? r[column] : undefined;
+  };
+  return source.flatMap((t) =>
+    t.foreignKeys.flatMap((fk) =>
+      fk.columns.flatMap((column, i) => {
+        const referenced = fk.referencedColumns[i]!;
+        const mine = ruleOf(t.name, column);
+        const theirs = ruleOf(fk.table, referenced);
+        if (mine === undefined || theirs === undefined || mine === "drop" || mine === theirs) return [];
+        return [
+          {
+            table: t.name,
+            column,
+            message: `it references ${fk.table}.${referenced}, masked "${theirs}", but is masked "${mine}", so the copied keys would not match`,
+            hint: `give both columns the same rule ("${theirs}"), or "drop" this one`,
+          },
+        ];
+      }),
+    ),
+  );
 }
 
 function uncoveredTable(table: SourceTable): MaskProblem {
@@ -173,7 +209,9 @@ function parentsFirst(source: SourceTable[], problems: MaskProblem[]): string[] 
   const pending = new Map(
     source.map((t) => [
       t.name,
-      new Set(t.references.filter((r) => r !== t.name && source.some((s) => s.name === r))),
+      new Set(
+        t.foreignKeys.map((fk) => fk.table).filter((r) => r !== t.name && source.some((s) => s.name === r)),
+      ),
     ]),
   );
   const order: string[] = [];

@@ -17,7 +17,7 @@ export async function readTables(client: pg.Client): Promise<CatalogTable[]> {
     schema: string;
     table: string;
     columns: Array<{ name: string; type: string; notnull: boolean; hasdef: boolean; generated: boolean }>;
-    refs: Array<{ schema: string; table: string }> | null;
+    fks: Array<{ schema: string; table: string; columns: string[]; refColumns: string[] }> | null;
   }>(`
     SELECT n.nspname AS schema, c.relname AS table,
       (SELECT json_agg(json_build_object(
@@ -25,9 +25,13 @@ export async function readTables(client: pg.Client): Promise<CatalogTable[]> {
                 'hasdef', a.atthasdef OR a.attidentity <> '', 'generated', a.attgenerated <> '')
               ORDER BY a.attnum)
          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
-      (SELECT json_agg(json_build_object('schema', rn.nspname, 'table', r.relname))
+      (SELECT json_agg(json_build_object('schema', rn.nspname, 'table', r.relname,
+                'columns', ARRAY(SELECT a.attname FROM unnest(f.conkey) WITH ORDINALITY k(n, i)
+                                   JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.n ORDER BY k.i),
+                'refColumns', ARRAY(SELECT a.attname FROM unnest(f.confkey) WITH ORDINALITY k(n, i)
+                                      JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = k.n ORDER BY k.i)))
          FROM pg_constraint f JOIN pg_class r ON r.oid = f.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
-        WHERE f.conrelid = c.oid AND f.contype = 'f') AS refs
+        WHERE f.conrelid = c.oid AND f.contype = 'f') AS fks
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
@@ -42,7 +46,11 @@ export async function readTables(client: pg.Client): Promise<CatalogTable[]> {
       hasDefault: c.hasdef,
       generated: c.generated,
     })),
-    references: (r.refs ?? []).map((ref) => tableName(ref.schema, ref.table)),
+    foreignKeys: (r.fks ?? []).map((fk) => ({
+      columns: fk.columns,
+      table: tableName(fk.schema, fk.table),
+      referencedColumns: fk.refColumns,
+    })),
   }));
 }
 
