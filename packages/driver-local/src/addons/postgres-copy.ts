@@ -43,8 +43,8 @@ export async function copyMaskedDatabase(opts: MaskedCopyOptions): Promise<Maske
   const source = new pg.Client({ connectionString: opts.source, application_name: "slipway-data-copy" });
   const target = new pg.Client({ connectionString: opts.target, application_name: "slipway-data-copy" });
   try {
-    await source.connect();
-    await target.connect();
+    await connect(source, "source");
+    await connect(target, "target");
     await refuseSameDatabase(source, target);
     await source.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const tables = await readTables(source);
@@ -69,6 +69,16 @@ export async function copyMaskedDatabase(opts: MaskedCopyOptions): Promise<Maske
   } finally {
     await Promise.allSettled([source.end(), target.end()]);
   }
+}
+
+async function connect(client: pg.Client, which: "source" | "target"): Promise<void> {
+  await client.connect().catch((e: Error) => {
+    throw new SlipwayError(
+      "SLW_DATA_COPY_FAILED",
+      `cannot connect to the ${which} database: ${e.message}`,
+      `check that the ${which} environment's postgres add-on is running (slipway status)`,
+    );
+  });
 }
 
 async function refuseSameDatabase(source: pg.Client, target: pg.Client): Promise<void> {
@@ -165,7 +175,8 @@ async function copyTable(
       rows += batch.rows.length;
     }
   } finally {
-    await source.query("CLOSE slipway_copy");
+    // After a failed read the source transaction is aborted and CLOSE would hide the real error.
+    await source.query("CLOSE slipway_copy").catch(() => {});
   }
   return rows;
 }
