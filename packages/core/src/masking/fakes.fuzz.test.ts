@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fakeValue } from "./fakes";
+import { fakeValue, LONGEST_FAKE } from "./fakes";
 import type { FakeRule } from "./rules";
 
 const RULES: FakeRule[] = ["email", "name", "phone", "text"];
@@ -86,6 +86,16 @@ describe("email fakes", () => {
       fc.property(secret, fc.emailAddress(), (k, v) =>
         /^user-[a-z2-7]{26}@example\.invalid$/.test(fakeValue("email", v, k)),
       ),
+    );
+  });
+});
+
+describe("LONGEST_FAKE", () => {
+  it("bounds every fake, so a column's length check is right", () => {
+    fc.assert(
+      fc.property(secret, fc.constantFrom("email", "name", "text" as const), fc.string(), (k, rule, v) => {
+        expect(fakeValue(rule, v, k).length).toBeLessThanOrEqual(LONGEST_FAKE[rule]);
+      }),
     );
   });
 });

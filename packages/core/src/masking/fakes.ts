@@ -60,6 +60,15 @@ const LAST = [
   "Tanaka",
 ];
 
+const longest = (words: string[]) => Math.max(...words.map((w) => w.length));
+
+/** The longest fake of each rule that writes text of its own (a phone fake keeps its input's length). */
+export const LONGEST_FAKE = {
+  email: "user-@example.invalid".length + 26,
+  name: longest(FIRST) + 1 + longest(LAST) + 1 + 20,
+  text: "masked text ".length + 26,
+};
+
 /** Reads as a name; the tag (100 bits) is what keeps distinct names distinct. */
 function fakeName(secret: Uint8Array, value: string): string {
   const h = hmac(secret, "name-parts", value);

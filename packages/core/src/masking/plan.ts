@@ -1,4 +1,4 @@
-import { fakeValue } from "./fakes";
+import { fakeValue, LONGEST_FAKE } from "./fakes";
 import type { MaskRule, MaskRules } from "./rules";
 
 /** One column of a source table, as read from the catalogue. */
@@ -149,13 +149,8 @@ function maskedTable(
   return { table: table.name, columns };
 }
 
-/** A fake of each rule at its longest, to check it fits a column with a length limit. */
-const LONGEST_FAKE = {
-  email: fakeValue("email", "", new Uint8Array(32)).length,
-  name: "Morgan Kowalski ".length + 20,
-  text: fakeValue("text", "", new Uint8Array(32)).length,
-};
-const TEXT_TYPE = /^(text|citext|character varying|character|varchar|char|bpchar)\b/;
+// citext is an extension's type: format_type may qualify it with its schema.
+const TEXT_TYPE = /^(text|(\w+\.)?citext|character varying|character|varchar|char|bpchar)\b/;
 
 function columnProblem(
   table: string,
