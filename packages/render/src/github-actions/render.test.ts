@@ -71,6 +71,21 @@ describe("renderGithubActions", () => {
     expect(deploy).toMatch(/SLIPWAY_URL: \$\{\{ secrets\.PROD_API \}\}/);
   });
 
+  it("gives an environment that builds commits by hand a ref to deploy, and renders no deploy.yml without auto-deploys", () => {
+    const files = renderGithubActions({
+      stack: "s",
+      environments: [{ name: "prod", requiresApproval: true }],
+    });
+    expect(files.map((f) => f.path)).toEqual([
+      ".github/workflows/ci.yml",
+      ".github/workflows/promote-prod.yml",
+      ".github/workflows/infra-check.yml",
+    ]);
+    const prod = files[1]!.content;
+    expect(prod).toContain("inputs:\n      ref:");
+    expect(prod).toContain('npx slipway deploy --env prod --ref "$REF"');
+  });
+
   it("refuses input a workflow cannot express, naming the field", () => {
     const refused = (input: GithubActionsInput) => {
       try {
