@@ -263,6 +263,110 @@ export const freezeWindowSchema = z
   ])
   .describe("A period in which nothing is deployed or promoted to the environment.");
 
+const onFailure = z
+  .enum(["rollback", "freeze"])
+  .default("rollback")
+  .describe(
+    'What a failed judgement does: roll back, or "freeze" at the current weight and wait for a human (for a release whose migration cannot be undone).',
+  );
+
+export const analysisSchema = z
+  .strictObject({
+    maxErrorRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.01)
+      .describe("Highest share of 5xx responses the new revision may have (0.01 = 1%)."),
+    latency: z
+      .strictObject({
+        quantile: z.number().gt(0).lt(1).default(0.95).describe("Which quantile is budgeted (0.95 = p95)."),
+        budgetMs: z.number().positive().default(250).describe("Its budget in milliseconds."),
+      })
+      .default({ quantile: 0.95, budgetMs: 250 })
+      .describe("The latency the new revision must stay within."),
+    marginVsStable: z
+      .number()
+      .min(0)
+      .default(0.5)
+      .describe("How much worse than the stable revision, at the same time, it may be (0.5 = 50% worse)."),
+    minRequests: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .describe("Requests to the new revision before it can be judged good."),
+    sloTarget: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.999)
+      .describe("The availability SLO; burning it 14.4× too fast rolls back at once."),
+  })
+  .describe(
+    "How each step of a canary or blue/green release is judged: against limits and against the stable revision.",
+  );
+
+export const canaryStepSchema = z.strictObject({
+  weight: z.number().int().min(1).max(100).describe("Share of new requests sent to the new revision, 1–100."),
+  holdMinutes: z.number().min(0).default(30).describe("Least time at this weight."),
+  holdRequests: z
+    .number()
+    .int()
+    .min(0)
+    .default(1000)
+    .describe("Least requests to the new revision at this weight (low traffic holds longer)."),
+});
+
+export const strategySchema = z
+  .discriminatedUnion("kind", [
+    z.strictObject({
+      kind: z.literal("direct").describe("All traffic to the new release once it is healthy."),
+    }),
+    z.strictObject({
+      kind: z.literal("canary").describe("Move traffic step by step, judging each step on live metrics."),
+      steps: z
+        .array(canaryStepSchema)
+        .min(1)
+        .default([5, 25, 50, 100].map((weight) => ({ weight, holdMinutes: 30, holdRequests: 1000 })))
+        .describe("Weights in increasing order, ending at 100. @default 5 → 25 → 50 → 100, 30 min each"),
+      onFailure,
+      analysis: analysisSchema.default(analysisSchema.parse({})),
+    }),
+    z.strictObject({
+      kind: z
+        .literal("blueGreen")
+        .describe("Start and probe the new release, switch all traffic at once, keep the old one warm."),
+      keepWarmMinutes: z
+        .number()
+        .min(0)
+        .default(30)
+        .describe("How long the old release keeps running after the switch, so a rollback is instant."),
+      onFailure,
+      analysis: analysisSchema.default(analysisSchema.parse({})),
+    }),
+  ])
+  .superRefine((s, ctx) => {
+    if (s.kind !== "canary") return;
+    s.steps.forEach((step, i) => {
+      if (i > 0 && step.weight <= s.steps[i - 1]!.weight)
+        ctx.addIssue({
+          code: "custom",
+          path: ["steps", i, "weight"],
+          message: `weights only go up: ${step.weight} after ${s.steps[i - 1]!.weight}`,
+          params: { hint: "list the steps in increasing weight, e.g. 5, 25, 50, 100" },
+        });
+    });
+    if (s.steps.at(-1)?.weight !== 100)
+      ctx.addIssue({
+        code: "custom",
+        path: ["steps", s.steps.length - 1, "weight"],
+        message: "the last step must send all traffic (weight 100)",
+        params: { hint: "add { weight: 100 } as the last step" },
+      });
+  })
+  .describe("How a new release takes traffic in this environment.");
+
 export const environmentSchema = z.strictObject({
   services: z
     .record(name("service"), serviceOverrideSchema)
@@ -294,6 +398,7 @@ export const environmentSchema = z.strictObject({
     .array(freezeWindowSchema)
     .default([])
     .describe("Windows in which deploys and promotions here are refused."),
+  strategy: strategySchema.default({ kind: "direct" }),
 });
 
 export const buildSchema = z.strictObject({
@@ -318,7 +423,15 @@ export const stackSchema = z
       .describe("How the edge proxy maps hosts and paths to web services."),
     environments: z
       .record(name("environment"), environmentSchema)
-      .default({ local: { services: {}, requiresApproval: false, soakMinutes: 0, freeze: [] } })
+      .default({
+        local: {
+          services: {},
+          requiresApproval: false,
+          soakMinutes: 0,
+          freeze: [],
+          strategy: { kind: "direct" },
+        },
+      })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
     data: dataSchema.optional(),
@@ -406,6 +519,7 @@ export type Scale = z.output<typeof scaleSchema>;
 export type Environment = z.output<typeof environmentSchema>;
 export type ServiceOverride = z.output<typeof serviceOverrideSchema>;
 export type FreezeWindow = z.output<typeof freezeWindowSchema>;
+export type StrategySpec = z.output<typeof strategySchema>;
 export type ServiceType = Service["type"];
 
 /** Typed identity used in `slipway.config.ts`, so editors check the spec as it is written. */
