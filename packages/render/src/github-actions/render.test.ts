@@ -2,7 +2,6 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isSlipwayError } from "@slipway/core";
-import { validateStack } from "@slipway/spec";
 import { describe, expect, it } from "vitest";
 import { type GithubActionsInput, githubActionsInputFromStack } from "./input";
 import { renderGithubActions } from "./render";
@@ -115,19 +114,19 @@ describe("renderGithubActions", () => {
 });
 
 describe("githubActionsInputFromStack", () => {
-  it("reads the promotion rules as the spec writes them, and renders the same pipeline", () => {
-    const loaded = validateStack({
+  it("reads the promotion rules as the loaded spec has them, and renders the same pipeline", () => {
+    // The shape @slipway/spec's loader returns (defaults filled in); render may not import spec.
+    const env = { services: {}, requiresApproval: false, soakMinutes: 0, freeze: [] };
+    const loaded = {
       name: "shop",
-      services: { api: { type: "web", command: ["node", "api.js"] } },
       environments: {
-        local: {},
-        dev: { autoDeploy: { branch: "main" } },
-        staging: { autoDeploy: { branch: "main" }, promotesFrom: "dev" },
-        prod: { requiresApproval: true, promotesFrom: "staging", soakMinutes: 30 },
+        local: env,
+        dev: { ...env, autoDeploy: { branch: "main" } },
+        staging: { ...env, autoDeploy: { branch: "main" }, promotesFrom: "dev" },
+        prod: { ...env, requiresApproval: true, promotesFrom: "staging", soakMinutes: 30 },
       },
-    });
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-    expect(renderGithubActions(githubActionsInputFromStack(loaded.stack))).toEqual(renderGithubActions(shop));
+    };
+    expect(renderGithubActions(githubActionsInputFromStack(loaded))).toEqual(renderGithubActions(shop));
   });
 });
 
