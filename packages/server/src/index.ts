@@ -1,4 +1,3 @@
-export { workingTreeBuildId } from "./builds";
 export { type ControlPlaneOptions, type RunningControlPlane, startControlPlane } from "./control-plane";
 export { statePaths } from "./paths";
 export { releaseConfigFor } from "./release-config";

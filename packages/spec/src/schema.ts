@@ -1,5 +1,6 @@
 import { checkSchedule, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
+import { dataSchema } from "./data-schema";
 import { promotionIssues } from "./promotion-issues";
 import { referenceIssues } from "./references";
 
@@ -472,6 +473,7 @@ export const stackSchema = z
       })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
+    data: dataSchema.optional(),
   })
   .superRefine((stack, ctx) => {
     const jobs = Object.entries(stack.services).filter(([, s]) => s.type === "release");

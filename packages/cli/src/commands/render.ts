@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { isSlipwayError, type ReleaseConfig, SlipwayError } from "@slipway/core";
+import { workingTreeBuildId } from "@slipway/driver-local/build";
 import {
   imageFor,
   kubernetesManifests,
@@ -12,7 +13,7 @@ import {
   requiredSecrets,
   validateKubernetes,
 } from "@slipway/render";
-import { releaseConfigFor, workingTreeBuildId } from "@slipway/server";
+import { releaseConfigFor } from "@slipway/server";
 import { formatIssues, loadStack, type Stack } from "@slipway/spec";
 import { api, target } from "../client";
 import { printJson } from "../output";

@@ -34,6 +34,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_PROCESS_FAILED: 503,
   SLW_RENDER_UNSUPPORTED: 422,
   SLW_SECRET_UNREADABLE: 503,
+  SLW_MASK_REFUSED: 422,
+  SLW_DATA_COPY_FAILED: 409,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];
