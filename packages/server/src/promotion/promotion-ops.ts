@@ -1,4 +1,5 @@
 import { decidePromotion, type PromotionRequest, type Refusal, SlipwayError } from "@slipway/core";
+import type { Stack } from "@slipway/spec";
 import type { PromotionRow, ReleaseRow, RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import type { Lifecycle } from "../operations";
@@ -20,13 +21,13 @@ export interface PromotionResult {
  */
 export function promotions(ctx: Ctx, kick: (rolloutId: string) => void, life: Lifecycle) {
   /** Everything decidePromotion needs, read now. */
-  const request = async (
+  const decide = async (
+    stack: Stack,
     fromEnv: string,
     toEnv: string,
     release: ReleaseRow,
     approval: PromotionRequest["approval"],
   ) => {
-    const stack = await loadSpec(ctx.projectDir);
     specEnvironment(stack, toEnv);
     const target = (await promotionTargets(ctx, stack)).find((t) => t.name === toEnv)!;
     const source = await ctx.store.environments.get(ctx.stackId, fromEnv);
@@ -42,7 +43,7 @@ export function promotions(ctx: Ctx, kick: (rolloutId: string) => void, life: Li
       approval,
       now: ctx.now(),
     };
-    return { stack, req, decision: decidePromotion(req) };
+    return decidePromotion(req);
   };
 
   /** Refused: said in an event, then as a user-fixable error listing every reason. */
@@ -72,7 +73,7 @@ export function promotions(ctx: Ctx, kick: (rolloutId: string) => void, life: Li
   /** Releases the build into `toEnv` with its own config; holds it when the build is not upstream's live one. */
   const release = async (
     p: { fromEnv: string; toEnv: string; release: ReleaseRow },
-    stack: Awaited<ReturnType<typeof loadSpec>>,
+    stack: Stack,
     actor: string,
     record: Parameters<typeof releaseBuild>[3],
   ) => {
@@ -147,7 +148,7 @@ export function promotions(ctx: Ctx, kick: (rolloutId: string) => void, life: Li
             : `${fromEnv} has no live release to promote`,
           `deploy to ${fromEnv} first (slipway deploy --env ${fromEnv}), or name a release: --release vN`,
         );
-      const { decision } = await request(fromEnv, toEnv, chosen, null);
+      const decision = await decide(stack, fromEnv, toEnv, chosen, null);
       if (decision.do === "refuse")
         throw await refuse(fromEnv, toEnv, chosen.buildId, decision.refusals, actor);
       const row = {
@@ -205,7 +206,8 @@ export function promotions(ctx: Ctx, kick: (rolloutId: string) => void, life: Li
       const chosen = (await ctx.store.releases.getRelease(p.fromReleaseId))!;
       const approval = { by: actor, at: ctx.now() };
       // Decided again: a freeze may have begun, or the build been rejected, since it was asked for.
-      const { stack, decision } = await request(p.fromEnv, p.toEnv, chosen, approval);
+      const stack = await loadSpec(ctx.projectDir);
+      const decision = await decide(stack, p.fromEnv, p.toEnv, chosen, approval);
       if (decision.do === "refuse")
         throw await refuse(p.fromEnv, p.toEnv, p.buildId, decision.refusals, actor);
       const rollout = await release({ ...p, release: chosen }, stack, actor, async (tx, ro) => {
