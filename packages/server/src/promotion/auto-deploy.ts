@@ -87,18 +87,20 @@ export class AutoDeployer {
         targets.map((t) => ({ ...t, autoDeployEnabled: t.autoDeployEnabled && names.has(t.name) })),
         branch,
       );
-      await this.runChain(repo, branch, head.sha, chain);
-      // Acted on, whatever came of it: a failed commit is not retried; the next one is.
+      // Acted on, whatever came of it: a failed commit is not retried; the next one is. A chain
+      // cut short by shutdown is not: the next start takes it up (done steps are skipped).
+      if (!(await this.runChain(repo, branch, head.sha, chain))) return;
       await this.ctx.store.promotions.markSeen(this.ctx.stackId, [...names], head.sha);
     }
   }
 
+  /** False when shutdown cut the chain short; true when it ran to its end or stopped at a failure. */
   private async runChain(
     repo: string,
     branch: string,
     sha: string,
     chain: ReturnType<typeof autoDeployChain>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const short = sha.slice(0, 12);
     const subject = `${this.ctx.stackId}/auto-deploy/${branch}`;
     const envs = chain.map((s) => s.env);
@@ -116,7 +118,7 @@ export class AutoDeployer {
     );
     let upstream: string | undefined;
     for (const [i, step] of chain.entries()) {
-      if (this.stopped) return;
+      if (this.stopped) return false;
       if (step.do === "skip") {
         await say("autodeploy.skipped", `${step.env} skipped: ${step.reason}`, { env: step.env });
         continue;
@@ -128,6 +130,7 @@ export class AutoDeployer {
         continue;
       }
       const outcome = await this.deployOne(step.env, upstream, sha);
+      if (this.stopped) return false;
       if (outcome.failed) {
         const rest = chain.slice(i + 1).map((s) => s.env);
         await say(
@@ -135,12 +138,13 @@ export class AutoDeployer {
           `auto-deploy of ${short} stopped at ${step.env}: ${outcome.failed}${rest.length ? `; not deployed: ${rest.join(", ")}` : ""}`,
           { env: step.env, notDeployed: rest },
         );
-        return;
+        return true;
       }
       upstream = step.env;
     }
     const live = chain.filter((s) => s.do === "deploy").map((s) => s.env);
     await say("autodeploy.finished", `${short} is live in ${live.join(", ")}`, { live });
+    return true;
   }
 
   private async runsCommit(envName: string, sha: string): Promise<boolean> {
