@@ -179,6 +179,34 @@ describe("environments and promotion", () => {
     expect(r.stderr).toContain("(release party)");
   });
 
+  it("holds staging after an older build is promoted there by hand, until the hold is lifted", async () => {
+    const first = git(dir, ["rev-parse", "HEAD"]);
+    const commit = (message: string) => {
+      editFile(join(dir, "web.mjs"), (t) => `${t}// ${message}\n`);
+      git(dir, ["-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "-q", "-am", message]);
+      return git(dir, ["rev-parse", "HEAD"]);
+    };
+    expect((await chainEnd(commit("second"))).kind).toBe("autodeploy.finished");
+
+    const byHand = await cli(["promote", "dev", "staging", "--release", "v1"]);
+    expect(byHand.code, byHand.stderr).toBe(0);
+    expect((await manifest("staging")).services.api!.commit).toBe(first);
+
+    const third = commit("third");
+    const skipped = await eventually(
+      async () =>
+        (await events()).find(
+          (e) => e.kind === "autodeploy.skipped" && e.data.sha === third && e.data.env === "staging",
+        ),
+      240_000,
+    );
+    expect(skipped.message).toContain("held by admin");
+    expect((await manifest("staging")).services.api!.commit).toBe(first);
+    const lifted = await cli(["hold", "lift", "--env", "staging"]);
+    expect(lifted.code, lifted.stderr).toBe(0);
+    expect((await events()).find((e) => e.kind === "hold.lifted")?.actor).toBe("admin");
+  });
+
   it("stops the chain at a failed release and refuses to promote a build that failed in staging", async () => {
     editFile(join(dir, "migrate.mjs"), (t) => `process.exit(3);\n${t}`);
     git(dir, [
@@ -199,7 +227,11 @@ describe("environments and promotion", () => {
 
     const deployed = await cli(["deploy", "--env", "staging", "--ref", sha]);
     expect(deployed.code).toBe(1);
-    const refused = await cli(["promote", "staging", "prod", "--release", "v2"]);
+    const releases = JSON.parse((await cli(["releases", "--env", "staging", "--json"])).stdout) as {
+      number: number;
+    }[];
+    const failed = `v${releases[0]!.number}`;
+    const refused = await cli(["promote", "staging", "prod", "--release", failed]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("has no successful release in staging");
     // prod still runs the build it had.
