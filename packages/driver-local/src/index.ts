@@ -1,4 +1,5 @@
 export * from "./addons";
+export * from "./addons/postgres-backup";
 export * from "./edge";
 export * from "./process";
 export { writeFileAtomic } from "./system/atomic-file";

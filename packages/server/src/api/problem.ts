@@ -32,6 +32,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_SERVER_UNREACHABLE: 502,
   SLW_INTERNAL: 500,
   SLW_PROCESS_FAILED: 503,
+  SLW_BACKUP_FAILED: 503,
+  SLW_BACKUP_CORRUPT: 503,
+  SLW_BACKUP_KEY: 422,
+  SLW_RESTORE_OUT_OF_WINDOW: 422,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

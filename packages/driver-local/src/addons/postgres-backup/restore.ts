@@ -1,0 +1,175 @@
+import { existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { isSlipwayError, planRestore, type RestoreTarget, SlipwayError } from "@slipway/core";
+import { assertPortFree } from "../../system/ports";
+import { appendFileNoFollow } from "../../system/safe-files";
+import { prepareDataDir, writeOwnedFile } from "../data-dir";
+import {
+  assertShellSafeDataDir,
+  type Cluster,
+  logFile,
+  postmasterPid,
+  stopCluster,
+  writeSettings,
+} from "../postgres-cluster";
+import { connectAdmin } from "../postgres-provision";
+import { logTail, run, waitFor } from "../process";
+import type { AddonRecord } from "../types";
+import { unpackBackup } from "./base-backup";
+import { type BackupKey, checkKey } from "./encryption";
+import { listBackups, type RepoPaths, requireRepoConfig } from "./repository";
+import { lastCommitTime, materializeWal } from "./wal";
+import { segmentOf } from "./wal-names";
+
+export interface RestoreRequest {
+  target: RestoreTarget;
+  /** A new, absent (or empty) directory: never the live one, nor inside or around it. */
+  dataDir: string;
+  /** A free port for the restored server. */
+  port: number;
+}
+
+export interface RestoreResult {
+  /** The restored instance: the live record with the new directory and port (same passwords). */
+  record: AddonRecord;
+  pid: number;
+  /** Base backup replayed from. */
+  baseBackup: string;
+  target: RestoreTarget;
+  /** The last transaction replayed (ms), undefined if none was after the backup; and where replay ended. */
+  restoredTo: { lastCommitAt: number | undefined; lsn: string };
+  /** Start of the restore to the instance accepting writes. */
+  rtoMs: number;
+}
+
+/**
+ * Restores into a new data directory and port, leaving the live cluster untouched: checks
+ * the key and the target first (nothing is written for a wrong one), unpacks the base backup,
+ * puts the archived WAL in its pg_wal, starts it in archive recovery with the target, and
+ * waits until it has promoted. On any failure the new directory is removed.
+ */
+export async function restore(
+  live: Cluster,
+  paths: RepoPaths,
+  key: BackupKey,
+  req: RestoreRequest,
+  now = Date.now,
+): Promise<RestoreResult> {
+  const startedAt = now();
+  const config = requireRepoConfig(paths);
+  checkKey(key, config.keyFingerprint);
+  const record: AddonRecord = { ...live.record, dataDir: resolve(req.dataDir), port: req.port };
+  assertSeparate(live.record, record);
+  assertShellSafeDataDir(record);
+  await assertPortFree(req.port, "choose another port for the restored instance");
+  const backups = listBackups(paths);
+  const lastCommit = req.target.kind === "time" ? await lastCommitTime(live, paths, key) : undefined;
+  const plan = planRestore(backups, lastCommit, req.target);
+  const base = backups.find((b) => b.id === plan.base.id)!;
+
+  const c: Cluster = { ...live, record };
+  prepareDataDir(record, c.runAs);
+  try {
+    await unpackBackup(c, paths, base.id, key, record.dataDir);
+    await materializeWal(
+      c,
+      paths,
+      key,
+      segmentOf(base.startLsn, base.timeline, config.walSegmentSize),
+      join(record.dataDir, "pg_wal"),
+    );
+    writeRecoverySettings(c, plan.stopAt);
+    await startRecovery(c);
+    const restoredTo = await waitForPromotion(c);
+    const pid = postmasterPid(record)!.pid;
+    return { record, pid, baseBackup: base.id, target: req.target, restoredTo, rtoMs: now() - startedAt };
+  } catch (e) {
+    if (postmasterPid(record)) await stopCluster(c).catch(() => {});
+    const log = logTail([logFile(record)], 20);
+    rmSync(record.dataDir, { recursive: true, force: true });
+    if (isSlipwayError(e) && e.code !== "SLW_BACKUP_FAILED") throw e;
+    throw new SlipwayError(
+      "SLW_BACKUP_FAILED",
+      `restore into ${record.dataDir} failed: ${e instanceof Error ? e.message : String(e)}${log ? `\n${log}` : ""}`,
+      "the partly restored directory was removed; the live instance was not touched",
+      { log },
+    );
+  }
+}
+
+/** The new directory must not be, contain or sit inside the live one, and must be empty. */
+function assertSeparate(live: AddonRecord, next: AddonRecord): void {
+  const liveDir = existsSync(live.dataDir) ? realpathSync(live.dataDir) : resolve(live.dataDir);
+  const parent = existsSync(dirname(next.dataDir))
+    ? realpathSync(dirname(next.dataDir))
+    : dirname(next.dataDir);
+  const nextDir = join(parent, relative(dirname(next.dataDir), next.dataDir));
+  const inside = (a: string, b: string) => {
+    const r = relative(b, a);
+    return r === "" || (!r.startsWith("..") && !r.startsWith("/"));
+  };
+  if (inside(nextDir, liveDir) || inside(liveDir, nextDir))
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      `dataDir ${next.dataDir} overlaps the live data directory ${live.dataDir}; a restore never writes there`,
+      "give the restore a new directory outside the live one",
+      { field: "dataDir" },
+    );
+  if (existsSync(next.dataDir) && readdirSync(next.dataDir).length > 0)
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      `dataDir ${next.dataDir} is not empty; a restore never overwrites anything`,
+      "give the restore a new or empty directory",
+      { field: "dataDir" },
+    );
+}
+
+/**
+ * The WAL is all in pg_wal already, so there is nothing to fetch: `restore_command` only has to
+ * exist (archive recovery insists) and fail, which sends recovery to pg_wal.
+ */
+function writeRecoverySettings(c: Cluster, stopAt: number | undefined): void {
+  writeSettings(c);
+  const lines = [
+    "",
+    "# Written by Slipway's restore; the next start rewrites this file without them.",
+    "restore_command = '/bin/false'",
+    "recovery_target_timeline = 'current'",
+    "recovery_target_action = 'promote'",
+    ...(stopAt === undefined ? [] : [`recovery_target_time = '${new Date(stopAt).toISOString()}'`]),
+    "",
+  ];
+  appendFileNoFollow(join(c.record.dataDir, "slipway.conf"), lines.join("\n"), 0o600, c.runAs);
+  writeOwnedFile(join(c.record.dataDir, "recovery.signal"), "", c.runAs);
+}
+
+/** pg_ctl -w returns once the server accepts (read-only) connections; replay may go on after. */
+async function startRecovery(c: Cluster): Promise<void> {
+  const r = await run(
+    join(c.binDir, "pg_ctl"),
+    ["start", "-D", c.record.dataDir, "-l", logFile(c.record), "-w", "-t", "3600", "-s"],
+    c.runAs,
+  );
+  if (r.code !== 0)
+    throw new SlipwayError("SLW_BACKUP_FAILED", `the restored server did not start: ${r.output.trim()}`);
+}
+
+async function waitForPromotion(c: Cluster): Promise<RestoreResult["restoredTo"]> {
+  const client = await connectAdmin(c.record);
+  try {
+    const promoted = await waitFor(
+      async () =>
+        (await client.query("SELECT pg_is_in_recovery() AS r")).rows[0]?.r === false ? true : undefined,
+      3_600_000,
+      () => postmasterPid(c.record) === undefined,
+    );
+    if (!promoted)
+      throw new SlipwayError("SLW_BACKUP_FAILED", "the restored server stopped before recovery finished");
+    const { rows } = await client.query<{ at: Date | null; lsn: string | null }>(
+      "SELECT pg_last_xact_replay_timestamp() AS at, pg_last_wal_replay_lsn()::text AS lsn",
+    );
+    return { lastCommitAt: rows[0]?.at?.getTime(), lsn: rows[0]?.lsn ?? "" };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
