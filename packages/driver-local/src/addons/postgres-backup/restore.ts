@@ -136,11 +136,16 @@ function writeRecoverySettings(c: Cluster, stopAt: number | undefined): void {
     "restore_command = '/bin/false'",
     "recovery_target_timeline = 'current'",
     "recovery_target_action = 'promote'",
-    ...(stopAt === undefined ? [] : [`recovery_target_time = '${new Date(stopAt).toISOString()}'`]),
+    ...(stopAt === undefined ? [] : [`recovery_target_time = '${pgTimestamp(stopAt)}'`]),
     "",
   ];
   appendFileNoFollow(join(c.record.dataDir, "slipway.conf"), lines.join("\n"), 0o600, c.runAs);
   writeOwnedFile(join(c.record.dataDir, "recovery.signal"), "", c.runAs);
+}
+
+/** 2026-11-30 10:44:43.953+00: the form recovery_target_time accepts (not ISO's T…Z). */
+function pgTimestamp(ms: number): string {
+  return `${new Date(ms).toISOString().replace("T", " ").replace("Z", "")}+00`;
 }
 
 /** pg_ctl -w returns once the server accepts (read-only) connections; replay may go on after. */
