@@ -15,6 +15,7 @@ import {
   requireRepoConfig,
 } from "./repository";
 import { type RestoreRequest, type RestoreResult, restore } from "./restore";
+import { requireZstd } from "./tools";
 import { lastCommitTime, removeWalBefore, sealWal, walInventory } from "./wal";
 import { segmentOf } from "./wal-names";
 
@@ -61,11 +62,14 @@ export interface BackupListing {
  * what retention removes are pure functions in `@slipway/core` (backup/).
  */
 export function postgresBackups(opts: AddonDriverOptions = {}) {
-  const cluster = (record: AddonRecord): Cluster => ({
-    binDir: requirePostgresBinDir(initializedMajor(record), opts.postgresRoot),
-    record,
-    runAs: addonUser(),
-  });
+  const cluster = (record: AddonRecord): Cluster => {
+    requireZstd();
+    return {
+      binDir: requirePostgresBinDir(initializedMajor(record), opts.postgresRoot),
+      record,
+      runAs: addonUser(),
+    };
+  };
 
   return {
     /** Enables protection on the running add-on (idempotent): role, slot, repository, WAL receiver. */

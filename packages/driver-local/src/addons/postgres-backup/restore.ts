@@ -140,6 +140,14 @@ function writeRecoverySettings(c: Cluster, stopAt: number | undefined): void {
     "",
   ];
   appendFileNoFollow(join(c.record.dataDir, "slipway.conf"), lines.join("\n"), 0o600, c.runAs);
+  // postgresql.auto.conf is read last: an archive_command the live cluster had (ALTER SYSTEM)
+  // must not make the restored copy push its new timeline into the live one's archive.
+  appendFileNoFollow(
+    join(c.record.dataDir, "postgresql.auto.conf"),
+    "\n# A restored copy never archives into the live cluster's archive (Slipway).\narchive_mode = 'off'\n",
+    0o600,
+    c.runAs,
+  );
   writeOwnedFile(join(c.record.dataDir, "recovery.signal"), "", c.runAs);
 }
 

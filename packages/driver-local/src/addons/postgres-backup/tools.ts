@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isSlipwayError, SlipwayError } from "@slipway/core";
+import { requireBinary } from "../../system/binaries";
 import type { RunAs } from "../../system/service-user";
 import { ADDON_ENV } from "../process";
 
@@ -12,6 +13,11 @@ export interface ToolOptions {
   /** Whether our side writes its stdin / reads its stdout. */
   stdin?: "pipe" | "ignore";
   stdout?: "pipe" | "ignore";
+}
+
+/** zstd compresses WAL and unpacks base backups (through tar); Debian's package is `zstd`. */
+export function requireZstd(): void {
+  requireBinary("zstd", "zstd", ADDON_ENV.PATH);
 }
 
 /** Spawns argv (no shell) with the add-ons' minimal environment; stderr is kept for errors. */
