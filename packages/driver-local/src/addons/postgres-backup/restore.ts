@@ -40,6 +40,8 @@ export interface RestoreResult {
   restoredTo: { lastCommitAt: number | undefined; lsn: string };
   /** Start of the restore to the instance accepting writes. */
   rtoMs: number;
+  /** Where that time went: unpacking the base backup, putting WAL in place, replay until promoted. */
+  phasesMs: { unpack: number; wal: number; recovery: number };
 }
 
 /**
