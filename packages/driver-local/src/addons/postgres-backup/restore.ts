@@ -72,19 +72,25 @@ export async function restore(
   const c: Cluster = { ...live, record };
   prepareDataDir(record, c.runAs);
   try {
+    const t0 = now();
     await unpackBackup(c, paths, base.id, key, record.dataDir);
-    await materializeWal(
-      c,
-      paths,
-      key,
-      segmentOf(base.startLsn, base.timeline, config.walSegmentSize),
-      join(record.dataDir, "pg_wal"),
-    );
+    const t1 = now();
+    const firstSegment = segmentOf(base.startLsn, base.timeline, config.walSegmentSize);
+    await materializeWal(c, paths, key, firstSegment, join(record.dataDir, "pg_wal"));
+    const t2 = now();
     writeRecoverySettings(c, plan.stopAt);
     await startRecovery(c);
     const restoredTo = await waitForPromotion(c);
-    const pid = postmasterPid(record)!.pid;
-    return { record, pid, baseBackup: base.id, target: req.target, restoredTo, rtoMs: now() - startedAt };
+    const end = now();
+    return {
+      record,
+      pid: postmasterPid(record)!.pid,
+      baseBackup: base.id,
+      target: req.target,
+      restoredTo,
+      rtoMs: end - startedAt,
+      phasesMs: { unpack: t1 - t0, wal: t2 - t1, recovery: end - t2 },
+    };
   } catch (e) {
     if (postmasterPid(record)) await stopCluster(c).catch(() => {});
     const log = logTail([logFile(record)], 20);
