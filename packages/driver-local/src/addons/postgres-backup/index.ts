@@ -1,4 +1,4 @@
-import { planExpiry, type RecoverableWindow, recoverableWindow } from "@slipway/core";
+import { planExpiry, type RecoverableWindow, recoverableWindow, SlipwayError } from "@slipway/core";
 import { requirePostgresBinDir } from "../../system/binaries";
 import { addonUser } from "../../system/service-user";
 import { type Cluster, initializedMajor } from "../postgres-cluster";
@@ -84,8 +84,14 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
 
     /** Verifies a stored backup again (drills); marks it unverified when it fails. */
     verify(record: AddonRecord, repo: BackupRepository, id: string): Promise<BackupMeta> {
-      const meta = listBackups(repoPaths(repo.dir)).find((b) => b.id === id);
-      if (!meta) throw new Error(`no backup ${id} in ${repo.dir}`);
+      const all = listBackups(repoPaths(repo.dir));
+      const meta = all.find((b) => b.id === id);
+      if (!meta)
+        throw new SlipwayError(
+          "SLW_NOT_FOUND",
+          `there is no base backup ${id} in ${repo.dir}`,
+          `backups: ${all.map((b) => b.id).join(", ") || "none yet"}`,
+        );
       return verifyBackup(cluster(record), repoPaths(repo.dir), meta, repo.key);
     },
 

@@ -89,7 +89,7 @@ export async function pipeInto(
   if (fed.status === "rejected") throw fed.reason;
 }
 
-export function failedTool(what: string, output: string, code?: number | null): SlipwayError {
+function failedTool(what: string, output: string, code?: number | null): SlipwayError {
   return new SlipwayError("SLW_BACKUP_FAILED", `${what} failed:\n${output}`, "read the tool's output above", {
     output,
     exitCode: code,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createReadStream, existsSync, readdirSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -139,7 +140,7 @@ export async function lastCommitTime(
     ...[...inv.unsealed].reverse().map((s) => ({ segment: s, plain: s })),
     ...[...inv.sealed].reverse().map((s) => ({ segment: s, plain: undefined })),
   ].slice(0, limit);
-  const scratch = paths.scratch("waldump");
+  const scratch = paths.scratch(`waldump-${randomBytes(4).toString("hex")}`); // list() may run concurrently
   rmSync(scratch, { recursive: true, force: true });
   ownedDir(scratch, c.runAs);
   try {
