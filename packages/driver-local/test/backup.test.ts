@@ -87,6 +87,8 @@ async function idsIn(result: RestoreResult): Promise<number[]> {
   }
 }
 
+/** The crash test's writer counts up from here, clear of every other test's rows. */
+const CRASH_IDS = 1_000_000;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Every file under dir with its size, mtime and content hash. */
@@ -166,7 +168,7 @@ describe("postgres backups with point-in-time recovery", () => {
     const writer = await connect(live);
     const acked: Array<{ id: number; at: number }> = [];
     const writing = (async () => {
-      for (let id = 1_000; ; id++) {
+      for (let id = CRASH_IDS; ; id++) {
         try {
           await writer.query("INSERT INTO items VALUES ($1, 'crash')", [id]);
         } catch {
@@ -190,8 +192,8 @@ describe("postgres backups with point-in-time recovery", () => {
     // RPO: nothing committed more than a second before the crash may be missing (streaming
     // usually loses nothing at all), and what is there is a prefix: no gaps.
     expect(lost.filter((a) => a.at < crashAt - 1_000)).toEqual([]);
-    const crashIds = [...ids].filter((id) => id >= 1_000);
-    expect(crashIds).toEqual(range(1_000, 999 + crashIds.length));
+    const crashIds = [...ids].filter((id) => id >= CRASH_IDS);
+    expect(crashIds).toEqual(range(CRASH_IDS, CRASH_IDS + crashIds.length - 1));
     const lastAcked = acked.at(-1)!;
     expect(
       result.restoredTo.lastCommitAt,
