@@ -65,16 +65,24 @@ describe("bad input leaves the live release serving", () => {
 
   it("a failing migration: shows the job's output, exits non-zero, traffic never moves", async () => {
     editFile(config(), (t) =>
-      t.replace(
-        'command: ["node", "migrate.mjs"],',
-        'command: ["node", "migrate.mjs"],\n      env: { FAIL_MIGRATION: "1" },',
-      ),
+      t
+        .replace(
+          'command: ["node", "migrate.mjs"],',
+          'command: ["node", "migrate.mjs"],\n      env: { FAIL_MIGRATION: "1" },',
+        )
+        // The failed release also moves a route: nothing may show or route by it.
+        .replace('{ path: "/api", service: "api" }', '{ path: "/moved", service: "api" }'),
     );
     const r = await slipway(["deploy", "--dir", dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("SLW_RELEASE_JOB_FAILED");
     expect(r.stderr).toContain("--- output ---");
     expect(r.stderr).toMatch(/FAIL_MIGRATION/);
+    // Status shows the live release's routes, not those of the spec the failed deploy read.
+    const status = JSON.parse((await slipway(["status", "--dir", dir, "--json"])).stdout) as {
+      environments: { routes: { path: string }[] }[];
+    };
+    expect(status.environments[0]!.routes.map((r) => r.path).sort()).toEqual(["/", "/api"]);
     restoreSpec();
     await stillServingV1();
   });

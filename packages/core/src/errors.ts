@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   SLW_BACKUP_KEY:
     "The backup encryption key is missing, malformed or not the one the backups were encrypted with.",
   SLW_RESTORE_OUT_OF_WINDOW: "The requested restore point is outside the recoverable window.",
+  SLW_SECRET_UNREADABLE: "A sealed secret does not open: wrong master key, or its stored bytes were changed.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,15 +1,10 @@
 export * from "./addons";
 export * from "./addons/postgres-backup";
 export * from "./edge";
+export { type LocalDriverOptions, localDriver } from "./local-driver";
 export * from "./process";
-export { writeFileAtomic } from "./system/atomic-file";
-export { requireBinary, requirePostgresBinDir } from "./system/binaries";
-export { assertPortFree, freePort } from "./system/ports";
-export {
-  appendFileNoFollow,
-  openAppendNoFollow,
-  readFileNoFollow,
-} from "./system/safe-files";
+export { installedPostgresMajor, requireBinary, requirePostgresBinDir } from "./system/binaries";
+export { assertPortFree, freePort, isPortFree } from "./system/ports";
 export {
   ADDON_USER,
   APP_USER,

@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ProcessSpec } from "@slipway/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findByNonce, isAlive, Supervisor } from "../src/process/index";
+import type { ProcessSpec } from "../src/process/spawn";
 
 // A process that forks a child (same environment, same group) and exits on SIGUSR2.
 const SCRIPT = `

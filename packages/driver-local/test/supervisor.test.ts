@@ -13,9 +13,10 @@ import {
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BackoffPolicy, type ProcessSpec, SlipwayError, SYSTEM_PATH } from "@slipway/core";
+import { type BackoffPolicy, SlipwayError, SYSTEM_PATH } from "@slipway/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ExitEvent, isAlive, readLog, readStartTime, readStat, Supervisor } from "../src/process/index";
+import type { ProcessSpec } from "../src/process/spawn";
 import { freePort } from "../src/system/ports";
 import { appUser } from "../src/system/service-user";
 

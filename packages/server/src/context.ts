@@ -1,23 +1,21 @@
-import type { HaproxyEdge, RunAs, Supervisor } from "@slipway/driver-local";
-import type { Stack } from "@slipway/spec";
+import type { Driver } from "@slipway/core";
 import type { Store } from "@slipway/store";
 import type { Logger } from "pino";
 import type { StatePaths } from "./paths";
 import type { SecretBox } from "./secret-box";
 
-/** Everything the control plane's parts share, resolved once at start and passed explicitly. */
+/**
+ * Everything the control plane's parts share, resolved once at start and passed explicitly.
+ * No spec here: what runs is read from the release that runs it.
+ */
 export interface Ctx {
   store: Store;
   paths: StatePaths;
   box: SecretBox;
-  /** Who services, release jobs and builds run as (the app user when we are root). */
-  runAs: RunAs | undefined;
-  supervisor: Supervisor;
-  edges: Map<string, HaproxyEdge>;
+  /** The target: processes, add-ons, edges and builds all go through its ports (wiring.ts picks it). */
+  driver: Driver;
   stackId: string;
   projectDir: string;
-  /** The spec as last loaded and validated; a deploy reloads it. */
-  stack: Stack;
   log: Logger;
   now: () => number;
   /** Finishes retired processes in the background; kicked after a switch. */

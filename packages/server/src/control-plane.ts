@@ -1,12 +1,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { SlipwayError } from "@slipway/core";
-import {
-  appUser,
-  isAlive as isProcessAlive,
-  readStartTime,
-  Supervisor,
-  writeFileAtomic,
-} from "@slipway/driver-local";
+import { type Driver, type ReleaseConfig, SlipwayError } from "@slipway/core";
+import { writeFileAtomic } from "@slipway/files";
+import type { Stack } from "@slipway/spec";
 import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
@@ -31,6 +26,7 @@ import { SecretBox } from "./secret-box";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 import { logStrayErrors } from "./stray-errors";
+import { host, wireDriver } from "./wiring";
 
 export interface ControlPlaneOptions {
   /** The stack's directory (holds slipway.config.ts and .slipway/). */
@@ -83,15 +79,17 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       `use one of: ${Object.keys(stack.environments).join(", ")}`,
     );
   const box = SecretBox.open(paths.masterKey);
+  const driver = wireDriver(paths);
   const opened = await openControlPlaneStore({
     storeDir: paths.store,
     databaseUrl: o.databaseUrl,
     password: box.derive("store superuser"),
     masterKeyFile: paths.masterKey,
     log,
+    host: { driver, installedPostgresMajor: host.installedPostgresMajor },
   });
   // A start that fails from here on (a port taken, an add-on missing) leaves no store server.
-  return startOnStore(o, paths, log, stack, box, opened).catch(async (e: unknown) => {
+  return startOnStore(o, paths, log, stack, box, driver, opened).catch(async (e: unknown) => {
     await opened.store.close().catch(() => {});
     await opened.stopServer().catch(() => {});
     throw e;
@@ -102,8 +100,9 @@ async function startOnStore(
   o: ControlPlaneOptions,
   paths: StatePaths,
   log: Logger,
-  stack: Ctx["stack"],
+  stack: Stack,
   box: SecretBox,
+  driver: Driver,
   { store, stopServer: stopStoreServer }: ControlPlaneStore,
 ): Promise<RunningControlPlane> {
   const stopLoggingStrayErrors = logStrayErrors(log);
@@ -114,12 +113,9 @@ async function startOnStore(
     store,
     paths,
     box,
-    runAs: appUser(),
-    supervisor: new Supervisor(),
-    edges: new Map(),
+    driver,
     stackId,
     projectDir: o.projectDir,
-    stack,
     log,
     now: Date.now,
     drainer: { kick: () => drainer.kick() },
@@ -129,7 +125,7 @@ async function startOnStore(
       log.info({ kind: e.kind, subject: e.subject }, e.message);
     },
   };
-  recordSupervisorEvents(ctx);
+  recordRuntimeEvents(ctx);
   const executor = new RolloutExecutor(ctx);
   const drainer = new Drainer(ctx);
   const cron = new CronScheduler(cronPorts(ctx));
@@ -140,12 +136,17 @@ async function startOnStore(
   // not re-check its add-ons and edge (the supervisor and executor keep them converged).
   const ensured = new Map<string, Promise<EnvironmentRow>>();
   const life = {
-    ensureEnvironment: (name: string) => {
-      // A spec that adds an add-on or a web service needs them provisioned: part of the key.
-      const key = [name, ...Object.keys(ctx.stack.addons), "|", ...Object.keys(ctx.stack.services)].join(",");
+    ensureEnvironment: (name: string, config?: ReleaseConfig) => {
+      // A config that adds an add-on or a web service needs them provisioned: part of the key.
+      const key = [
+        name,
+        ...Object.keys(config?.addons ?? {}),
+        "|",
+        ...Object.keys(config?.services ?? {}),
+      ].join(",");
       let p = ensured.get(key);
       if (!p) {
-        p = ensureEnvironment(ctx, name, name === (o.env ?? "local") ? o.publicPort : undefined);
+        p = ensureEnvironment(ctx, name, config, name === (o.env ?? "local") ? o.publicPort : undefined);
         ensured.set(key, p);
         p.catch(() => ensured.delete(key));
       }
@@ -165,7 +166,9 @@ async function startOnStore(
   registerRunRoutes(api, runOperations(ctx));
 
   const envName = o.env ?? "local";
-  await life.ensureEnvironment(envName);
+  // `up` is a request too: what it brings up is the spec, frozen now, as a first deploy would run it.
+  const upConfig = releaseConfigFor(stack, envName);
+  await life.ensureEnvironment(envName, upConfig);
   // Environments left running (a crash, not a `down`): adopt what still runs of them too.
   for (const env of await store.environments.list())
     if (env.desired === "active" && env.name !== envName) await life.ensureEnvironment(env.name);
@@ -180,11 +183,11 @@ async function startOnStore(
           )
         : e;
     });
-  const self = { url: address, pid: process.pid, startTime: readStartTime(process.pid) };
+  const self = { url: address, pid: process.pid, startTime: host.startTime(process.pid) };
   writeFileAtomic(paths.server, JSON.stringify(self));
   await executor.resumeAll();
   drainer.kick();
-  const initialRollout = await bringBack(ctx, envName, o.deployOnStart !== false);
+  const initialRollout = await bringBack(ctx, envName, o.deployOnStart !== false ? upConfig : undefined);
   for (const env of await store.environments.list())
     if (env.desired === "active" && env.name !== envName) await restoreIfNeeded(ctx, env, "slipway up");
   await executor.resumeAll();
@@ -206,7 +209,7 @@ async function startOnStore(
   }
   async function close() {
     await api.close();
-    for (const edge of ctx.edges.values()) await edge.detach();
+    await driver.detach();
     await store.close();
     await stopStoreServer();
     rmSync(paths.server, { force: true });
@@ -223,7 +226,6 @@ async function startOnStore(
       await executor.stop();
       await drainer.stop();
       await cron.stop();
-      ctx.supervisor.release();
       await close();
     },
     async down(actor) {
@@ -243,7 +245,7 @@ function assertNotRunning(serverFile: string): void {
     return; // a damaged pointer file is rewritten below; it holds nothing that is not derived
   }
   // Pid and start time name one process: a reused pid or a killed, unreaped one is not it.
-  if (info.pid && info.pid !== process.pid && info.startTime && isProcessAlive(info.pid, info.startTime))
+  if (info.pid && info.pid !== process.pid && info.startTime && host.isAlive(info.pid, info.startTime))
     throw new SlipwayError(
       "SLW_CONFLICT",
       `a control plane already runs for this project (pid ${info.pid}, ${info.url})`,
@@ -276,24 +278,32 @@ async function bootstrapAdmin(store: Ctx["store"], credentialsFile: string): Pro
  * What `up` does for its environment: nothing live yet → the first deploy of the working
  * tree; a live release with processes missing (after `down` or a reboot) → a restore.
  */
-async function bringBack(ctx: Ctx, envName: string, deploy: boolean): Promise<string | undefined> {
+async function bringBack(
+  ctx: Ctx,
+  envName: string,
+  deploy: ReleaseConfig | undefined,
+): Promise<string | undefined> {
   const env = (await ctx.store.environments.get(ctx.stackId, envName))!;
   const active = (await ctx.store.rollouts.active()).find((r) => r.environmentId === env.id);
   if (active) return active.id;
   let rollout: RolloutRow | undefined;
   if (env.liveReleaseId) rollout = await restoreIfNeeded(ctx, env, "slipway up");
-  else if (deploy) rollout = await firstDeploy(ctx, env);
+  else if (deploy) rollout = await firstDeploy(ctx, env, deploy);
   return rollout?.id;
 }
 
-async function firstDeploy(ctx: Ctx, env: EnvironmentRow): Promise<RolloutRow | undefined> {
+async function firstDeploy(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  config: ReleaseConfig,
+): Promise<RolloutRow | undefined> {
   const rollout = await ctx.store.rollouts.create({
     environmentId: env.id,
     kind: "deploy",
     fromReleaseId: null,
     toReleaseId: null,
     source: "working tree",
-    config: releaseConfigFor(ctx.stack, env.name),
+    config,
     actor: "slipway up",
   });
   if (!rollout) return undefined;
@@ -306,24 +316,27 @@ async function firstDeploy(ctx: Ctx, env: EnvironmentRow): Promise<RolloutRow | 
   return rollout;
 }
 
-/** Restarts and pids as the supervisor sees them, into the store (which the next start adopts from). */
-function recordSupervisorEvents(ctx: Ctx): void {
-  ctx.supervisor.on("started", (h) => void ctx.store.processes.started(h.id, h.pid, h.startTime));
-  ctx.supervisor.on("restart", (e) => {
-    void ctx.store.processes.setState(e.id, "restarting", true);
-    void ctx.event({
-      kind: "process.restart",
-      subject: e.id,
-      message: `${e.id} exited; restart #${e.attempt} in ${Math.round(e.delayMs / 1000)} s`,
-    });
+/** Restarts and pids as the runtime sees them, into the store (which the next start adopts from). */
+function recordRuntimeEvents(ctx: Ctx): void {
+  ctx.driver.runtime.onEvent((e) => {
+    switch (e.kind) {
+      case "started":
+        void ctx.store.processes.started(e.handle.id, e.handle.pid, e.handle.startTime);
+        return;
+      case "restart":
+        void ctx.store.processes.setState(e.id, "restarting", true);
+        void ctx.event({
+          kind: "process.restart",
+          subject: e.id,
+          message: `${e.id} exited; restart #${e.attempt} in ${Math.round(e.delayMs / 1000)} s`,
+        });
+        return;
+      case "crashloop":
+        void ctx.event({
+          kind: "process.crashloop",
+          subject: e.id,
+          message: `${e.id} keeps crashing; still retrying`,
+        });
+    }
   });
-  ctx.supervisor.on(
-    "crashloop",
-    (e) =>
-      void ctx.event({
-        kind: "process.crashloop",
-        subject: e.id,
-        message: `${e.id} keeps crashing; still retrying`,
-      }),
-  );
 }

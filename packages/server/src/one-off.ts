@@ -1,4 +1,4 @@
-import { type ReleaseConfig, SlipwayError } from "@slipway/core";
+import { SlipwayError } from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { RunOperations } from "./api/routes-run";
 import type { Ctx } from "./context";
@@ -44,21 +44,21 @@ export async function oneOffProcess(
 ): Promise<OneOffProcess> {
   const env = await environmentNamed(ctx, envName);
   const release = await releaseOf(ctx, env, releaseNumber);
-  const services = (release.config as ReleaseConfig).services;
+  const services = release.config.services;
   if (!Object.hasOwn(services, service))
     throw new SlipwayError(
       "SLW_NOT_FOUND",
       `no service "${service}" in v${release.number} of ${envName}`,
       `services: ${Object.keys(services).join(", ")}`,
     );
-  const spec = processSpec(
+  const spec = await processSpec(
     ctx,
     env,
     release,
     await buildDir(ctx, release),
     // No nonce: a one-off is not supervised, and no later control plane may adopt it.
     { id: `${envName}/v${release.number}/${service}/run`, service, port: null, nonce: null },
-    await addonEnv(ctx, env),
+    await addonEnv(ctx, env, release.config),
   );
   await ctx.event({
     kind: "service.run",
@@ -71,7 +71,7 @@ export async function oneOffProcess(
     release: release.number,
     cwd: spec.cwd,
     env: spec.env,
-    runAs: spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : null,
+    runAs: ctx.driver.runtime.attachUser(),
   };
 }
 
@@ -99,12 +99,13 @@ export async function postgresConnection(
       `add-on "${addon}" is ${row.kind}, and psql connects to postgres`,
       which || `${envName} has no postgres add-on`,
     );
-  const url = (await addonEnv(ctx, env))[addon]?.DATABASE_URL;
+  const live = env.liveReleaseId ? await ctx.store.releases.getRelease(env.liveReleaseId) : undefined;
+  const url = live ? (await addonEnv(ctx, env, live.config))[addon]?.DATABASE_URL : undefined;
   if (!url)
     throw new SlipwayError(
       "SLW_NOT_FOUND",
-      `add-on "${addon}" is no longer in the spec`,
-      "it keeps its data; add it back to slipway.config.ts to reach it",
+      `add-on "${addon}" is not in the live release of ${envName}`,
+      "it keeps its data; add it back to slipway.config.ts and deploy to reach it",
     );
   await ctx.event({
     kind: "addon.connect",
@@ -128,7 +129,7 @@ async function environmentNamed(ctx: Ctx, name: string): Promise<EnvironmentRow>
     throw new SlipwayError(
       "SLW_NOT_FOUND",
       `no environment "${name}" is running`,
-      `environments in the spec: ${Object.keys(ctx.stack.environments).join(", ")}; bring one up with: slipway deploy --env ${name}`,
+      `environments: ${(await ctx.store.environments.list()).map((e) => e.name).join(", ")}; bring one up with: slipway deploy --env ${name}`,
     );
   return env;
 }

@@ -1,9 +1,8 @@
-import { pickRollbackTarget, SlipwayError } from "@slipway/core";
-import { readLog } from "@slipway/driver-local";
+import { pickRollbackTarget, type ReleaseConfig, SlipwayError } from "@slipway/core";
 import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
 import type { Ctx } from "./context";
-import { cronFiles } from "./cron";
+import { cronLogFile } from "./cron";
 import { releaseConfigFor } from "./release-config";
 import type { RolloutExecutor } from "./rollout/executor";
 import { jobLogFile } from "./rollout/release-job";
@@ -11,7 +10,8 @@ import { loadSpec } from "./spec";
 import { statusView } from "./status";
 
 export interface Lifecycle {
-  ensureEnvironment(name: string): Promise<EnvironmentRow>;
+  /** Brings the environment's foundations up for its releases and `config`, about to be deployed. */
+  ensureEnvironment(name: string, config: ReleaseConfig): Promise<EnvironmentRow>;
   down(actor: string): Promise<void>;
 }
 
@@ -57,16 +57,19 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
     },
 
     async deploy(envName, body, actor) {
-      ctx.stack = await loadSpec(ctx.projectDir);
+      // The one place a deploy reads the spec: it is frozen into the rollout's config here.
+      const stack = await loadSpec(ctx.projectDir);
       // Own keys only: `constructor` or `__proto__` must not pass for an environment. Checked
       // before anything starts: an unknown name brings up no add-on, edge or process.
-      if (!Object.hasOwn(ctx.stack.environments, envName))
+      if (!Object.hasOwn(stack.environments, envName))
         throw new SlipwayError(
           "SLW_NOT_FOUND",
           `the spec has no environment "${envName}"`,
-          `use one of: ${Object.keys(ctx.stack.environments).join(", ")}`,
+          `use one of: ${Object.keys(stack.environments).join(", ")}`,
         );
-      await life.ensureEnvironment(envName);
+      const config = releaseConfigFor(stack, envName);
+      await life.ensureEnvironment(envName, config);
+      // Read again: the environment may have been ensured long ago, and gone live since.
       const env = (await ctx.store.environments.get(ctx.stackId, envName))!;
       const rollout = await ctx.store.rollouts.create({
         environmentId: env.id,
@@ -74,7 +77,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
         fromReleaseId: env.liveReleaseId,
         toReleaseId: null,
         source: body.ref ?? "working tree",
-        config: releaseConfigFor(ctx.stack, envName),
+        config,
         actor,
       });
       if (!rollout) throw inFlight(envName);
@@ -156,23 +159,27 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           p.service === service &&
           (pinned ? p.releaseId === pinned.id : p.releaseId === env.liveReleaseId || p.desired === "running"),
       );
-      const inSpec = Object.hasOwn(ctx.stack.services, service);
-      if (!rows.length && !inSpec)
+      // What the service is, as the rollout in flight or the newest release that has it says.
+      const releases = await ctx.store.releases.list(env.id);
+      const inFlight = (await ctx.store.rollouts.active()).find((r) => r.environmentId === env.id);
+      const configs = [...(inFlight ? [inFlight.config] : []), ...releases.map((r) => r.config)];
+      const known = [...new Set(configs.flatMap((c) => Object.keys(c.services)))];
+      const type = configs.find((c) => Object.hasOwn(c.services, service))?.services[service]?.type;
+      if (!rows.length && !type)
         throw new SlipwayError(
           "SLW_NOT_FOUND",
           `no service "${service}" in ${envName}`,
-          `services: ${Object.keys(ctx.stack.services).join(", ")}`,
-          { services: Object.keys(ctx.stack.services) },
+          `services: ${known.join(", ")}`,
+          { services: known },
         );
+      const logs = (file: string) => ctx.driver.runtime.logs(file, opts);
       // A cron service's runs all append to one log.
-      if (Object.hasOwn(ctx.stack.services, service) && ctx.stack.services[service]!.type === "cron")
-        return readLog(cronFiles(ctx, envName).log(service), opts);
+      if (type === "cron") return logs(cronLogFile(ctx, envName, service));
       const row = rows.at(-1);
-      if (row) return readLog(ctx.paths.env(envName).log(row.id), opts);
+      if (row) return logs(ctx.paths.env(envName).log(row.id));
       // A release job has no long-lived process: its log is the latest run's.
-      const withJob = pinned ?? (await ctx.store.releases.list(env.id)).find((r) => r.jobStatus !== "none");
-      if (withJob && inSpec && ctx.stack.services[service]!.type === "release")
-        return readLog(jobLogFile(ctx, env, withJob), opts);
+      const withJob = pinned ?? releases.find((r) => r.jobStatus !== "none");
+      if (withJob && type === "release") return logs(jobLogFile(ctx, env, withJob));
       return (async function* () {})(); // nothing has run yet, so nothing is logged
     },
 

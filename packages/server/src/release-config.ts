@@ -29,5 +29,6 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
       service: r.service,
     })),
     addons: structuredClone(stack.addons),
+    ...(stack.build.command ? { build: { command: [...stack.build.command] } } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
-import { writeFileAtomic } from "@slipway/driver-local";
+import { writeFileAtomic } from "@slipway/files";
 
 /**
  * Seals small secrets (add-on passwords) in the store with AES-256-GCM under a key kept

@@ -1,4 +1,4 @@
-import { cronServices, nextFire, type ReleaseConfig } from "@slipway/core";
+import { cronServices, nextFire } from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "./context";
 import { edgeOf } from "./environment/edge";
@@ -6,7 +6,7 @@ import { volumePath } from "./environment/processes";
 
 /** What `slipway status` shows: per environment, its URLs, releases, processes and add-ons. */
 export async function statusView(ctx: Ctx) {
-  const supervised = new Map(ctx.supervisor.list().map((p) => [p.id, p]));
+  const supervised = new Map(ctx.driver.runtime.list().map((p) => [p.id, p]));
   const active = await ctx.store.rollouts.active();
   const environments = [];
   for (const env of await ctx.store.environments.list()) {
@@ -18,7 +18,8 @@ export async function statusView(ctx: Ctx) {
       name: env.name,
       desired: env.desired,
       url: base,
-      routes: ctx.stack.routes.map((r) => routeView(r, env.publicPort)),
+      // The live release's routes; before anything is live, those of the rollout bringing it.
+      routes: (live?.config ?? rollout?.config)?.routes.map((r) => routeView(r, env.publicPort)) ?? [],
       live: live
         ? { release: live.number, build: live.buildId, description: live.description, at: live.createdAt }
         : null,
@@ -66,7 +67,7 @@ async function cronStatus(ctx: Ctx, env: EnvironmentRow, live: ReleaseRow | unde
   if (!live) return [];
   const last = new Map((await ctx.store.cronRuns.lastRuns(env.id)).map((r) => [r.service, r]));
   const now = new Date(ctx.now());
-  return cronServices(live.config as ReleaseConfig).map(([service, cfg]) => {
+  return cronServices(live.config).map(([service, cfg]) => {
     const run = last.get(service);
     const ended = run?.endedAt ? Date.parse(run.endedAt) : undefined;
     return {
@@ -89,7 +90,7 @@ async function cronStatus(ctx: Ctx, env: EnvironmentRow, live: ReleaseRow | unde
 /** Services of the live release with a persistent directory, and where it is. */
 function volumes(ctx: Ctx, env: EnvironmentRow, live: ReleaseRow | undefined) {
   if (!live) return [];
-  return Object.entries((live.config as ReleaseConfig).services)
+  return Object.entries(live.config.services)
     .filter(([, s]) => s.volume)
     .map(([service]) => ({ service, path: volumePath(ctx, env.name, service) }));
 }

@@ -1,13 +1,6 @@
 import { chmodSync, existsSync, lstatSync, readdirSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { isSlipwayError, SlipwayError } from "@slipway/core";
-import {
-  type AddonRecord,
-  addonDriver,
-  freePort,
-  postmasterPid,
-  requirePostgresBinDir,
-} from "@slipway/driver-local";
+import { join } from "node:path";
+import { type AddonRecord, type Driver, isSlipwayError, SlipwayError } from "@slipway/core";
 import { openStore, type Store } from "@slipway/store";
 import type { Logger } from "pino";
 import { makePrivateDir, startsOtherUsers } from "./private-dir";
@@ -23,6 +16,13 @@ export type EmbeddedKind =
   | { kind: "postgres"; major: number }
   | { kind: "pglite"; why: "existing" | "no-server"; detail?: string };
 
+/** What the embedded store needs of this machine: its add-on code for Postgres, a port, the installed major. */
+export interface StoreHost {
+  driver: Driver;
+  /** The newest PostgreSQL major installed; throws SLW_BINARY_MISSING when there is none. */
+  installedPostgresMajor(): number;
+}
+
 /**
  * Opens the control plane's own database: `SLIPWAY_DATABASE_URL` when given, else the embedded
  * store under `.slipway/store` — a PostgreSQL cluster Slipway runs for itself (the local driver's
@@ -37,15 +37,16 @@ export async function openControlPlaneStore(o: {
   /** Where that key lives, to name it when the password is refused. */
   masterKeyFile: string;
   log: Logger;
+  host: StoreHost;
 }): Promise<ControlPlaneStore> {
   if (o.databaseUrl)
     return { store: await openStore({ databaseUrl: o.databaseUrl }), stopServer: async () => {} };
-  const embedded = embeddedKind(o.storeDir);
+  const embedded = embeddedKind(o.storeDir, o.host.installedPostgresMajor);
   // The cluster runs as the add-on user when we are root: it must reach its subdirectory.
   makePrivateDir(o.storeDir, embedded.kind === "postgres" && startsOtherUsers());
   if (embedded.kind === "pglite") return openPgliteStore(o.storeDir, embedded, o.log);
 
-  const pg = addonDriver("postgres");
+  const pg = o.host.driver.addons;
   const spec = { type: "postgres" as const, version: embedded.major, databases: ["slipway"] };
   const record: AddonRecord = {
     env: "control-plane",
@@ -56,7 +57,8 @@ export async function openControlPlaneStore(o: {
     dataDir: join(o.storeDir, "postgres"),
   };
   // Adopted: keep the port it listens on. Else any free one; nothing else needs to know it.
-  record.port = (await pg.isRunning(record)) ? postmasterPid(record)!.port : await freePort();
+  const found = await pg.describe(record);
+  record.port = found.running ? found.port : await o.host.driver.runtime.allocatePort();
   const { adopted } = await pg.ensure(spec, record).catch(async (e: unknown) => {
     // Nothing may stay running of a start that failed: stop the server if it runs.
     await pg.stop(record).catch(() => {});
@@ -82,13 +84,10 @@ export async function openControlPlaneStore(o: {
  * subdirectory) stays PGlite: switching would orphan the releases, tokens and sealed add-on
  * passwords in it. A new store is a PostgreSQL cluster when a server binary is installed.
  */
-export function embeddedKind(storeDir: string, postgresRoot?: string): EmbeddedKind {
+export function embeddedKind(storeDir: string, installedPostgresMajor: () => number): EmbeddedKind {
   if (existsSync(join(storeDir, "PG_VERSION"))) return { kind: "pglite", why: "existing" };
   try {
-    return {
-      kind: "postgres",
-      major: Number(basename(dirname(requirePostgresBinDir(undefined, postgresRoot)))),
-    };
+    return { kind: "postgres", major: installedPostgresMajor() };
   } catch (e) {
     if (isSlipwayError(e) && e.code === "SLW_BINARY_MISSING")
       return { kind: "pglite", why: "no-server", detail: e.message };

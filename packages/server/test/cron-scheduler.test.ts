@@ -24,7 +24,7 @@ beforeAll(async () => {
     await store.releases.createRelease({
       environmentId,
       buildId: "b1",
-      config: {},
+      config: { services: {}, routes: [] },
       configHash: "x",
       description: "test",
       rollbackOf: null,

@@ -1,5 +1,6 @@
 import { checkSchedule, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
+import { promotionIssues } from "./promotion-issues";
 import { referenceIssues } from "./references";
 
 /**
@@ -239,11 +240,164 @@ export const serviceOverrideSchema = z
   })
   .describe("What one environment changes about a service.");
 
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day is "HH:MM" (24 h, UTC)');
+const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+
+export const freezeWindowSchema = z
+  .union([
+    z.strictObject({
+      from: z.iso.datetime({ offset: true }).describe('Start, an ISO date-time ("2026-12-20T00:00:00Z").'),
+      until: z.iso.datetime({ offset: true }).describe("End (exclusive), an ISO date-time."),
+      reason: z.string().optional().describe("Shown to whoever is refused."),
+    }),
+    z.strictObject({
+      days: z
+        .array(z.enum(WEEKDAYS))
+        .min(1)
+        .describe('Days of the week (UTC) the window recurs on, e.g. ["fri", "sat", "sun"].'),
+      from: clock.describe('Start time on each of those days, "HH:MM" UTC.'),
+      until: clock.describe('End time (exclusive) on the same day, "HH:MM" UTC; "00:00" means midnight.'),
+      reason: z.string().optional().describe("Shown to whoever is refused."),
+    }),
+  ])
+  .describe("A period in which nothing is deployed or promoted to the environment.");
+
+const onFailure = z
+  .enum(["rollback", "freeze"])
+  .default("rollback")
+  .describe(
+    'What a failed judgement does: roll back, or "freeze" at the current weight and wait for a human (for a release whose migration cannot be undone).',
+  );
+
+export const analysisSchema = z
+  .strictObject({
+    maxErrorRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.01)
+      .describe("Highest share of 5xx responses the new revision may have (0.01 = 1%)."),
+    latency: z
+      .strictObject({
+        quantile: z.number().gt(0).lt(1).default(0.95).describe("Which quantile is budgeted (0.95 = p95)."),
+        budgetMs: z.number().positive().default(250).describe("Its budget in milliseconds."),
+      })
+      .default({ quantile: 0.95, budgetMs: 250 })
+      .describe("The latency the new revision must stay within."),
+    marginVsStable: z
+      .number()
+      .min(0)
+      .default(0.5)
+      .describe("How much worse than the stable revision, at the same time, it may be (0.5 = 50% worse)."),
+    minRequests: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .describe("Requests to the new revision before it can be judged good."),
+    sloTarget: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.999)
+      .describe("The availability SLO; burning it 14.4× too fast rolls back at once."),
+  })
+  .describe(
+    "How each step of a canary or blue/green release is judged: against limits and against the stable revision.",
+  );
+
+export const canaryStepSchema = z.strictObject({
+  weight: z.number().int().min(1).max(100).describe("Share of new requests sent to the new revision, 1–100."),
+  holdMinutes: z.number().min(0).default(30).describe("Least time at this weight."),
+  holdRequests: z
+    .number()
+    .int()
+    .min(0)
+    .default(1000)
+    .describe("Least requests to the new revision at this weight (low traffic holds longer)."),
+});
+
+export const strategySchema = z
+  .discriminatedUnion("kind", [
+    z.strictObject({
+      kind: z.literal("direct").describe("All traffic to the new release once it is healthy."),
+    }),
+    z.strictObject({
+      kind: z.literal("canary").describe("Move traffic step by step, judging each step on live metrics."),
+      steps: z
+        .array(canaryStepSchema)
+        .min(1)
+        .default([5, 25, 50, 100].map((weight) => ({ weight, holdMinutes: 30, holdRequests: 1000 })))
+        .describe("Weights in increasing order, ending at 100. @default 5 → 25 → 50 → 100, 30 min each"),
+      onFailure,
+      analysis: analysisSchema.default(analysisSchema.parse({})),
+    }),
+    z.strictObject({
+      kind: z
+        .literal("blueGreen")
+        .describe("Start and probe the new release, switch all traffic at once, keep the old one warm."),
+      keepWarmMinutes: z
+        .number()
+        .min(0)
+        .default(30)
+        .describe("How long the old release keeps running after the switch, so a rollback is instant."),
+      onFailure,
+      analysis: analysisSchema.default(analysisSchema.parse({})),
+    }),
+  ])
+  .superRefine((s, ctx) => {
+    if (s.kind !== "canary") return;
+    s.steps.forEach((step, i) => {
+      if (i > 0 && step.weight <= s.steps[i - 1]!.weight)
+        ctx.addIssue({
+          code: "custom",
+          path: ["steps", i, "weight"],
+          message: `weights only go up: ${step.weight} after ${s.steps[i - 1]!.weight}`,
+          params: { hint: "list the steps in increasing weight, e.g. 5, 25, 50, 100" },
+        });
+    });
+    if (s.steps.at(-1)?.weight !== 100)
+      ctx.addIssue({
+        code: "custom",
+        path: ["steps", s.steps.length - 1, "weight"],
+        message: "the last step must send all traffic (weight 100)",
+        params: { hint: "add { weight: 100 } as the last step" },
+      });
+  })
+  .describe("How a new release takes traffic in this environment.");
+
 export const environmentSchema = z.strictObject({
   services: z
     .record(name("service"), serviceOverrideSchema)
     .default({})
     .describe("Per-service overrides, keyed by service name."),
+  autoDeploy: z
+    .strictObject({
+      branch: z.string().min(1).describe('The git branch whose new commits deploy here, e.g. "main".'),
+    })
+    .optional()
+    .describe(
+      "Deploy each new commit of a branch here automatically (dev, staging). An admin turns it on for the environment; the spec only says from where.",
+    ),
+  promotesFrom: name("environment")
+    .optional()
+    .describe(
+      "The environment whose builds are promoted here (prod promotes from staging): a build must have succeeded there first.",
+    ),
+  requiresApproval: z
+    .boolean()
+    .default(false)
+    .describe("A promotion here waits until a user with the approver role approves it."),
+  soakMinutes: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe("How long a build must have run healthy in `promotesFrom` before it can be promoted here."),
+  freeze: z
+    .array(freezeWindowSchema)
+    .default([])
+    .describe("Windows in which deploys and promotions here are refused."),
+  strategy: strategySchema.default({ kind: "direct" }),
 });
 
 export const buildSchema = z.strictObject({
@@ -268,7 +422,15 @@ export const stackSchema = z
       .describe("How the edge proxy maps hosts and paths to web services."),
     environments: z
       .record(name("environment"), environmentSchema)
-      .default({ local: { services: {} } })
+      .default({
+        local: {
+          services: {},
+          requiresApproval: false,
+          soakMinutes: 0,
+          freeze: [],
+          strategy: { kind: "direct" },
+        },
+      })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
   })
@@ -313,6 +475,7 @@ export const stackSchema = z
           params: { hint: "a route points at a web service; fix the name or change that service's type" },
         });
     });
+    for (const issue of promotionIssues(stack.environments)) ctx.addIssue({ code: "custom", ...issue });
     for (const [envName, env] of Object.entries(stack.environments))
       for (const [svcName, override] of Object.entries(env.services)) {
         const target = own(stack.services, svcName);
@@ -353,6 +516,8 @@ export type Health = z.output<typeof healthSchema>;
 export type Scale = z.output<typeof scaleSchema>;
 export type Environment = z.output<typeof environmentSchema>;
 export type ServiceOverride = z.output<typeof serviceOverrideSchema>;
+export type FreezeWindow = z.output<typeof freezeWindowSchema>;
+export type StrategySpec = z.output<typeof strategySchema>;
 export type ServiceType = Service["type"];
 
 /** Typed identity used in `slipway.config.ts`, so editors check the spec as it is written. */

@@ -1,3 +1,5 @@
+import type { ReleaseConfig } from "@slipway/core";
+
 /** Row shapes, camel-cased. Timestamps are ISO strings. */
 
 export type Role = "viewer" | "deployer" | "admin";
@@ -42,7 +44,7 @@ export interface ReleaseRow {
   environmentId: string;
   number: number;
   buildId: string;
-  config: unknown;
+  config: ReleaseConfig;
   configHash: string;
   description: string;
   rollbackOf: string | null;
@@ -59,7 +61,7 @@ export interface RolloutRow {
   fromReleaseId: string | null;
   toReleaseId: string | null;
   source: string | null;
-  config: unknown;
+  config: ReleaseConfig;
   phase: string;
   error: { code: string; message: string; hint?: string; output?: string } | null;
   actor: string;

@@ -1,6 +1,13 @@
+import type { ReleaseConfig } from "@slipway/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src";
 import { backends } from "./backends";
+
+/** A release config that differs by one route: the store keeps it as given. */
+const configWith = (path: string): ReleaseConfig => ({
+  services: {},
+  routes: [{ path: `/${path}`, service: "web" }],
+});
 
 describe.each(backends())("store on $name", (backend) => {
   let store: Store;
@@ -23,15 +30,19 @@ describe.each(backends())("store on $name", (backend) => {
       rollbackOf: null,
       jobStatus: "none" as const,
     };
-    const v1 = await store.releases.createRelease({ ...base, config: { a: 1 }, description: "first" });
-    const v2 = await store.releases.createRelease({ ...base, config: { a: 2 }, description: "second" });
+    const v1 = await store.releases.createRelease({ ...base, config: configWith("a"), description: "first" });
+    const v2 = await store.releases.createRelease({
+      ...base,
+      config: configWith("b"),
+      description: "second",
+    });
     expect([v1.number, v2.number]).toEqual([1, 2]);
-    expect(v2.config).toEqual({ a: 2 });
+    expect(v2.config).toEqual(configWith("b"));
     const other = await store.environments.ensure(stackId, "staging");
     const s1 = await store.releases.createRelease({
       ...base,
       environmentId: other.id,
-      config: {},
+      config: configWith("s"),
       description: "s",
     });
     expect(s1.number).toBe(1);
@@ -78,7 +89,7 @@ describe.each(backends())("store on $name", (backend) => {
       fromReleaseId: null,
       toReleaseId: null,
       source: "working tree",
-      config: null,
+      config: configWith("a"),
       actor: "test",
     });
     expect(r?.phase).toBe("pending");
@@ -88,7 +99,7 @@ describe.each(backends())("store on $name", (backend) => {
       fromReleaseId: null,
       toReleaseId: null,
       source: null,
-      config: null,
+      config: configWith("a"),
       actor: "test",
     });
     expect(second).toBeUndefined();

@@ -22,8 +22,8 @@ export interface AddonsPort {
   ensure(config: AddonConfig, record: AddonRecord): Promise<{ pid: number; adopted: boolean }>;
   /** Env vars a service that uses it receives (DATABASE_URL, REDIS_URL, S3_*). Pure. */
   connectionEnv(config: AddonConfig, record: AddonRecord): Record<string, string>;
-  /** Where it listens and whether it answers, for status. */
-  describe(record: AddonRecord): Promise<{ running: boolean; address: string }>;
+  /** Whether it runs, and where it listens (an adopted instance keeps its port, whatever the record says). */
+  describe(record: AddonRecord): Promise<{ running: boolean; host: string; port: number }>;
   /** Stops it cleanly; data stays. */
   stop(record: AddonRecord): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { AddonConfig } from "../release/config";
 import type { AddonsPort } from "./addons";
 import type { BuilderPort } from "./builder";
 import type { EdgePort, EdgeTarget } from "./edge";
@@ -16,8 +17,11 @@ export interface Driver {
   builder: BuilderPort;
   /** The edge of one environment (the same object for the same env each time). */
   edge(target: EdgeTarget): EdgePort;
-  /** Refuses to start, saying what to install, when the target lacks something the stack needs. */
-  preflight(needs: { addons: AddonConfigKind[]; edge: boolean }): void;
+  /**
+   * Throws (SLW_BINARY_MISSING, saying what to install) when the target lacks something these
+   * add-ons or an edge need: checked before anything starts.
+   */
+  preflight(needs: { addons: AddonConfig[]; edge: boolean }): void;
+  /** Lets go of every process and edge without stopping them (the control plane exits; they outlive it). */
+  detach(): Promise<void>;
 }
-
-type AddonConfigKind = "postgres" | "redis" | "bucket";

@@ -1,6 +1,7 @@
 /**
- * What the local driver needs to run one service process. Pure data: the control plane
- * builds it from the stack spec and keeps it with the process record.
+ * What a target needs to run one service process. Pure data: the control plane builds it
+ * from the release's config. Who the process runs as is the target's business (the local
+ * driver runs it as the app user when it is root), so it is not said here.
  */
 export interface ProcessSpec {
   /** Unique and opaque, e.g. "local/v3/api/1"; may contain "/". */
@@ -12,8 +13,6 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** stdout and stderr are appended here by the process itself, so logs flow while we are down. */
   logFile: string;
-  /** Least privilege when we are root (see appUser()). */
-  runAs?: { uid: number; gid: number };
   /** SIGTERM, wait up to this many seconds (fractions allowed), then SIGKILL. */
   drainSeconds: number;
   health: ProcessHealth;

@@ -14,6 +14,11 @@ export interface ReleaseConfig {
    * add-ons were frozen (read them with `addonsOf`).
    */
   addons?: Record<string, AddonConfig>;
+  /**
+   * How a deploy builds the source (the spec's `build`), frozen with the rollout's config so
+   * the build step never reads the spec. Absent: the target's default (`npm ci`).
+   */
+  build?: { command?: string[] };
 }
 
 export interface RouteConfig {
@@ -89,9 +94,27 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The release's add-on declarations; `{}` for releases recorded before they were frozen. */
-export function addonsOf(config: ReleaseConfig): Record<string, AddonConfig> {
-  return config.addons ?? {};
+/**
+ * The release's add-on declarations. A release recorded before they were frozen gets what the
+ * store recorded of the environment's add-ons (name and kind), with the spec's defaults.
+ */
+export function addonsOf(
+  config: ReleaseConfig,
+  recorded: { name: string; kind: AddonConfig["type"] }[] = [],
+): Record<string, AddonConfig> {
+  return config.addons ?? Object.fromEntries(recorded.map((r) => [r.name, addonDefaults(r.kind)]));
+}
+
+/** The spec's defaults for an add-on of a kind (see the spec's add-on schemas). */
+function addonDefaults(kind: AddonConfig["type"]): AddonConfig {
+  switch (kind) {
+    case "postgres":
+      return { type: "postgres", version: 15, databases: ["app"] };
+    case "redis":
+      return { type: "redis", maxmemory: "64mb", evictionPolicy: "noeviction", persistence: false };
+    case "bucket":
+      return { type: "bucket" };
+  }
 }
 
 /** Services that run as long-lived processes (web, worker); `release` and `cron` do not. */

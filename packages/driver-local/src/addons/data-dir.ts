@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import { SlipwayError } from "@slipway/core";
-import { writeFileAtomic } from "../system/atomic-file";
+import { writeFileAtomic } from "@slipway/files";
 import { assertTraversable, type RunAs } from "../system/service-user";
 import type { AddonRecord } from "./types";
 

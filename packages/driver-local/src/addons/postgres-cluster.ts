@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { SlipwayError } from "@slipway/core";
-import { appendFileNoFollow, readFileNoFollow } from "../system/safe-files";
+import { appendFileNoFollow, readFileNoFollow } from "@slipway/files";
 import type { RunAs } from "../system/service-user";
 import { label, writeOwnedFile } from "./data-dir";
 import { logTail, run } from "./process";

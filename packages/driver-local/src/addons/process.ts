@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, readFileSync } from "node:fs";
-import { openAppendNoFollow, readFileNoFollow } from "../system/safe-files";
+import { openAppendNoFollow, readFileNoFollow } from "@slipway/files";
 import type { RunAs } from "../system/service-user";
 
 /**

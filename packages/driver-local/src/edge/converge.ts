@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "@slipway/core";
-import { writeFileAtomic } from "../system/atomic-file";
+import { writeFileAtomic } from "@slipway/files";
 import { commandsFor, planDrainCookies, planServerChanges, removalCommands } from "./plan";
 import type { RuntimeSocket } from "./runtime-socket";
 import { findAclId, parseAclEntries } from "./show-acl";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "@slipway/core";
-import { writeFileAtomic } from "../system/atomic-file";
+import { writeFileAtomic } from "@slipway/files";
 import { requireBinary } from "../system/binaries";
 import { assertPortFree } from "../system/ports";
 import { addonUser, type RunAs } from "../system/service-user";

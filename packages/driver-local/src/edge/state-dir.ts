@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { SlipwayError } from "@slipway/core";
-import { writeFileAtomic } from "../system/atomic-file";
+import { writeFileAtomic } from "@slipway/files";
 import type { EdgeConfig } from "./types";
 
 /** Files the edge keeps in its own directory (one directory per environment). */

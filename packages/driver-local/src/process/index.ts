@@ -1,8 +1,9 @@
-export type { ProcessHandle, ProcessSpec } from "@slipway/core";
+export type { ProcessHandle } from "@slipway/core";
 export { type ProbeResult, probeHttp, probeTcp } from "./health";
 export { type ReadLogOptions, readLog } from "./logs";
 export { findByNonce, isAlive, liveGroupMembers, readStartTime, readStat } from "./proc";
 export { terminateGroup } from "./signals";
+export type { ProcessSpec } from "./spawn";
 export {
   type ExitEvent,
   type ProcessState,

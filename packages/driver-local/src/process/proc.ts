@@ -16,13 +16,15 @@ export function readStartTime(pid: number): string | undefined {
 }
 
 /**
- * True while the process that had this pid and start time still runs. A zombie counts as
- * gone: it has exited and only waits for a parent (maybe not us) to reap it. Reading /proc
- * answers existence, identity and zombie state at once, which `kill(pid, 0)` cannot.
+ * True while the process that had this pid (and start time, when given) still runs. A zombie
+ * counts as gone: it has exited and only waits for a parent (maybe not us) to reap it; our own
+ * children outlive a killed control plane and may never be reaped by this machine's PID 1.
+ * Reading /proc answers existence, identity and zombie state at once, which `kill(pid, 0)` cannot.
  */
-export function isAlive(pid: number, startTime: string): boolean {
+export function isAlive(pid: number, startTime?: string): boolean {
+  if (pid <= 0) return false;
   const stat = readStat(pid);
-  return stat !== undefined && stat.startTime === startTime && !hasExited(stat);
+  return stat !== undefined && (startTime === undefined || stat.startTime === startTime) && !hasExited(stat);
 }
 
 /**

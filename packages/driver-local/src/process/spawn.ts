@@ -1,9 +1,20 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, closeSync, constants, mkdirSync, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, resolve } from "node:path";
-import { type ProcessHandle, type ProcessSpec, SlipwayError, SYSTEM_PATH } from "@slipway/core";
-import { openAppendNoFollow } from "../system/safe-files";
+import {
+  type ProcessSpec as CoreProcessSpec,
+  type ProcessHandle,
+  SlipwayError,
+  SYSTEM_PATH,
+} from "@slipway/core";
+import { openAppendNoFollow } from "@slipway/files";
 import { readStartTime } from "./proc";
+
+/** A service process as the local driver runs it: the control plane's spec, and who runs it. */
+export type ProcessSpec = CoreProcessSpec & {
+  /** Least privilege when we are root (see appUser()); the local driver sets it, never the control plane. */
+  runAs?: { uid: number; gid: number };
+};
 
 export interface Spawned {
   child: ChildProcess;

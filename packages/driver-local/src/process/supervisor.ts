@@ -8,7 +8,6 @@ import {
   hasExited,
   nextRestart,
   type ProcessHandle,
-  type ProcessSpec,
   type RunRecord,
   SlipwayError,
   systemClock,
@@ -17,7 +16,7 @@ import {
 import { PROBE_TIMEOUT_MS, probeHttp, probeTcp } from "./health";
 import { isAlive, readStat } from "./proc";
 import { killStragglers, terminateGroup } from "./signals";
-import { spawnService } from "./spawn";
+import { type ProcessSpec, spawnService } from "./spawn";
 
 export interface SupervisorOptions {
   /** Timestamps for the restart history that backoff decisions read. @default systemClock */

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { basename, delimiter, dirname, join } from "node:path";
 import { SlipwayError } from "@slipway/core";
 
 /** Finds `name` on PATH or throws SLW_BINARY_MISSING with the apt line that installs it. */
@@ -25,6 +25,11 @@ export function requirePostgresBinDir(major?: number, root = "/usr/lib/postgresq
   const pick = major !== undefined && majors.includes(major) ? major : majors[0];
   if (pick === undefined) throw missing("postgres", "postgresql");
   return join(root, String(pick), "bin");
+}
+
+/** The newest PostgreSQL major installed (the control plane's own store runs on it); throws SLW_BINARY_MISSING. */
+export function installedPostgresMajor(root?: string): number {
+  return Number(basename(dirname(requirePostgresBinDir(undefined, root))));
 }
 
 function missing(name: string, aptPackage: string): SlipwayError {

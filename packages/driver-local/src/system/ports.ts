@@ -13,14 +13,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Throws SLW_PORT_IN_USE naming the port and the flag that changes it. */
-export async function assertPortFree(port: number, flagHint: string): Promise<void> {
-  const free = await new Promise<boolean>((resolve) => {
+/** Whether a listener could bind this port on 127.0.0.1 now. */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const srv = createServer();
     srv.once("error", () => resolve(false));
     srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
-  if (!free)
+}
+
+/** Throws SLW_PORT_IN_USE naming the port and the flag that changes it. */
+export async function assertPortFree(port: number, flagHint: string): Promise<void> {
+  if (!(await isPortFree(port)))
     throw new SlipwayError(
       "SLW_PORT_IN_USE",
       `port ${port} on 127.0.0.1 is already in use by another program`,

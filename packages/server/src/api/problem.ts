@@ -36,6 +36,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_BACKUP_CORRUPT: 503,
   SLW_BACKUP_KEY: 422,
   SLW_RESTORE_OUT_OF_WINDOW: 422,
+  SLW_SECRET_UNREADABLE: 503,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

@@ -1,2 +1,2 @@
 export { CronScheduler } from "./scheduler";
-export { cronFiles, cronPorts, stopCronRuns } from "./wiring";
+export { cronLogFile, cronPorts, stopCronRuns } from "./wiring";

@@ -1,25 +1,22 @@
-import { appendFileSync, chownSync, existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { cronServices, type ReleaseConfig } from "@slipway/core";
-import { findByNonce, terminateGroup } from "@slipway/driver-local";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { cronServices, type JobRef } from "@slipway/core";
 import type { CronRunRow, EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { buildDir, launchOf } from "../environment/processes";
-import { isAlive, jobExitCode, launchJob } from "../release-job";
 import type { CronPorts, CronTarget, RunOutcome } from "./scheduler";
 
-/** Where a cron service's runs leave their output (one log for all runs) and exit codes. */
-export function cronFiles(ctx: Ctx, envName: string) {
-  const dir = join(ctx.paths.env(envName).dir, "cron");
-  return {
-    dir,
-    log: (service: string) => ctx.paths.env(envName).log(`cron/${service}`),
-    status: (runId: string) => join(dir, `${runId.replace(/[^A-Za-z0-9.-]/g, "_")}.status.json`),
-  };
+/** Where a cron service's runs leave their output: one log for all its runs. */
+export const cronLogFile = (ctx: Ctx, envName: string, service: string) =>
+  ctx.paths.env(envName).log(`cron/${service}`);
+
+/** A run as a job of the target: its id is its nonce too (how a runner whose pid we lost is found). */
+function runRef(ctx: Ctx, run: CronRunRow): JobRef {
+  const envName = run.id.split("/")[0]!;
+  return { id: run.id, pid: run.pid, nonce: run.id, logFile: cronLogFile(ctx, envName, run.service) };
 }
 
-/** The scheduler's ports over the store, the release job runner and /proc. */
+/** The scheduler's ports over the store and the target's jobs. */
 export function cronPorts(ctx: Ctx): CronPorts {
   return {
     runs: ctx.store.cronRuns,
@@ -36,7 +33,7 @@ async function cronTargets(ctx: Ctx): Promise<CronTarget[]> {
   for (const env of await ctx.store.environments.list()) {
     if (env.desired !== "active" || !env.liveReleaseId) continue;
     const release = (await ctx.store.releases.getRelease(env.liveReleaseId))!;
-    for (const [service, cfg] of cronServices(release.config as ReleaseConfig))
+    for (const [service, cfg] of cronServices(release.config))
       targets.push({
         environmentId: env.id,
         environment: env.name,
@@ -54,38 +51,20 @@ async function launchRun(ctx: Ctx, run: CronRunRow): Promise<number> {
   const env = await environmentOf(ctx, run.environmentId);
   const release = (await ctx.store.releases.getRelease(run.releaseId))!;
   const dir = await buildDir(ctx, release);
-  const { argv, env: runEnv } = launchOf(ctx, env, release, dir, run.service, await addonEnv(ctx, env));
-  const files = cronFiles(ctx, env.name);
-  mkdirSync(files.dir, { recursive: true, mode: 0o755 });
-  // The runner (as the service user) writes its pid and exit code here, as for release jobs.
-  if (ctx.runAs) chownSync(files.dir, ctx.runAs.uid, ctx.runAs.gid);
-  const log = files.log(run.service);
+  const addons = await addonEnv(ctx, env, release.config);
+  const { argv, env: runEnv } = await launchOf(ctx, env, release, dir, run.service, addons);
+  const { id, nonce, logFile } = runRef(ctx, run);
   mkdirSync(ctx.paths.env(env.name).logs, { recursive: true });
-  appendFileSync(log, `--- ${run.service}: run for ${run.slot} (v${release.number}) ---\n`);
-  return launchJob({
-    argv,
-    cwd: dir,
-    // How a control plane that died before storing the pid finds this runner (findByNonce).
-    env: { ...runEnv, SLIPWAY_PROCESS_NONCE: run.id },
-    logFile: log,
-    statusFile: files.status(run.id),
-    ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
-  });
+  appendFileSync(logFile, `--- ${run.service}: run for ${run.slot} (v${release.number}) ---\n`);
+  return ctx.driver.runtime.runJob({ id, argv, cwd: dir, env: runEnv, nonce, logFile });
 }
 
 /**
- * Exit code file → exited; a live runner (by pid, or by its nonce when we died before storing
- * the pid) → running; a pid file but no runner → unknown (it may have run
- * the command); nothing at all → never started.
+ * An exit code → exited; a live runner → running; a runner that started and vanished →
+ * unknown (it may have run the command); nothing at all → never started.
  */
 function runOutcome(ctx: Ctx, run: CronRunRow): RunOutcome {
-  const envName = run.id.split("/")[0]!;
-  const statusFile = cronFiles(ctx, envName).status(run.id);
-  const code = jobExitCode(statusFile);
-  if (code !== undefined) return { state: "exited", code };
-  const pid = run.pid ?? findByNonce(run.id)?.pid;
-  if (pid && isAlive(pid)) return { state: "running", pid };
-  return existsSync(`${statusFile}.pid`) || run.pid ? { state: "unknown" } : { state: "not-started" };
+  return ctx.driver.runtime.jobOutcome(runRef(ctx, run));
 }
 
 /** `slipway down`: runs in flight are stopped (SIGTERM, drain, SIGKILL) and recorded as failed. */
@@ -93,9 +72,9 @@ export async function stopCronRuns(ctx: Ctx, env: EnvironmentRow): Promise<void>
   const runs = (await ctx.store.cronRuns.unfinished()).filter((r) => r.environmentId === env.id);
   for (const run of runs) {
     const release = await ctx.store.releases.getRelease(run.releaseId);
-    const drain = (release?.config as ReleaseConfig | undefined)?.services[run.service]?.drainSeconds ?? 30;
+    const drain = release?.config.services[run.service]?.drainSeconds ?? 30;
     const outcome = runOutcome(ctx, run);
-    if (outcome.state === "running") await terminateGroup(outcome.pid, drain * 1000);
+    if (outcome.state === "running") await ctx.driver.runtime.stopJob(runRef(ctx, run), drain * 1000);
     const code = outcome.state === "exited" ? outcome.code : null;
     if (
       await ctx.store.cronRuns.finish(

@@ -1,19 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { addonDriver, freePort } from "@slipway/driver-local";
+import { type AddonConfig, type AddonRecord, addonsOf, type ReleaseConfig } from "@slipway/core";
 import type { AddonRow, EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
 export type AddonEnv = Record<string, Record<string, string>>;
 
 /**
- * Provisions (first time) and starts or adopts every add-on of the environment. The port,
- * password and data directory are written to the store before the server is started, so
- * a control plane killed half-way provisions the same instance again.
+ * Provisions (first time) and starts or adopts each declared add-on of the environment. The
+ * port, password and data directory are written to the store before the server is started,
+ * so a control plane killed half-way provisions the same instance again.
  */
-export async function ensureAddons(ctx: Ctx, env: EnvironmentRow): Promise<AddonEnv> {
-  const out: AddonEnv = {};
+export async function ensureAddons(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  declared: Record<string, AddonConfig>,
+): Promise<void> {
   const existing = await ctx.store.environments.addons(env.id);
-  for (const [name, spec] of Object.entries(ctx.stack.addons)) {
+  for (const [name, config] of Object.entries(declared)) {
     let row = existing.find((a) => a.name === name);
     if (!row) {
       const id = `${env.id}/${name}`;
@@ -21,8 +24,8 @@ export async function ensureAddons(ctx: Ctx, env: EnvironmentRow): Promise<Addon
         id,
         environmentId: env.id,
         name,
-        kind: spec.type,
-        port: await freePort(),
+        kind: config.type,
+        port: await ctx.driver.runtime.allocatePort(),
         passwordSealed: ctx.box.seal(randomBytes(18).toString("base64url"), id),
         dataDir: ctx.paths.env(env.name).addon(name),
       });
@@ -30,40 +33,38 @@ export async function ensureAddons(ctx: Ctx, env: EnvironmentRow): Promise<Addon
       await ctx.event({
         kind: "addon.provisioned",
         subject: id,
-        message: `${spec.type} add-on ${name} provisioned`,
+        message: `${config.type} add-on ${name} provisioned`,
       });
     }
-    const record = recordOf(ctx, env, row);
-    const driver = addonDriver(spec.type);
-    const { pid, adopted } = await driver.ensure(spec as never, record);
+    const { pid, adopted } = await ctx.driver.addons.ensure(config, recordOf(ctx, env, row));
     if (pid !== row.pid) await ctx.store.environments.setAddonPid(row.id, pid);
     if (!adopted)
       await ctx.event({
         kind: "addon.started",
         subject: row.id,
-        message: `${spec.type} ${name} running on 127.0.0.1:${row.port}`,
+        message: `${config.type} ${name} running on 127.0.0.1:${row.port}`,
         data: { pid },
       });
-    out[name] = driver.connectionEnv(spec as never, record);
   }
-  return out;
 }
 
 /**
- * Connection env of the environment's add-ons from their records alone (no I/O to the
- * servers): what a process start needs, without re-checking servers `ensureAddons` started.
+ * Connection env of the add-ons a release declares, from their records alone (no I/O to the
+ * servers): what a process of that release starts with, without re-checking the servers.
  */
-export async function addonEnv(ctx: Ctx, env: EnvironmentRow): Promise<AddonEnv> {
+export async function addonEnv(ctx: Ctx, env: EnvironmentRow, config: ReleaseConfig): Promise<AddonEnv> {
+  const rows = await ctx.store.environments.addons(env.id);
+  const declared = addonsOf(config, rows);
   const out: AddonEnv = {};
-  for (const row of await ctx.store.environments.addons(env.id)) {
-    const spec = ctx.stack.addons[row.name];
-    if (!spec || spec.type !== row.kind) continue;
-    out[row.name] = addonDriver(spec.type).connectionEnv(spec as never, recordOf(ctx, env, row));
+  for (const row of rows) {
+    const addon = declared[row.name];
+    if (!addon || addon.type !== row.kind) continue;
+    out[row.name] = ctx.driver.addons.connectionEnv(addon, recordOf(ctx, env, row));
   }
   return out;
 }
 
-function recordOf(ctx: Ctx, env: EnvironmentRow, row: AddonRow) {
+function recordOf(ctx: Ctx, env: EnvironmentRow, row: AddonRow): AddonRecord {
   return {
     env: env.name,
     name: row.name,
@@ -76,7 +77,7 @@ function recordOf(ctx: Ctx, env: EnvironmentRow, row: AddonRow) {
 
 export async function stopAddons(ctx: Ctx, env: EnvironmentRow): Promise<void> {
   for (const row of await ctx.store.environments.addons(env.id)) {
-    await addonDriver(row.kind).stop(recordOf(ctx, env, row));
+    await ctx.driver.addons.stop(recordOf(ctx, env, row));
     await ctx.store.environments.setAddonPid(row.id, null);
     await ctx.event({ kind: "addon.stopped", subject: row.id, message: `${row.kind} ${row.name} stopped` });
   }

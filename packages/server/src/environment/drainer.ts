@@ -1,4 +1,4 @@
-import { planDrain, type ReleaseConfig, serverName } from "@slipway/core";
+import { planDrain, serverName } from "@slipway/core";
 import type { ProcessRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { edgeOf, syncEdge } from "./edge";
@@ -56,7 +56,7 @@ export class Drainer {
     let next = IDLE_MS;
     for (const row of rows) {
       if (this.#stopping.has(row.id)) continue;
-      if (!this.ctx.supervisor.handle(row.id)) {
+      if (!this.ctx.driver.runtime.has(row.id)) {
         this.#finish(row, Promise.resolve());
         continue;
       }
@@ -70,7 +70,7 @@ export class Drainer {
       );
       if (step.do === "wait") next = Math.min(next, Math.max(10, step.ms));
       else {
-        this.#finish(row, this.ctx.supervisor.stop(row.id, step.graceMs));
+        this.#finish(row, this.ctx.driver.runtime.stop(row.id, step.graceMs));
         this.ctx.fault("drain:terminating");
       }
     }
@@ -97,7 +97,7 @@ export class Drainer {
 
 async function drainMs(ctx: Ctx, row: ProcessRow): Promise<number> {
   const release = await ctx.store.releases.getRelease(row.releaseId);
-  return 1000 * ((release?.config as ReleaseConfig | undefined)?.services[row.service]?.drainSeconds ?? 30);
+  return 1000 * (release?.config.services[row.service]?.drainSeconds ?? 30);
 }
 
 /** What the edge still has open to this process: requests, and long-lived connections. */

@@ -1,32 +1,43 @@
 import {
   BEFORE_SWITCH,
   desiredServers,
+  type EdgeConfig,
+  type EdgeHealth,
+  type EdgePort,
   type HealthConfig,
   haproxyStatusList,
   type ReleaseConfig,
   type RolloutPhase,
   statusRanges,
 } from "@slipway/core";
-import { type EdgeConfig, type EdgeHealth, HaproxyEdge } from "@slipway/driver-local";
 import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
 /**
  * The edge as the store says it should be: routes and health checks of the live release
  * (a deploy that fails never changes how the live release is routed or checked), backends
- * for every web service a running release has, and their servers.
+ * for every web service a running release (or the rollout in flight) has, and their servers.
+ * Before anything is live, the rollout in flight (or the config `requested` for one) says the
+ * routes.
  */
-export async function edgeConfig(ctx: Ctx, env: EnvironmentRow): Promise<EdgeConfig> {
+export async function edgeConfig(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  requested?: ReleaseConfig,
+): Promise<EdgeConfig> {
   const releases = await ctx.store.releases.list(env.id);
-  const live = releases.find((r) => r.id === env.liveReleaseId)?.config as ReleaseConfig | undefined;
-  const routes = live?.routes ?? ctx.stack.routes;
+  const live = releases.find((r) => r.id === env.liveReleaseId)?.config;
+  const inFlight = (await ctx.store.rollouts.active()).find((r) => r.environmentId === env.id)?.config;
+  const routes = live?.routes ?? inFlight?.routes ?? requested?.routes ?? [];
   const health = new Map<string, EdgeHealth | undefined>();
   // Oldest to newest, then the live release, so that the live release's checks win.
-  for (const cfg of [...releases.reverse().map((r) => r.config as ReleaseConfig), ...(live ? [live] : [])])
+  for (const cfg of [...releases.reverse().map((r) => r.config), ...(live ? [live] : [])])
     for (const [name, s] of Object.entries(cfg.services))
       if (s.type === "web") health.set(name, edgeHealth(s.health));
-  for (const [name, s] of Object.entries(ctx.stack.services))
-    if (s.type === "web" && !health.has(name)) health.set(name, edgeHealth(s.health));
+  // Then web services only the rollout in flight, or the config about to be deployed, has.
+  for (const cfg of [inFlight, requested])
+    for (const [name, s] of Object.entries(cfg?.services ?? {}))
+      if (s.type === "web" && !health.has(name)) health.set(name, edgeHealth(s.health));
   const servers = await serversOf(ctx, env);
   return {
     env: env.name,
@@ -66,9 +77,7 @@ async function serversOf(ctx: Ctx, env: EnvironmentRow) {
   const pendingTarget =
     active?.toReleaseId && BEFORE_SWITCH.has(active.phase as RolloutPhase) ? active.toReleaseId : null;
   const web = (await ctx.store.processes.forEnvironment(env.id)).filter(
-    (p) =>
-      p.port !== null &&
-      (releases.get(p.releaseId)?.config as ReleaseConfig)?.services[p.service]?.type === "web",
+    (p) => p.port !== null && releases.get(p.releaseId)?.config.services[p.service]?.type === "web",
   );
   return desiredServers(
     web.map((p) => ({
@@ -92,22 +101,14 @@ async function serversOf(ctx: Ctx, env: EnvironmentRow) {
   );
 }
 
-export function edgeOf(ctx: Ctx, env: EnvironmentRow): HaproxyEdge {
-  let edge = ctx.edges.get(env.name);
-  if (!edge) {
-    edge = new HaproxyEdge({
-      // HAProxy runs as the add-on user (its default), not as the services' user.
-      stateDir: ctx.paths.env(env.name).edge,
-      ...(env.edgeLogPort ? { logPort: env.edgeLogPort } : {}),
-    });
-    ctx.edges.set(env.name, edge);
-  }
-  return edge;
+/** The environment's edge (the driver hands back the same one for the same environment). */
+export function edgeOf(ctx: Ctx, env: Pick<EnvironmentRow, "name" | "edgeLogPort">): EdgePort {
+  return ctx.driver.edge({ env: env.name, ...(env.edgeLogPort ? { logPort: env.edgeLogPort } : {}) });
 }
 
-/** Starts or adopts the environment's HAProxy and converges it to the store. */
-export async function ensureEdge(ctx: Ctx, env: EnvironmentRow): Promise<void> {
-  const { pid, adopted } = await edgeOf(ctx, env).ensure(await edgeConfig(ctx, env));
+/** Starts or adopts the environment's HAProxy and converges it to the store (and `requested`). */
+export async function ensureEdge(ctx: Ctx, env: EnvironmentRow, requested?: ReleaseConfig): Promise<void> {
+  const { pid, adopted } = await edgeOf(ctx, env).ensure(await edgeConfig(ctx, env, requested));
   if (!adopted)
     await ctx.event({
       kind: "edge.started",

@@ -1,19 +1,18 @@
-import { lchownSync, lstatSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import {
   type ProcessHealth,
   type ProcessLaunch,
+  type ProcessSpec,
+  type ProcessTrace,
   processLaunch,
-  type ReleaseConfig,
   type ServiceConfig,
-  SlipwayError,
   servicePath,
   statusRanges,
 } from "@slipway/core";
-import { assertTraversable, findByNonce, type ProcessSpec } from "@slipway/driver-local";
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
-import type { AddonEnv } from "./addons";
+import { type AddonEnv, addonEnv } from "./addons";
 
 /**
  * What every process of a build starts from. Nothing of the control plane's environment:
@@ -27,28 +26,12 @@ export const baseEnv = (buildDir: string): Record<string, string> => ({
 /**
  * A service's persistent directory (`volume: true`): per environment and service, not per
  * release, so every release, release job and cron run of the service sees the same files.
- * Created on first use, owned by the user services run as.
+ * Created on first use by the target, for whoever runs the service's processes.
  */
-export function ensureVolume(ctx: Ctx, envName: string, service: string): string {
+export async function ensureVolume(ctx: Ctx, envName: string, service: string): Promise<string> {
   const dir = volumePath(ctx, envName, service);
-  mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
-  // Running as root, never chown through a symlink the service user may have planted.
-  assertRealDirectory(dirname(dir), process.getuid?.());
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  assertRealDirectory(dir);
-  if (ctx.runAs) lchownSync(dir, ctx.runAs.uid, ctx.runAs.gid);
-  assertTraversable(dir, ctx.runAs);
+  await ctx.driver.runtime.ensureVolume(dir);
   return dir;
-}
-
-function assertRealDirectory(path: string, owner?: number): void {
-  const st = lstatSync(path);
-  if (st.isDirectory() && (owner === undefined || st.uid === owner)) return;
-  throw new SlipwayError(
-    "SLW_STATE_CORRUPT",
-    `${path} is not a directory${owner !== undefined ? ` owned by uid ${owner}` : ""} (a symlink?)`,
-    "remove it; Slipway recreates it (the volume's files are in the directory it pointed to)",
-  );
 }
 
 export const volumePath = (ctx: Ctx, envName: string, service: string) =>
@@ -58,7 +41,7 @@ export const volumePath = (ctx: Ctx, envName: string, service: string) =>
  * The argv and environment of any process of a service (long-running, release job, cron run):
  * one definition, so all three see the same variables and the same PATH.
  */
-export function launchOf(
+export async function launchOf(
   ctx: Ctx,
   env: EnvironmentRow,
   release: ReleaseRow,
@@ -66,8 +49,8 @@ export function launchOf(
   service: string,
   addons: AddonEnv,
   port?: number,
-): ProcessLaunch {
-  const cfg = (release.config as ReleaseConfig).services[service] as ServiceConfig;
+): Promise<ProcessLaunch> {
+  const cfg = release.config.services[service] as ServiceConfig;
   return processLaunch({
     service,
     config: cfg,
@@ -75,7 +58,7 @@ export function launchOf(
     release: release.number,
     build: release.buildId,
     ...(port !== undefined ? { port } : {}),
-    ...(cfg.volume ? { volume: ensureVolume(ctx, env.name, service) } : {}),
+    ...(cfg.volume ? { volume: await ensureVolume(ctx, env.name, service) } : {}),
     base: baseEnv(dir),
     addons,
     serviceUrls: serviceUrls(env),
@@ -99,17 +82,17 @@ export async function buildDir(ctx: Ctx, release: ReleaseRow): Promise<string> {
 const withNonce = (nonce: string | null, env: Record<string, string>) =>
   nonce ? { ...env, SLIPWAY_PROCESS_NONCE: nonce } : env;
 
-export function processSpec(
+export async function processSpec(
   ctx: Ctx,
   env: EnvironmentRow,
   release: ReleaseRow,
   dir: string,
   row: Pick<ProcessRow, "id" | "service" | "port" | "nonce">,
   addons: AddonEnv,
-): ProcessSpec {
-  const cfg = (release.config as ReleaseConfig).services[row.service] as ServiceConfig;
+): Promise<ProcessSpec> {
+  const cfg = release.config.services[row.service] as ServiceConfig;
   mkdirSync(ctx.paths.env(env.name).logs, { recursive: true });
-  const { argv, env: processEnv } = launchOf(
+  const { argv, env: processEnv } = await launchOf(
     ctx,
     env,
     release,
@@ -124,7 +107,6 @@ export function processSpec(
     cwd: dir,
     env: withNonce(row.nonce, processEnv),
     logFile: ctx.paths.env(env.name).log(row.id),
-    ...(ctx.runAs ? { runAs: { uid: ctx.runAs.uid, gid: ctx.runAs.gid } } : {}),
     drainSeconds: cfg.drainSeconds,
     health: processHealth(cfg, row.port),
   };
@@ -144,7 +126,7 @@ function processHealth(cfg: ServiceConfig, port: number | null): ProcessHealth {
 
 /** Starts one recorded process and writes its pid back (the row, with its nonce, was written first). */
 export async function startProcess(ctx: Ctx, spec: ProcessSpec): Promise<void> {
-  const h = await ctx.supervisor.start(spec);
+  const h = await ctx.driver.runtime.start(spec);
   ctx.fault("spawned:pid-unrecorded");
   await ctx.store.processes.started(spec.id, h.pid, h.startTime);
   await ctx.event({
@@ -163,7 +145,7 @@ export async function stopProcesses(ctx: Ctx, rows: ProcessRow[]): Promise<void>
   for (const r of rows) await ctx.store.processes.setDesired(r.id, "stopped");
   const results = await Promise.allSettled(
     rows.map(async (r) => {
-      await ctx.supervisor.stop(r.id);
+      await ctx.driver.runtime.stop(r.id);
       await ctx.store.processes.gone(r.id);
     }),
   );
@@ -185,24 +167,33 @@ export async function stopProcesses(ctx: Ctx, rows: ProcessRow[]): Promise<void>
  * release) starts them again, and waits for their health before calling anything "up".
  * Stopped-but-alive processes are stopped, except draining ones, which the drainer finishes.
  */
-export async function adoptProcesses(ctx: Ctx, env: EnvironmentRow, addons: AddonEnv): Promise<void> {
+export async function adoptProcesses(ctx: Ctx, env: EnvironmentRow): Promise<void> {
+  const addons = new Map<string, AddonEnv>();
   for (const row of await ctx.store.processes.forEnvironment(env.id)) {
     if (row.state === "stopped" && row.pid === null) continue;
     const release = (await ctx.store.releases.getRelease(row.releaseId))!;
-    const spec = processSpec(ctx, env, release, await buildDir(ctx, release), row, addons);
-    const found =
+    if (!addons.has(release.id)) addons.set(release.id, await addonEnv(ctx, env, release.config));
+    const spec = await processSpec(
+      ctx,
+      env,
+      release,
+      await buildDir(ctx, release),
+      row,
+      addons.get(release.id)!,
+    );
+    const trace: ProcessTrace | undefined =
       row.pid && row.startTime
         ? { pid: row.pid, startTime: row.startTime }
         : row.nonce
-          ? findByNonce(row.nonce)
+          ? { nonce: row.nonce }
           : undefined;
-    const adopted = found ? ctx.supervisor.adopt(spec, { id: row.id, ...found }) : false;
+    const adopted = trace ? ctx.driver.runtime.adopt(spec, trace) : undefined;
     if (!adopted) {
       await ctx.store.processes.gone(row.id);
       continue;
     }
-    if (found!.pid !== row.pid) await ctx.store.processes.started(row.id, found!.pid, found!.startTime);
-    if (row.desired === "stopped" && row.state === "draining") ctx.supervisor.retire(row.id);
+    if (adopted.pid !== row.pid) await ctx.store.processes.started(row.id, adopted.pid, adopted.startTime);
+    if (row.desired === "stopped" && row.state === "draining") ctx.driver.runtime.retire(row.id);
     else if (row.desired === "stopped") await stopProcesses(ctx, [row]);
   }
 }

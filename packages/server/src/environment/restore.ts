@@ -1,4 +1,4 @@
-import { longRunning, type ReleaseConfig } from "@slipway/core";
+import { longRunning } from "@slipway/core";
 import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
@@ -17,7 +17,7 @@ export async function restoreIfNeeded(
   if (!env.liveReleaseId) return undefined;
   if ((await ctx.store.rollouts.active()).some((r) => r.environmentId === env.id)) return undefined;
   const live = (await ctx.store.releases.getRelease(env.liveReleaseId))!;
-  const config = live.config as ReleaseConfig;
+  const config = live.config;
   const wanted = longRunning(config).reduce((n, [, s]) => n + s.replicas, 0);
   const running = (await ctx.store.processes.forEnvironment(env.id)).filter(
     (p) => p.releaseId === live.id && p.desired === "running" && p.pid !== null,

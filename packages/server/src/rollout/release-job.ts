@@ -1,36 +1,38 @@
-import { chownSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type ReleaseConfig, releaseJob } from "@slipway/core";
-import { findByNonce } from "@slipway/driver-local";
+import { type JobRef, releaseJob } from "@slipway/core";
 import type { EnvironmentRow, JobStatus, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { buildDir, launchOf } from "../environment/processes";
-import { isAlive, jobExitCode, launchJob, tail } from "../release-job";
 
-function jobFiles(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) {
-  const dir = join(ctx.paths.env(env.name).dir, "jobs");
-  // Ours alone: the job (running as another user) must not be able to plant a link at its log.
-  // Earlier versions handed it to the service user; take it back.
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  if (statSync(dir).uid !== process.getuid?.()) chownSync(dir, process.getuid!(), process.getgid!());
-  const base = join(dir, `v${release.number}`);
-  return { dir, status: `${base}.status.json`, log: `${base}.log` };
-}
+/** How much of a failed job's output its rollout's error carries. */
+const OUTPUT_CHARS = 4000;
 
-export function jobOutput(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): string {
-  return tail(jobFiles(ctx, env, release).log);
-}
-
-/** What the job's runner carries in its environment, so it can be found before its pid is recorded. */
-const jobNonce = (release: ReleaseRow) => `job-${release.id}`;
-const withJobNonce = (release: ReleaseRow, env: Record<string, string>) => ({
-  ...env,
-  SLIPWAY_PROCESS_NONCE: jobNonce(release),
-});
-
+/** Where a release's job writes its output: one log per release. */
 export const jobLogFile = (ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) =>
-  jobFiles(ctx, env, release).log;
+  join(ctx.paths.env(env.name).dir, "jobs", `v${release.number}.log`);
+
+/**
+ * What the control plane knows of the release's job. Its nonce is carried in the job's
+ * environment, so it can be found before its pid is recorded.
+ */
+function jobRef(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): JobRef {
+  const [service] = releaseJob(release.config)!;
+  return {
+    id: `${env.name}/v${release.number}/${service}`,
+    pid: release.jobPid,
+    nonce: `job-${release.id}`,
+    logFile: jobLogFile(ctx, env, release),
+  };
+}
+
+/** The end of the job's output, for the error of a rollout whose job failed. */
+export async function jobOutput(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<string> {
+  const lines: string[] = [];
+  for await (const line of ctx.driver.runtime.logs(jobLogFile(ctx, env, release), { lines: 200 }))
+    lines.push(line);
+  return lines.length ? `${lines.join("\n")}\n`.slice(-OUTPUT_CHARS) : "";
+}
 
 /**
  * Runs the release's job (migrations) — once: the status moves pending → running in the
@@ -39,23 +41,17 @@ export const jobLogFile = (ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) =
  */
 export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<void> {
   if (!(await ctx.store.releases.moveJob(release.id, "pending", "running"))) return;
-  const [service, cfg] = releaseJob(release.config as ReleaseConfig)!;
-  const files = jobFiles(ctx, env, release);
+  const [service, cfg] = releaseJob(release.config)!;
   await ctx.event({
     kind: "release.job.started",
     subject: release.id,
     message: `v${release.number}: running release job ${service} (${cfg.command.join(" ")})`,
   });
   const dir = await buildDir(ctx, release);
-  const { argv, env: jobEnv } = launchOf(ctx, env, release, dir, service, await addonEnv(ctx, env));
-  const pid = launchJob({
-    argv,
-    cwd: dir,
-    env: withJobNonce(release, jobEnv),
-    logFile: files.log,
-    statusFile: files.status,
-    ...(ctx.runAs ? { runAs: ctx.runAs } : {}),
-  });
+  const addons = await addonEnv(ctx, env, release.config);
+  const { argv, env: jobEnv } = await launchOf(ctx, env, release, dir, service, addons);
+  const { id, nonce, logFile } = jobRef(ctx, env, release);
+  const pid = await ctx.driver.runtime.runJob({ id, argv, cwd: dir, env: jobEnv, nonce, logFile });
   ctx.fault("job:pid-unrecorded");
   await ctx.store.releases.moveJob(release.id, "running", "running", { pid });
 }
@@ -63,16 +59,15 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
 /** Reads the job's outcome and records it (guarded), including after a restart. */
 export async function observeJob(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<JobStatus> {
   if (release.jobStatus !== "running") return release.jobStatus;
-  const files = jobFiles(ctx, env, release);
-  const code = jobExitCode(files.status);
-  if (code === undefined && isAlive(release.jobPid)) return "running";
-  // No pid recorded: we died between launching the runner and recording it. Its nonce finds
-  // it if it runs; if nothing carries it, it never started (or vanished): unknown, not re-run.
-  const found = code === undefined && release.jobPid === null ? findByNonce(jobNonce(release)) : undefined;
-  if (found) {
-    await ctx.store.releases.moveJob(release.id, "running", "running", { pid: found.pid });
+  const outcome = ctx.driver.runtime.jobOutcome(jobRef(ctx, env, release));
+  if (outcome.state === "running") {
+    // Found by its nonce: we died between launching it and recording its pid.
+    if (outcome.pid !== release.jobPid)
+      await ctx.store.releases.moveJob(release.id, "running", "running", { pid: outcome.pid });
     return "running";
   }
+  // Never started or vanished without an exit code: unknown, and never re-run (it may have run).
+  const code = outcome.state === "exited" ? outcome.code : undefined;
   const status = code === 0 ? "succeeded" : "failed";
   await ctx.store.releases.moveJob(release.id, "running", status, { exit: code ?? -1 });
   await ctx.event({

@@ -1,4 +1,4 @@
-import { longRunning, type ReleaseConfig, type RolloutPhase, type RolloutSnapshot } from "@slipway/core";
+import { longRunning, type RolloutPhase, type RolloutSnapshot } from "@slipway/core";
 import type { EnvironmentRow, ProcessRow, ReleaseRow, RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { observeJob } from "./release-job";
@@ -31,10 +31,10 @@ export const stillThere = (p: ProcessRow) => p.desired === "running" || p.pid !=
 
 /** Turns what the store and the drivers say into the plain data `planRollout` decides on. */
 export async function snapshot(ctx: Ctx, w: RolloutWorld): Promise<RolloutSnapshot> {
-  const config = w.target?.config as ReleaseConfig | undefined;
+  const config = w.target?.config;
   const wanted = config ? longRunning(config).reduce((n, [, s]) => n + s.replicas, 0) : 0;
   const started = w.targetProcesses.filter((p) => p.desired === "running" && p.pid !== null);
-  const healthy = await Promise.all(started.map((p) => ctx.supervisor.waitHealthy(p.id, 300)));
+  const healthy = await Promise.all(started.map((p) => ctx.driver.runtime.waitHealthy(p.id, 300)));
   const phaseAgeMs = ctx.now() - Date.parse(w.rollout.updatedAt);
   const overdue = started
     .filter(
@@ -42,7 +42,7 @@ export async function snapshot(ctx: Ctx, w: RolloutWorld): Promise<RolloutSnapsh
         !healthy[i] && phaseAgeMs > 1000 * (config?.services[p.service]?.health?.timeoutSeconds ?? 60),
     )
     // Name what the last check saw, so "did not become healthy" says where it looked and why.
-    .map((p) => `${p.id} (${ctx.supervisor.lastHealthCheck(p.id) ?? "not checked yet"})`);
+    .map((p) => `${p.id} (${ctx.driver.runtime.lastHealthCheck(p.id) ?? "not checked yet"})`);
   return {
     phase: w.rollout.phase as RolloutPhase,
     kind: w.rollout.kind,

@@ -1,14 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  configHash,
-  isSlipwayError,
-  longRunning,
-  type ReleaseConfig,
-  type RolloutStep,
-  SlipwayError,
-} from "@slipway/core";
-import { freePort } from "@slipway/driver-local";
-import { makeBuild } from "../builds";
+import { configHash, isSlipwayError, longRunning, type RolloutStep, SlipwayError } from "@slipway/core";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
@@ -54,7 +45,7 @@ export async function abort(ctx: Ctx, w: RolloutWorld, e: unknown): Promise<void
     : "this is a bug in Slipway; the control plane's log has its stack";
   const output =
     code === "SLW_RELEASE_JOB_FAILED" && w.target
-      ? jobOutput(ctx, w.env, w.target)
+      ? await jobOutput(ctx, w.env, w.target)
       : known
         ? String(e.detail?.output ?? "")
         : "";
@@ -78,13 +69,11 @@ const HINTS: Record<string, string> = {
 
 async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const source = w.rollout.source ?? "working tree";
-  const b = await makeBuild({
+  const config = w.rollout.config;
+  const b = await ctx.driver.builder.build({
     sourceDir: ctx.projectDir,
     ...(source !== "working tree" ? { ref: source } : {}),
-    buildsDir: ctx.paths.builds,
-    depsDir: ctx.paths.deps,
-    ...(ctx.stack.build.command ? { command: ctx.stack.build.command } : {}),
-    runAs: ctx.runAs,
+    ...(config.build?.command ? { command: config.build.command } : {}),
     progress: (message) => {
       ctx.fault("build:progress");
       void ctx.event({ kind: "build.progress", subject: w.rollout.id, message });
@@ -95,10 +84,9 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
     stackId: ctx.stackId,
     source,
     gitSha: b.gitSha,
-    dir: b.dir,
+    dir: b.location,
   });
   await ctx.store.releases.finishBuild(b.id, "ready", b.output);
-  const config = w.rollout.config as ReleaseConfig;
   const release = await ctx.store.transaction(async (tx) => {
     const r = await tx.releases.createRelease({
       environmentId: w.env.id,
@@ -128,8 +116,8 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
  */
 async function startTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const release = w.target!;
-  const config = release.config as ReleaseConfig;
-  const addons = await addonEnv(ctx, w.env);
+  const config = release.config;
+  const addons = await addonEnv(ctx, w.env, config);
   const dir = (await ctx.store.releases.getBuild(release.buildId))!.dir;
   const existing = new Map(w.targetProcesses.map((p) => [p.id, p]));
   const wanted = longRunning(config).flatMap(([service, cfg]) =>
@@ -146,12 +134,12 @@ async function startTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
         releaseId: release.id,
         service,
         replica,
-        port: cfg.type === "web" ? await freePort() : null,
+        port: cfg.type === "web" ? await ctx.driver.runtime.allocatePort() : null,
         nonce: randomBytes(12).toString("hex"),
       };
       await ctx.store.processes.plan(planned);
       const port = (await ctx.store.processes.forEnvironment(w.env.id)).find((p) => p.id === id)!.port;
-      await startProcess(ctx, processSpec(ctx, w.env, release, dir, { ...planned, port }, addons));
+      await startProcess(ctx, await processSpec(ctx, w.env, release, dir, { ...planned, port }, addons));
     }),
   );
   const failed = results.find((r) => r.status === "rejected");
@@ -169,7 +157,7 @@ async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
     await tx.environments.switchLive(w.env.id, w.env.liveReleaseId, target.id);
     await tx.processes.retire(w.oldProcesses.map((p) => p.id));
   });
-  for (const p of w.oldProcesses) ctx.supervisor.retire(p.id);
+  for (const p of w.oldProcesses) ctx.driver.runtime.retire(p.id);
   ctx.fault("switch:recorded");
   const env = (await ctx.store.environments.list()).find((e) => e.id === w.env.id)!;
   await syncEdge(ctx, env);

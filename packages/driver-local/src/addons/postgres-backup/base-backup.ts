@@ -1,7 +1,7 @@
 import { createReadStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isSlipwayError, SlipwayError } from "@slipway/core";
-import { readFileNoFollow } from "../../system/safe-files";
+import { readFileNoFollow } from "@slipway/files";
 import { type Cluster, REPLICATION_ROLE } from "../postgres-cluster";
 import { type BackupKey, checkKey, corrupt, decryptStream } from "./encryption";
 import { replicationPassword } from "./protection";

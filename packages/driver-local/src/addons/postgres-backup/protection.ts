@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { SlipwayError } from "@slipway/core";
+import { writeFileAtomic } from "@slipway/files";
 import pg from "pg";
-import { writeFileAtomic } from "../../system/atomic-file";
 import { type Cluster, REPLICATION_ROLE, writeAccessRules } from "../postgres-cluster";
 import { connectAdmin } from "../postgres-provision";
 import {

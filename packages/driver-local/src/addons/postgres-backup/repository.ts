@@ -1,8 +1,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type BaseBackup, SlipwayError } from "@slipway/core";
-import { writeFileAtomic } from "../../system/atomic-file";
-import { readFileNoFollow } from "../../system/safe-files";
+import { readFileNoFollow, writeFileAtomic } from "@slipway/files";
 import type { RunAs } from "../../system/service-user";
 
 /**

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { isSlipwayError, planRestore, type RestoreTarget, SlipwayError } from "@slipway/core";
+import { appendFileNoFollow } from "@slipway/files";
 import { assertPortFree } from "../../system/ports";
-import { appendFileNoFollow } from "../../system/safe-files";
 import { prepareDataDir, writeOwnedFile } from "../data-dir";
 import {
   assertShellSafeDataDir,

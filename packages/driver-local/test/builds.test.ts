@@ -13,9 +13,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { appUser } from "@slipway/driver-local";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeBuild } from "../src/builds";
+import { appUser } from "../src";
+import { makeBuild } from "../src/build/make-build";
 
 // The build user must be able to walk down to the builds, hence /tmp and 755.
 const root = mkdtempSync("/tmp/slipway-builds-");

@@ -13,8 +13,9 @@ import {
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { SlipwayError } from "@slipway/core";
-import { assertTraversable, ensureHome, type RunAs, writeFileAtomic } from "@slipway/driver-local";
-import { run } from "./run";
+import { writeFileAtomic } from "@slipway/files";
+import { run } from "../system/run";
+import { assertTraversable, ensureHome, type RunAs } from "../system/service-user";
 
 export interface BuildRequest {
   /** The stack's directory (where slipway.config.ts is). */

@@ -1,0 +1,18 @@
+import type { AddonsPort } from "@slipway/core";
+import { addonDriver, postmasterPid } from "./addons";
+
+/** Postgres, Redis and s3rver as real servers on 127.0.0.1 that outlive the control plane. */
+export function localAddons(): AddonsPort {
+  return {
+    // The spec's add-on types and the release's frozen AddonConfig are the same shapes.
+    ensure: (config, record) => addonDriver(config.type).ensure(config as never, record),
+    connectionEnv: (config, record) => addonDriver(config.type).connectionEnv(config as never, record),
+    async describe(record) {
+      const running = await addonDriver(record.kind).isRunning(record);
+      // An adopted Postgres listens where its postmaster says, whatever the record holds.
+      const port = (record.kind === "postgres" && running && postmasterPid(record)?.port) || record.port;
+      return { running, host: "127.0.0.1", port };
+    },
+    stop: (record) => addonDriver(record.kind).stop(record),
+  };
+}

@@ -1,0 +1,2 @@
+export { writeFileAtomic } from "./atomic-file";
+export { appendFileNoFollow, openAppendNoFollow, readFileNoFollow } from "./safe-files";
