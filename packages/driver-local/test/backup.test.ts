@@ -284,6 +284,8 @@ describe("postgres backups with point-in-time recovery", () => {
     const missing = { ...repo, key: undefined as unknown as Buffer };
     await expectCode(backups.createBackup(live, missing), "SLW_BACKUP_KEY", /encryptionKey is missing/);
     await expectCode(backups.createBackup(live, wrong), "SLW_BACKUP_KEY", /not the key/);
+    // WAL sealed with another key would be unreadable when it is needed.
+    await expectCode(backups.sealWal(live, wrong), "SLW_BACKUP_KEY", /not the key/);
     expect(readdirSync(join(repo.dir, "base"))).toEqual(baseDirs);
   });
 });

@@ -4,12 +4,13 @@ import { addonUser } from "../../system/service-user";
 import { type Cluster, initializedMajor } from "../postgres-cluster";
 import type { AddonDriverOptions, AddonRecord } from "../types";
 import { takeBaseBackup, verifyBackup } from "./base-backup";
-import type { BackupKey } from "./encryption";
+import { type BackupKey, checkKey } from "./encryption";
 import { enableProtection, receiverRunning, stopReceiver, waitForArchived } from "./protection";
 import {
   type BackupMeta,
   listBackups,
   type RepoConfig,
+  type RepoPaths,
   removeBackup,
   repoPaths,
   requireRepoConfig,
@@ -97,7 +98,7 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
 
     /** Seals (compresses, encrypts) the WAL segments the receiver has completed. */
     sealWal(record: AddonRecord, repo: BackupRepository): Promise<number> {
-      return sealWal(cluster(record), repoPaths(repo.dir), repo.key);
+      return sealWal(cluster(record), keyedRepo(repo), repo.key);
     },
 
     /** Waits until the repository has every WAL byte the server has flushed; returns that position. */
@@ -106,8 +107,7 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
     },
 
     async list(record: AddonRecord, repo: BackupRepository): Promise<BackupListing> {
-      const paths = repoPaths(repo.dir);
-      requireRepoConfig(paths);
+      const paths = keyedRepo(repo);
       const backups = listBackups(paths);
       const inv = walInventory(paths);
       const lastCommit = await lastCommitTime(cluster(record), paths, repo.key);
@@ -147,3 +147,10 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
 }
 
 export type PostgresBackups = ReturnType<typeof postgresBackups>;
+
+/** The repository's paths, once the key is known to be the one it was made with. */
+function keyedRepo(repo: BackupRepository): RepoPaths {
+  const paths = repoPaths(repo.dir);
+  checkKey(repo.key, requireRepoConfig(paths).keyFingerprint);
+  return paths;
+}
