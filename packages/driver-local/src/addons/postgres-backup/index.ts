@@ -74,17 +74,17 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
 
   return {
     /** Enables protection on the running add-on (idempotent): role, slot, repository, WAL receiver. */
-    protect(record: AddonRecord, repo: BackupRepository): Promise<RepoConfig> {
+    async protect(record: AddonRecord, repo: BackupRepository): Promise<RepoConfig> {
       return enableProtection(cluster(record), repoPaths(repo.dir), repo.key);
     },
 
     /** Takes a base backup and verifies it; throws SLW_BACKUP_CORRUPT if the stored file does not verify. */
-    createBackup(record: AddonRecord, repo: BackupRepository): Promise<BackupMeta> {
+    async createBackup(record: AddonRecord, repo: BackupRepository): Promise<BackupMeta> {
       return takeBaseBackup(cluster(record), repoPaths(repo.dir), repo.key);
     },
 
     /** Verifies a stored backup again (drills); marks it unverified when it fails. */
-    verify(record: AddonRecord, repo: BackupRepository, id: string): Promise<BackupMeta> {
+    async verify(record: AddonRecord, repo: BackupRepository, id: string): Promise<BackupMeta> {
       const all = listBackups(repoPaths(repo.dir));
       const meta = all.find((b) => b.id === id);
       if (!meta)
@@ -97,12 +97,12 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
     },
 
     /** Seals (compresses, encrypts) the WAL segments the receiver has completed. */
-    sealWal(record: AddonRecord, repo: BackupRepository): Promise<number> {
+    async sealWal(record: AddonRecord, repo: BackupRepository): Promise<number> {
       return sealWal(cluster(record), keyedRepo(repo), repo.key);
     },
 
     /** Waits until the repository has every WAL byte the server has flushed; returns that position. */
-    waitForArchived(record: AddonRecord, timeoutMs = 10_000): Promise<string> {
+    async waitForArchived(record: AddonRecord, timeoutMs = 10_000): Promise<string> {
       return waitForArchived(record, timeoutMs);
     },
 
@@ -135,12 +135,12 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
     },
 
     /** Restores into a new data directory and port; the live instance is never touched. */
-    restore(record: AddonRecord, repo: BackupRepository, req: RestoreRequest): Promise<RestoreResult> {
+    async restore(record: AddonRecord, repo: BackupRepository, req: RestoreRequest): Promise<RestoreResult> {
       return restore(cluster(record), repoPaths(repo.dir), repo.key, req);
     },
 
     /** Stops the WAL receiver (protection paused; the slot keeps the WAL it has not received). */
-    stopStreaming(repo: Pick<BackupRepository, "dir">): Promise<void> {
+    async stopStreaming(repo: Pick<BackupRepository, "dir">): Promise<void> {
       return stopReceiver(repoPaths(repo.dir));
     },
   };
