@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { isSlipwayError, planRestore, type RestoreTarget, SlipwayError } from "@slipway/core";
 import { appendFileNoFollow } from "@slipway/files";
 import { assertPortFree } from "../../system/ports";
@@ -47,8 +47,8 @@ export interface RestoreResult {
 /**
  * Restores into a new data directory and port, leaving the live cluster untouched: checks
  * the key and the target first (nothing is written for a wrong one), unpacks the base backup,
- * puts the archived WAL in its pg_wal, starts it in archive recovery with the target, and
- * waits until it has promoted. On any failure the new directory is removed.
+ * puts the archived WAL in its pg_wal, replays it as a standby up to the target, and promotes
+ * it. On any failure the new directory is removed.
  */
 export async function restore(
   live: Cluster,
@@ -111,7 +111,7 @@ function assertSeparate(live: AddonRecord, next: AddonRecord): void {
   const parent = existsSync(dirname(next.dataDir))
     ? realpathSync(dirname(next.dataDir))
     : dirname(next.dataDir);
-  const nextDir = join(parent, relative(dirname(next.dataDir), next.dataDir));
+  const nextDir = join(parent, basename(next.dataDir));
   const inside = (a: string, b: string) => {
     const r = relative(b, a);
     return r === "" || (!r.startsWith("..") && !r.startsWith("/"));
