@@ -1,3 +1,4 @@
+export { renderCompose } from "./compose/index";
 export * from "./container";
 export * from "./dockerfile";
 export * from "./input";

@@ -1,0 +1,312 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is Compose's interpolation syntax, asserted as text here.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { promisify } from "node:util";
+import { isSlipwayError, type ReleaseConfig, type ServiceConfig } from "@slipway/core";
+import { type Addon, addonEnvNames, type Stack } from "@slipway/spec";
+import { Ajv } from "ajv";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { ComposeFile } from "../src/compose/model";
+import { type RenderedFile, renderCompose } from "../src/index";
+import { ENVIRONMENTS, inputFor, loadShop, REPO, shopInput } from "./compose-fixtures";
+
+const run = promisify(execFile);
+const GOLDEN = join(import.meta.dirname, "golden", "compose");
+const schema = JSON.parse(
+  readFileSync(join(REPO, "packages", "render", "schema", "compose", "compose-spec.json"), "utf8"),
+);
+/** The schema names draft-07 by its https address, which ajv knows under http: register both. */
+const draft7 = JSON.parse(
+  readFileSync(createRequire(import.meta.url).resolve("ajv/dist/refs/json-schema-draft-07.json"), "utf8"),
+);
+const ajv = new Ajv({ allErrors: true, strict: false });
+ajv.addMetaSchema({ ...draft7, $id: "https://json-schema.org/draft-07/schema" });
+const validate = ajv.compile(schema);
+
+let shop: Stack;
+beforeAll(async () => {
+  shop = await loadShop();
+});
+
+const composeOf = (files: RenderedFile[]): ComposeFile =>
+  parse(files.find((f) => f.path === "compose.yaml")!.content) as ComposeFile;
+
+/** A stack built for one test: the shop's release config with changes. */
+function shopConfig(env: string, change: (c: ReleaseConfig) => void = () => {}): ReleaseConfig {
+  const c = structuredClone(shopInput(shop, env).release.config);
+  change(c);
+  return c;
+}
+
+const service = (over: Partial<ServiceConfig>): ServiceConfig => ({
+  type: "web",
+  command: ["node", "x.mjs"],
+  env: {},
+  replicas: 1,
+  uses: [],
+  calls: [],
+  drainSeconds: 30,
+  ...over,
+});
+
+describe("renderCompose on examples/shop", () => {
+  it.each(ENVIRONMENTS)("renders a compose.yaml the Compose specification's schema accepts (%s)", (env) => {
+    const compose = composeOf(renderCompose(shopInput(shop, env)));
+    const ok = validate(compose);
+    expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it.each(ENVIRONMENTS)("matches the golden files (%s; UPDATE_GOLDEN=1 rewrites them)", (env) => {
+    const files = renderCompose(shopInput(shop, env));
+    const dir = join(GOLDEN, env);
+    if (process.env.UPDATE_GOLDEN === "1") {
+      rmSync(dir, { recursive: true, force: true });
+      for (const f of files) {
+        mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+        writeFileSync(join(dir, f.path), f.content);
+      }
+    }
+    const golden = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)))
+      .sort();
+    expect(files.map((f) => f.path)).toEqual(golden);
+    for (const f of files) expect(f.content, f.path).toBe(readFileSync(join(dir, f.path), "utf8"));
+  });
+
+  it("gives the same bytes for the same input, whatever the order of the spec's keys", () => {
+    const input = shopInput(shop, "prod");
+    const c = input.release.config;
+    const reversed = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).reverse());
+    const shuffled: ReleaseConfig = {
+      ...c,
+      services: reversed(c.services),
+      addons: reversed(c.addons ?? {}),
+      routes: [...c.routes].reverse(),
+    };
+    const first = renderCompose(input);
+    expect(renderCompose(structuredClone(input))).toEqual(first);
+    expect(renderCompose({ ...input, release: { ...input.release, config: shuffled } })).toEqual(first);
+  });
+
+  it("injects exactly the connection variables the local driver injects, secrets only as ${…} from .env", () => {
+    const files = renderCompose(shopInput(shop, "prod"));
+    const compose = composeOf(files);
+    const c = shopInput(shop, "prod").release.config;
+    for (const [name, s] of Object.entries(c.services)) {
+      const env = compose.services[name]!.environment!;
+      const expected = s.uses.flatMap((a) => addonEnvNames(a, c.addons![a]! as Addon));
+      for (const key of expected) expect(env, `${name}.${key}`).toHaveProperty(key);
+      const slipway = ["SLIPWAY_SERVICE", "SLIPWAY_ENV", "SLIPWAY_RELEASE", "SLIPWAY_BUILD"];
+      const port = s.type === "web" ? ["PORT"] : [];
+      const calls = s.calls.map((x) => `${x.toUpperCase()}_URL`);
+      expect(Object.keys(env).sort()).toEqual(
+        [...new Set([...expected, ...calls, ...Object.keys(s.env), ...slipway, ...port])].sort(),
+      );
+    }
+    const api = compose.services.api!.environment!;
+    expect(api.DATABASE_URL).toBe("postgres://app:${DB_PASSWORD:?set DB_PASSWORD in .env}@db:5432/shop");
+    expect(api.REDIS_URL).toBe("redis://:${CACHE_PASSWORD:?set CACHE_PASSWORD in .env}@cache:6379");
+    expect(api.RATES_URL).toBe("http://rates:8080");
+    // Every secret compose.yaml reads is a line of .env.example, and no value is filled in.
+    const example = files.find((f) => f.path === ".env.example")!.content;
+    const yaml = files.find((f) => f.path === "compose.yaml")!.content;
+    const read = new Set([...yaml.matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]));
+    expect(read.size).toBe(4);
+    for (const variable of read) expect(example).toMatch(new RegExp(`^${variable}=$`, "m"));
+    expect(example).not.toMatch(/^[A-Z0-9_]+=\S/m);
+  });
+
+  it("runs the release job before everything else, and scales web and worker services from the spec", () => {
+    const compose = composeOf(renderCompose(shopInput(shop, "prod")));
+    expect(compose.services.migrate).toMatchObject({ restart: "no" });
+    expect(compose.services.migrate!.deploy).toBeUndefined();
+    for (const name of ["api", "rates", "worker", "web"])
+      expect(compose.services[name]!.depends_on!.migrate).toEqual({
+        condition: "service_completed_successfully",
+      });
+    expect(compose.services.migrate!.depends_on).toEqual({ db: { condition: "service_healthy" } });
+    expect(compose.services.api!.deploy).toEqual({ replicas: 2 });
+    expect(compose.services.worker!.deploy).toEqual({ replicas: 1 });
+    expect(compose.services.api!.depends_on!.files_init).toEqual({
+      condition: "service_completed_successfully",
+    });
+  });
+
+  it("lets a private service be reached by its callers only, and an add-on by its users only", () => {
+    const c = shopConfig("prod", (cfg) => {
+      // A second private service with two callers, one of them a worker.
+      cfg.services.tax = service({ command: ["node", "tax.mjs"], health: undefined });
+      cfg.services.worker!.calls = ["tax"];
+      cfg.services.api!.calls = ["rates", "tax"];
+    });
+    const compose = composeOf(renderCompose(inputFor("shop", "prod", c)));
+    const networks = (name: string) => new Set(compose.services[name]!.networks ?? []);
+    const reach = (from: string, to: string) => [...networks(from)].some((n) => networks(to).has(n));
+    const names = Object.keys(compose.services);
+    const routed = new Set(c.routes.map((r) => r.service));
+    for (const [name, s] of Object.entries(c.services)) {
+      if (s.type !== "web" || routed.has(name)) continue;
+      const callers = Object.entries(c.services).flatMap(([n, x]) => (x.calls.includes(name) ? [n] : []));
+      expect(callers.length, name).toBeGreaterThan(0);
+      expect(names.filter((n) => n !== name && reach(n, name)).sort(), name).toEqual(callers.sort());
+    }
+    for (const [addon] of Object.entries(c.addons ?? {})) {
+      const users = Object.entries(c.services).flatMap(([n, x]) => (x.uses.includes(addon) ? [n] : []));
+      const helpers = addon === "files" ? ["files_init"] : [];
+      expect(names.filter((n) => n !== addon && reach(n, addon)).sort(), addon).toEqual(
+        [...users, ...helpers].sort(),
+      );
+    }
+    // Only the edge publishes a port, and the networks behind it are internal.
+    expect(names.filter((n) => compose.services[n]!.ports)).toEqual(["slipway_edge"]);
+    for (const n of ["to_rates", "to_tax", "addon_db", "addon_cache", "addon_files"])
+      expect(compose.networks![n], n).toEqual({ internal: true });
+  });
+
+  it("escapes every $ of the spec for Compose and expands $(NAME) to what Slipway injects", () => {
+    const c = shopConfig("dev", (cfg) => {
+      cfg.services.api!.command = ["node", "api.mjs", "--port", "$(PORT)", "$HOME", "$$(LITERAL)"];
+      cfg.services.api!.env = {
+        PGURL: "$(DATABASE_URL)?ssl=0",
+        PRICE: "${EUR}5",
+        SELF: "$(SLIPWAY_SERVICE)",
+      };
+    });
+    const api = composeOf(renderCompose(inputFor("shop", "dev", c))).services.api!;
+    expect(api.command).toEqual(["node", "api.mjs", "--port", "8080", "$$HOME", "$$(LITERAL)"]);
+    expect(api.environment!.PGURL).toBe(
+      "postgres://app:${DB_PASSWORD:?set DB_PASSWORD in .env}@db:5432/shop?ssl=0",
+    );
+    expect(api.environment!.PRICE).toBe("$${EUR}5");
+    expect(api.environment!.SELF).toBe("api");
+  });
+
+  it("runs cron services from the VM's crontab, as one-off containers that skip while the last run goes on", () => {
+    const c = shopConfig("staging", (cfg) => {
+      cfg.services.report = service({
+        type: "cron",
+        command: ["node", "report.mjs"],
+        schedule: "0 3 * * *",
+        replicas: 0,
+        uses: ["db"],
+      });
+    });
+    const files = renderCompose(inputFor("shop", "staging", c));
+    const compose = composeOf(files);
+    expect(validate(compose), JSON.stringify(validate.errors)).toBe(true);
+    expect(compose.services.report).toMatchObject({ profiles: ["cron"], restart: "no" });
+    const crontab = files.find((f) => f.path === "crontab")!.content;
+    expect(crontab).toContain(
+      '0 3 * * * cd "$SLIPWAY_COMPOSE_DIR" && flock -n /tmp/slipway-shop-staging-report.lock docker compose run --rm --no-deps report',
+    );
+    expect(renderCompose(shopInput(shop, "staging")).some((f) => f.path === "crontab")).toBe(false);
+  });
+});
+
+describe("renderCompose refuses what Compose cannot express, naming the field", () => {
+  const refusal = (c: ReleaseConfig) => {
+    try {
+      renderCompose(inputFor("shop", "prod", c));
+    } catch (e) {
+      if (isSlipwayError(e)) return e;
+      throw e;
+    }
+    throw new Error("rendered without an error");
+  };
+
+  it("a cron schedule with seconds (crontab has none)", () => {
+    const e = refusal(
+      shopConfig("prod", (cfg) => {
+        cfg.services.tick = service({ type: "cron", schedule: "*/30 * * * * *", replicas: 0 });
+      }),
+    );
+    expect(e.code).toBe("SLW_RENDER_UNSUPPORTED");
+    expect(e.message).toContain("services.tick.schedule");
+    expect(e.detail).toMatchObject({ field: "services.tick.schedule" });
+  });
+
+  it("a route path HAProxy's config cannot carry", () => {
+    const e = refusal(
+      shopConfig("prod", (cfg) => {
+        cfg.routes[0]!.path = "/api x\n  use_backend web";
+      }),
+    );
+    expect(e.code).toBe("SLW_RENDER_UNSUPPORTED");
+    expect(e.message).toMatch(/^routes\[\d\]\.path: /);
+  });
+
+  it("a service named like an add-on (one namespace in Compose)", () => {
+    const e = refusal(
+      shopConfig("prod", (cfg) => {
+        cfg.services.db = service({});
+      }),
+    );
+    expect(e.message).toContain("services.db:");
+  });
+});
+
+describe("what the rendered files run", () => {
+  let server: Server;
+  let port: number;
+  let status = 200;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      res.writeHead(req.url === "/ready" ? status : 404).end();
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((done) => server.close(() => done())));
+
+  /** Runs a rendered healthcheck's `node -e` here, after Compose's unescaping of `$$`. */
+  async function probe(health: ServiceConfig["health"]): Promise<number> {
+    const c = shopConfig("local", (cfg) => {
+      cfg.services.web = { ...cfg.services.web!, port, health };
+    });
+    const test = composeOf(renderCompose(inputFor("shop", "local", c))).services.web!.healthcheck!.test;
+    expect(test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
+    return run(process.execPath, ["-e", test[3]!.replaceAll("$$", "$")]).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
+  }
+
+  it("the HTTP health check passes on an expected status and fails on any other", async () => {
+    const health = {
+      kind: "http" as const,
+      path: "/ready",
+      expect: [200],
+      intervalSeconds: 2,
+      timeoutSeconds: 60,
+    };
+    status = 200;
+    expect(await probe(health)).toBe(0);
+    status = 503;
+    expect(await probe(health)).toBe(1);
+    expect(await probe({ ...health, expect: ["500-599"] })).toBe(0);
+  });
+
+  it("the TCP health check passes while the port accepts connections", async () => {
+    expect(await probe({ kind: "tcp", intervalSeconds: 2, timeoutSeconds: 60 })).toBe(0);
+  });
+
+  it.each(ENVIRONMENTS)("HAProxy accepts the edge's config (%s)", async (env) => {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-compose-edge-"));
+    try {
+      const cfg = renderCompose(shopInput(shop, env)).find((f) => f.path === "edge/haproxy.cfg")!;
+      writeFileSync(join(dir, "haproxy.cfg"), cfg.content);
+      const { stdout, stderr } = await run("haproxy", ["-c", "-f", join(dir, "haproxy.cfg")]);
+      expect(`${stdout}${stderr}`).toContain("Configuration file is valid");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
