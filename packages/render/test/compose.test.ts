@@ -14,7 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { ComposeFile } from "../src/compose/model";
 import { type RenderedFile, renderCompose } from "../src/index";
-import { ENVIRONMENTS, inputFor, loadShop, REPO, shopInput } from "./compose-fixtures";
+import { loadShop, inputFor as shopInput } from "./shop";
+
+const ENVIRONMENTS = ["local", "dev", "staging", "prod"] as const;
+const REPO = join(import.meta.dirname, "../../..");
 
 const run = promisify(execFile);
 const GOLDEN = join(import.meta.dirname, "golden", "compose");
@@ -36,6 +39,12 @@ beforeAll(async () => {
 
 const composeOf = (files: RenderedFile[]): ComposeFile =>
   parse(files.find((f) => f.path === "compose.yaml")!.content) as ComposeFile;
+
+/** The shop's input in one environment, with another release config. */
+const withConfig = (env: string, config: ReleaseConfig) => {
+  const input = shopInput(shop, env);
+  return { ...input, release: { ...input.release, config } };
+};
 
 /** A stack built for one test: the shop's release config with changes. */
 function shopConfig(env: string, change: (c: ReleaseConfig) => void = () => {}): ReleaseConfig {
@@ -127,14 +136,18 @@ describe("renderCompose on examples/shop", () => {
   it("runs the release job before everything else, and scales web and worker services from the spec", () => {
     const compose = composeOf(renderCompose(shopInput(shop, "prod")));
     expect(compose.services.migrate).toMatchObject({ restart: "no" });
-    expect(compose.services.migrate!.deploy).toBeUndefined();
+    expect(compose.services.migrate!.deploy!.replicas).toBeUndefined();
     for (const name of ["api", "rates", "worker", "web"])
       expect(compose.services[name]!.depends_on!.migrate).toEqual({
         condition: "service_completed_successfully",
       });
     expect(compose.services.migrate!.depends_on).toEqual({ db: { condition: "service_healthy" } });
-    expect(compose.services.api!.deploy).toEqual({ replicas: 2 });
-    expect(compose.services.worker!.deploy).toEqual({ replicas: 1 });
+    expect(compose.services.api!.deploy!.replicas).toBe(2);
+    expect(compose.services.worker!.deploy!.replicas).toBe(1);
+    // Limits from the spec's resources (the api's in prod; the defaults for the worker), as the
+    // Kubernetes render sets them.
+    expect(compose.services.api!.deploy!.resources).toEqual({ limits: { cpus: "0.5", memory: "512m" } });
+    expect(compose.services.worker!.deploy!.resources).toEqual({ limits: { cpus: "0.25", memory: "256m" } });
     expect(compose.services.api!.depends_on!.files_init).toEqual({
       condition: "service_completed_successfully",
     });
@@ -147,7 +160,7 @@ describe("renderCompose on examples/shop", () => {
       cfg.services.worker!.calls = ["tax"];
       cfg.services.api!.calls = ["rates", "tax"];
     });
-    const compose = composeOf(renderCompose(inputFor("shop", "prod", c)));
+    const compose = composeOf(renderCompose(withConfig("prod", c)));
     const networks = (name: string) => new Set(compose.services[name]!.networks ?? []);
     const reach = (from: string, to: string) => [...networks(from)].some((n) => networks(to).has(n));
     const names = Object.keys(compose.services);
@@ -180,7 +193,7 @@ describe("renderCompose on examples/shop", () => {
         SELF: "$(SLIPWAY_SERVICE)",
       };
     });
-    const api = composeOf(renderCompose(inputFor("shop", "dev", c))).services.api!;
+    const api = composeOf(renderCompose(withConfig("dev", c))).services.api!;
     expect(api.command).toEqual(["node", "api.mjs", "--port", "8080", "$$HOME", "$$(LITERAL)"]);
     expect(api.environment!.PGURL).toBe(
       "postgres://app:${DB_PASSWORD:?set DB_PASSWORD in .env}@db:5432/shop?ssl=0",
@@ -199,7 +212,7 @@ describe("renderCompose on examples/shop", () => {
         uses: ["db"],
       });
     });
-    const files = renderCompose(inputFor("shop", "staging", c));
+    const files = renderCompose(withConfig("staging", c));
     const compose = composeOf(files);
     expect(validate(compose), JSON.stringify(validate.errors)).toBe(true);
     expect(compose.services.report).toMatchObject({ profiles: ["cron"], restart: "no" });
@@ -214,7 +227,7 @@ describe("renderCompose on examples/shop", () => {
 describe("renderCompose refuses what Compose cannot express, naming the field", () => {
   const refusal = (c: ReleaseConfig) => {
     try {
-      renderCompose(inputFor("shop", "prod", c));
+      renderCompose(withConfig("prod", c));
     } catch (e) {
       if (isSlipwayError(e)) return e;
       throw e;
@@ -271,7 +284,7 @@ describe("what the rendered files run", () => {
     const c = shopConfig("local", (cfg) => {
       cfg.services.web = { ...cfg.services.web!, port, health };
     });
-    const test = composeOf(renderCompose(inputFor("shop", "local", c))).services.web!.healthcheck!.test;
+    const test = composeOf(renderCompose(withConfig("local", c))).services.web!.healthcheck!.test;
     expect(test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
     return run(process.execPath, ["-e", test[3]!.replaceAll("$$", "$")]).then(
       () => 0,

@@ -21,7 +21,7 @@ export interface ComposeService {
   labels?: Record<string, string>;
   depends_on?: Record<string, { condition: DependsOnCondition }>;
   healthcheck?: ComposeHealthcheck;
-  deploy?: { replicas: number };
+  deploy?: { replicas?: number; resources?: { limits: { cpus: string; memory: string } } };
   restart?: "no" | "unless-stopped";
   init?: boolean;
   read_only?: boolean;

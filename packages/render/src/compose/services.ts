@@ -5,6 +5,7 @@ import type { ComposeAddon } from "./addons";
 import { composeHealthcheck } from "./health";
 import { type ComposeService, type DependsOnCondition, duration, literal } from "./model";
 import { CRON_PROFILE, dataVolume } from "./names";
+import { composeLimits } from "./resources";
 
 export interface ServiceContext {
   input: RenderInput;
@@ -37,7 +38,10 @@ export function composeService(name: string, service: ServiceConfig, ctx: Servic
     },
     ...dependsOn(service, name, ctx),
     ...(health ? { healthcheck: health } : {}),
-    ...(longRunning ? { deploy: { replicas: service.replicas } } : {}),
+    deploy: {
+      ...(longRunning ? { replicas: service.replicas } : {}),
+      resources: { limits: composeLimits(service.resources) },
+    },
     restart: longRunning ? "unless-stopped" : "no",
     // node as PID 1 ignores SIGTERM unless the app handles it; an init forwards it.
     init: true,
