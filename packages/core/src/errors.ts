@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   SLW_INTERNAL: "A bug: Slipway did something it should not. Please report it with the log.",
   SLW_PROCESS_FAILED: "A service process could not be started, signalled or stopped.",
   SLW_RENDER_UNSUPPORTED: "The spec uses a feature the chosen render target cannot express.",
+  SLW_SECRET_UNREADABLE: "A sealed secret does not open: wrong master key, or its stored bytes were changed.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

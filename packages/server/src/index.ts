@@ -1,4 +1,4 @@
-export { listFiles, treeHash } from "./builds";
+export { workingTreeBuildId } from "./builds";
 export { type ControlPlaneOptions, type RunningControlPlane, startControlPlane } from "./control-plane";
 export { statePaths } from "./paths";
 export { releaseConfigFor } from "./release-config";

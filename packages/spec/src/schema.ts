@@ -1,5 +1,6 @@
-import { checkSchedule, STATUS_RANGE_PATTERN } from "@slipway/core";
+import { checkSchedule, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
+import { promotionIssues } from "./promotion-issues";
 import { referenceIssues } from "./references";
 
 /**
@@ -105,13 +106,13 @@ export const resourcesSchema = z
       .string()
       .regex(CPU_PATTERN, 'cpu is CPUs like "0.5" or millicores like "250m"')
       .refine((v) => Number.parseFloat(v) > 0, "cpu must be more than 0")
-      .default("250m")
+      .default(DEFAULT_RESOURCES.cpu)
       .describe('CPU per instance, e.g. "250m" (a quarter of a core) or "1". @default "250m"'),
     memory: z
       .string()
       .regex(MEMORY_PATTERN, 'memory is a size like "256Mi" or "1Gi"')
       .refine((v) => Number.parseInt(v, 10) > 0, "memory must be more than 0")
-      .default("256Mi")
+      .default(DEFAULT_RESOURCES.memory)
       .describe('Memory per instance, e.g. "256Mi" or "1Gi". @default "256Mi"'),
   })
   .describe(
@@ -202,7 +203,6 @@ export const serviceSchema = z
         message: `a ${s.type} service does not run on a schedule`,
         params: { hint: 'remove schedule, or set type: "cron"' },
       });
-    // Jobs run one instance per run: a scale there would be silently ignored, so refuse it.
     if (s.queue !== undefined && s.type !== "worker")
       ctx.addIssue({
         code: "custom",
@@ -210,6 +210,7 @@ export const serviceSchema = z
         message: `a ${s.type} service consumes no queue`,
         params: { hint: 'remove queue, or set type: "worker"' },
       });
+    // Jobs run one instance per run: a scale there would be silently ignored, so refuse it.
     if (s.scale && !LONG_RUNNING.has(s.type))
       ctx.addIssue({
         code: "custom",
@@ -278,11 +279,59 @@ export const serviceOverrideSchema = z
   })
   .describe("What one environment changes about a service.");
 
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day is "HH:MM" (24 h, UTC)');
+const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+
+export const freezeWindowSchema = z
+  .union([
+    z.strictObject({
+      from: z.iso.datetime({ offset: true }).describe('Start, an ISO date-time ("2026-12-20T00:00:00Z").'),
+      until: z.iso.datetime({ offset: true }).describe("End (exclusive), an ISO date-time."),
+      reason: z.string().optional().describe("Shown to whoever is refused."),
+    }),
+    z.strictObject({
+      days: z
+        .array(z.enum(WEEKDAYS))
+        .min(1)
+        .describe('Days of the week (UTC) the window recurs on, e.g. ["fri", "sat", "sun"].'),
+      from: clock.describe('Start time on each of those days, "HH:MM" UTC.'),
+      until: clock.describe('End time (exclusive) on the same day, "HH:MM" UTC; "00:00" means midnight.'),
+      reason: z.string().optional().describe("Shown to whoever is refused."),
+    }),
+  ])
+  .describe("A period in which nothing is deployed or promoted to the environment.");
+
 export const environmentSchema = z.strictObject({
   services: z
     .record(name("service"), serviceOverrideSchema)
     .default({})
     .describe("Per-service overrides, keyed by service name."),
+  autoDeploy: z
+    .strictObject({
+      branch: z.string().min(1).describe('The git branch whose new commits deploy here, e.g. "main".'),
+    })
+    .optional()
+    .describe(
+      "Deploy each new commit of a branch here automatically (dev, staging). An admin turns it on for the environment; the spec only says from where.",
+    ),
+  promotesFrom: name("environment")
+    .optional()
+    .describe(
+      "The environment whose builds are promoted here (prod promotes from staging): a build must have succeeded there first.",
+    ),
+  requiresApproval: z
+    .boolean()
+    .default(false)
+    .describe("A promotion here waits until a user with the approver role approves it."),
+  soakMinutes: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe("How long a build must have run healthy in `promotesFrom` before it can be promoted here."),
+  freeze: z
+    .array(freezeWindowSchema)
+    .default([])
+    .describe("Windows in which deploys and promotions here are refused."),
 });
 
 export const buildSchema = z.strictObject({
@@ -307,7 +356,7 @@ export const stackSchema = z
       .describe("How the edge proxy maps hosts and paths to web services."),
     environments: z
       .record(name("environment"), environmentSchema)
-      .default({ local: { services: {} } })
+      .default({ local: { services: {}, requiresApproval: false, soakMinutes: 0, freeze: [] } })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
   })
@@ -352,6 +401,7 @@ export const stackSchema = z
           params: { hint: "a route points at a web service; fix the name or change that service's type" },
         });
     });
+    for (const issue of promotionIssues(stack.environments)) ctx.addIssue({ code: "custom", ...issue });
     for (const [envName, env] of Object.entries(stack.environments))
       for (const [svcName, override] of Object.entries(env.services)) {
         const target = own(stack.services, svcName);
@@ -393,6 +443,7 @@ export type Scale = z.output<typeof scaleSchema>;
 export type Resources = z.output<typeof resourcesSchema>;
 export type Environment = z.output<typeof environmentSchema>;
 export type ServiceOverride = z.output<typeof serviceOverrideSchema>;
+export type FreezeWindow = z.output<typeof freezeWindowSchema>;
 export type ServiceType = Service["type"];
 
 /** Typed identity used in `slipway.config.ts`, so editors check the spec as it is written. */

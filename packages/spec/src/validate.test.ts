@@ -31,7 +31,9 @@ describe("validateStack", () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.file).toBe("<input>");
-    expect(result.stack.environments).toEqual({ local: { services: {} } });
+    expect(result.stack.environments).toEqual({
+      local: { services: {}, requiresApproval: false, soakMinutes: 0, freeze: [] },
+    });
     expect(result.stack.services.api).toMatchObject({ env: {}, uses: [], calls: [], drainSeconds: 30 });
   });
 

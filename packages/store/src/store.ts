@@ -3,10 +3,12 @@ import { SlipwayError } from "@slipway/core";
 import { cronRunQueries } from "./cron-runs";
 import { environmentQueries } from "./environments";
 import { eventQueries } from "./events";
+import { flagQueries } from "./flags";
 import { migrate } from "./migrate";
 import { processQueries } from "./processes";
 import { releaseQueries } from "./releases";
 import { rolloutQueries } from "./rollouts";
+import { secretQueries } from "./secrets";
 import { openPglite, openPostgres, type Sql } from "./sql";
 import { tokenQueries } from "./tokens";
 
@@ -55,5 +57,7 @@ function queriesOver(sql: Sql) {
     rollouts: rolloutQueries(sql),
     processes: processQueries(sql),
     cronRuns: cronRunQueries(sql),
+    secrets: secretQueries(sql),
+    flags: flagQueries(sql),
   };
 }

@@ -237,6 +237,20 @@ describe("objects", () => {
     });
   });
 
+  it("postgres with several databases: a Cluster for the first, a Database object for each other, all valid", () => {
+    const i = input({
+      services: { api: svc("web", { uses: ["main"] }) },
+      addons: { main: { type: "postgres", version: 16, databases: ["app", "audit-log"] } },
+    });
+    expect(spec(find(i, "Cluster", "main")).bootstrap).toEqual({ initdb: { database: "app", owner: "app" } });
+    expect(spec(find(i, "Database", "main-audit-log"))).toEqual({
+      name: "audit-log",
+      owner: "app",
+      cluster: { name: "main" },
+    });
+    expect(validateKubernetes(objects(i))).toEqual([]);
+  });
+
   it("a cron service runs in UTC and skips a run while the last one still goes", () => {
     const i = input({ services: { report: svc("cron", { schedule: "0 3 * * *" }) } });
     expect(spec(find(i, "CronJob", "report"))).toMatchObject({

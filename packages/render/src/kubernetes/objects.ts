@@ -86,12 +86,13 @@ export function meta(
 }
 
 /**
- * Argo CD applies lower waves first and waits for them to be healthy: add-ons (-1), then the
+ * Argo CD applies lower waves first and waits for them to be healthy: the namespace and its
+ * NetworkPolicies (-2, so nothing runs a moment without them), add-ons (-1), then the
  * release job (0, a Job is healthy once it completed), then the services (1). `kubectl` users
  * follow the same order by hand (docs/render-kubernetes.md).
  */
 export const wave = (n: number) => ({ "argocd.argoproj.io/sync-wave": String(n) });
-export const WAVE = { addons: -1, releaseJob: 0, services: 1 } as const;
+export const WAVE = { namespace: -2, addons: -1, releaseJob: 0, services: 1 } as const;
 
 /** The Secrets Slipway never writes (their values would land on disk): the operator creates them. */
 export const secretNames = {

@@ -14,6 +14,8 @@ import {
   REDIS_PORT,
   rendered,
   selectorLabels,
+  WAVE,
+  wave,
 } from "./objects";
 import { scalingOf } from "./scaling";
 
@@ -46,7 +48,7 @@ export function networkPolicies(input: RenderInput): K8sObject[] {
     const np: INetworkPolicy = {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
-      metadata: meta(input, name, labels(input, input.stack, "network-policy")),
+      metadata: meta(input, name, labels(input, input.stack, "network-policy"), wave(WAVE.namespace)),
       spec: {
         podSelector: { matchLabels: podSelector },
         policyTypes: ["Ingress"],
@@ -61,7 +63,7 @@ export function networkPolicies(input: RenderInput): K8sObject[] {
   const denyAll: INetworkPolicy = {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: meta(input, "default-deny", labels(input, input.stack, "network-policy")),
+    metadata: meta(input, "default-deny", labels(input, input.stack, "network-policy"), wave(WAVE.namespace)),
     spec: { podSelector: {}, policyTypes: ["Ingress"] },
   };
   const routed = new Set(config.routes.map((r) => r.service));

@@ -4,7 +4,7 @@ import type { RenderedFile, RenderInput } from "../input";
 import { addonObjects } from "./addons";
 import { assertExpressible } from "./expressible";
 import { clusterService, ingress } from "./networking";
-import { type K8sObject, labels, namespaceOf, rendered } from "./objects";
+import { type K8sObject, labels, namespaceOf, rendered, WAVE, wave } from "./objects";
 import { networkPolicies } from "./policies";
 import { autoscaler, disruptionBudget, scalingOf } from "./scaling";
 import { cronJob, deployment, releaseJob as releaseJobObject, volumeClaim } from "./workloads";
@@ -96,6 +96,7 @@ function namespace(input: RenderInput): K8sObject {
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "latest",
       },
+      annotations: wave(WAVE.namespace),
     },
   };
 }

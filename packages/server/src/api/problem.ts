@@ -33,6 +33,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_INTERNAL: 500,
   SLW_PROCESS_FAILED: 503,
   SLW_RENDER_UNSUPPORTED: 422,
+  SLW_SECRET_UNREADABLE: 503,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];
