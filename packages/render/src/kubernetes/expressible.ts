@@ -32,9 +32,17 @@ export function assertExpressible(input: RenderInput): void {
 }
 
 function serviceProblems(input: RenderInput): Problem[] {
+  const addons = addonsOf(input.release.config);
   return Object.entries(input.release.config.services).flatMap(([name, s]): Problem[] => {
     const at = `services.${name}`;
     const problems: Problem[] = [];
+    // Releases recorded before add-ons were frozen with them do not say what their add-ons are.
+    for (const addon of s.uses.filter((a) => !Object.hasOwn(addons, a)))
+      problems.push({
+        field: `${at}.uses`,
+        message: `this release does not record the add-on "${addon}" (it predates add-ons frozen with releases)`,
+        hint: "render a newer release, or the spec with --build",
+      });
     if (s.volume && s.scale && s.scale.max > 1)
       problems.push({
         field: `${at}.volume`,

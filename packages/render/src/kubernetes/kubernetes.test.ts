@@ -97,6 +97,14 @@ describe("what Kubernetes cannot express is refused, naming the field", () => {
     expect(e.detail?.problems).toHaveLength(2);
   });
 
+  it("an add-on an old release does not record, instead of leaving its variables out", () => {
+    const i = input({ services: { api: svc("web", { uses: ["db"] }) } });
+    delete i.release.config.addons;
+    expect(refusal(() => renderKubernetes(i)).message).toContain(
+      'services.api.uses: this release does not record the add-on "db"',
+    );
+  });
+
   it("a route host with a port", () => {
     const e = refusal(() =>
       renderKubernetes(

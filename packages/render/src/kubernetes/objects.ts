@@ -102,7 +102,7 @@ export const secretNames = {
   bucket: (addon: string) => `${addon}-s3`,
 };
 
-/** Where Slipway keeps a secret it needs to compose a URL: never shown to the app under a name it did not ask for. */
+/** The variables a composed URL takes its user and password from (fed by a Secret); SLIPWAY_-prefixed so they never collide with the app's names. */
 export const passwordVar = (addon: string) => `SLIPWAY_${envName(addon)}_PASSWORD`;
 export const userVar = (addon: string) => `SLIPWAY_${envName(addon)}_USER`;
 
