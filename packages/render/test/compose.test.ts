@@ -286,6 +286,16 @@ describe("renderCompose refuses what Compose cannot express, naming the field", 
     expect(e.message).toMatch(/^routes\[\d\]\.path: /);
   });
 
+  it("an add-on a release used without recording it (older releases), instead of leaving out its variables", () => {
+    const e = refusal(
+      shopConfig("prod", (cfg) => {
+        delete cfg.addons;
+      }),
+    );
+    expect(e.code).toBe("SLW_RENDER_UNSUPPORTED");
+    expect(e.message).toMatch(/^services\.migrate\.uses: this release does not record the add-on "db"/);
+  });
+
   it("a service named like an add-on (one namespace in Compose)", () => {
     const e = refusal(
       shopConfig("prod", (cfg) => {

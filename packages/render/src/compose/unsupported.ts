@@ -28,6 +28,13 @@ export function assertComposeCanExpress(config: ReleaseConfig, env: string): voi
         `"${name}" is also an add-on's name, and Compose has one namespace for both`,
         `rename the service or the add-on`,
       );
+    // Releases recorded before add-ons were frozen with them do not say what their add-ons are.
+    for (const addon of service.uses.filter((a) => !Object.hasOwn(addons, a)))
+      refuse(
+        `services.${name}.uses`,
+        `this release does not record the add-on "${addon}" (it predates add-ons frozen with releases)`,
+        "render a newer release, or the spec with --build",
+      );
     if (service.type === "cron" && service.schedule) {
       const problem = crontabProblem(service.schedule);
       if (problem)
