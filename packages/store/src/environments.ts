@@ -31,6 +31,10 @@ export function environmentQueries(sql: Sql) {
       );
       return (await get(stackId, name))!;
     },
+    async byId(id: string): Promise<EnvironmentRow | undefined> {
+      const [row] = await sql.query("select * from environments where id = $1", [id]);
+      return row ? camel<EnvironmentRow>(row) : undefined;
+    },
     async list(): Promise<EnvironmentRow[]> {
       return camelAll<EnvironmentRow>(await sql.query("select * from environments order by created_at"));
     },

@@ -34,18 +34,29 @@ export function rolloutQueries(sql: Sql) {
       );
       return rows.length ? get(id) : undefined;
     },
-    /** One guarded transition: succeeds only from the phase the caller saw. */
+    /**
+     * One guarded transition: succeeds only from the phase the caller saw. `at` (epoch ms) is
+     * when it happened by the caller's clock, the one that later measures the phase's age
+     * (the database's own clock when not given).
+     */
     async move(
       id: string,
       from: string,
       to: string,
-      patch: Partial<Pick<RolloutRow, "toReleaseId" | "error">> = {},
+      patch: Partial<Pick<RolloutRow, "toReleaseId" | "error">> & { at?: number } = {},
     ) {
       const rows = await sql.query(
-        `update rollouts set phase = $3, updated_at = now(),
+        `update rollouts set phase = $3, updated_at = coalesce($6::timestamptz, now()),
            to_release_id = coalesce($4, to_release_id), error = coalesce($5, error)
          where id = $1 and phase = $2 returning id`,
-        [id, from, to, patch.toReleaseId ?? null, patch.error ? JSON.stringify(patch.error) : null],
+        [
+          id,
+          from,
+          to,
+          patch.toReleaseId ?? null,
+          patch.error ? JSON.stringify(patch.error) : null,
+          patch.at === undefined ? null : new Date(patch.at).toISOString(),
+        ],
       );
       return rows.length === 1;
     },

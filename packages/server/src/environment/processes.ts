@@ -168,19 +168,17 @@ export async function stopProcesses(ctx: Ctx, rows: ProcessRow[]): Promise<void>
  * Stopped-but-alive processes are stopped, except draining ones, which the drainer finishes.
  */
 export async function adoptProcesses(ctx: Ctx, env: EnvironmentRow): Promise<void> {
-  const addons = new Map<string, AddonEnv>();
+  // What each release's processes need, read once per release, not once per process.
+  const releases = new Map<string, { release: ReleaseRow; dir: string; addons: AddonEnv }>();
   for (const row of await ctx.store.processes.forEnvironment(env.id)) {
     if (row.state === "stopped" && row.pid === null) continue;
-    const release = (await ctx.store.releases.getRelease(row.releaseId))!;
-    if (!addons.has(release.id)) addons.set(release.id, await addonEnv(ctx, env, release.config));
-    const spec = await processSpec(
-      ctx,
-      env,
-      release,
-      await buildDir(ctx, release),
-      row,
-      addons.get(release.id)!,
-    );
+    let r = releases.get(row.releaseId);
+    if (!r) {
+      const release = (await ctx.store.releases.getRelease(row.releaseId))!;
+      r = { release, dir: await buildDir(ctx, release), addons: await addonEnv(ctx, env, release.config) };
+      releases.set(release.id, r);
+    }
+    const spec = await processSpec(ctx, env, r.release, r.dir, row, r.addons);
     const trace: ProcessTrace | undefined =
       row.pid && row.startTime
         ? { pid: row.pid, startTime: row.startTime }

@@ -130,10 +130,13 @@ function controlPlane(world: FakeWorld, crashedAt?: Set<string>, crashHere = (_p
 }
 type Plane = ReturnType<typeof controlPlane>;
 
-/** A fresh environment with its edge up, in a world whose clock reads what the store's does. */
+/**
+ * A fresh environment with its edge up. Its world's clock starts years away from the
+ * database's: phase ages are measured on the injected clock alone.
+ */
 async function environment() {
   const name = `e${++environments}`;
-  const world = new FakeWorld({ clock: new FakeClock(Date.now()) });
+  const world = new FakeWorld({ clock: new FakeClock(Date.parse("2031-01-01T00:00:00Z")) });
   const env = await store.environments.ensure(stackId, name);
   await store.environments.setPorts(env.id, {
     publicPort: 20_000 + environments,

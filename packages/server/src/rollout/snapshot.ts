@@ -27,7 +27,7 @@ const started = (p: ProcessRow) => p.desired === "running" && p.pid !== null;
 
 /** Reads the store and asks the target what it sees; writes nothing, anywhere. */
 export async function observe(ctx: Ctx, rollout: RolloutRow): Promise<RolloutWorld> {
-  const env = (await ctx.store.environments.list()).find((e) => e.id === rollout.environmentId)!;
+  const env = (await ctx.store.environments.byId(rollout.environmentId))!;
   const target = rollout.toReleaseId ? await ctx.store.releases.getRelease(rollout.toReleaseId) : undefined;
   const all = await ctx.store.processes.forEnvironment(env.id);
   const targetProcesses = all.filter((p) => p.releaseId === target?.id);

@@ -58,7 +58,7 @@ export async function abort(ctx: Ctx, w: RolloutWorld, e: unknown): Promise<void
   const error = { code, message, ...(hint ? { hint } : {}), ...(output ? { output } : {}) };
   await changeWithEvents(
     ctx,
-    (tx) => tx.rollouts.move(w.rollout.id, w.rollout.phase, "aborting", { error }),
+    (tx) => tx.rollouts.move(w.rollout.id, w.rollout.phase, "aborting", { error, at: ctx.now() }),
     {
       kind: "rollout.aborting",
       subject: w.rollout.id,
@@ -121,7 +121,10 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
       rollbackOf: null,
       jobStatus: Object.values(config.services).some((s) => s.type === "release") ? "pending" : "none",
     });
-    await tx.rollouts.move(w.rollout.id, w.rollout.phase, w.rollout.phase, { toReleaseId: r.id });
+    await tx.rollouts.move(w.rollout.id, w.rollout.phase, w.rollout.phase, {
+      toReleaseId: r.id,
+      at: ctx.now(),
+    });
     await tx.events.append({
       actor: "control-plane",
       kind: "release.created",
@@ -189,12 +192,12 @@ async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
   });
   for (const p of w.oldProcesses) ctx.driver.runtime.retire(p.id);
   ctx.fault("switch:recorded");
-  const env = (await ctx.store.environments.list()).find((e) => e.id === w.env.id)!;
-  await syncEdge(ctx, env);
+  // The environment as the transaction above left it: no need to read it again.
+  await syncEdge(ctx, { ...w.env, liveReleaseId: target.id });
   ctx.drainer.kick();
   await changeWithEvents(
     ctx,
-    (tx) => tx.rollouts.move(w.rollout.id, "switching", "succeeded"),
+    (tx) => tx.rollouts.move(w.rollout.id, "switching", "succeeded", { at: ctx.now() }),
     {
       kind: "traffic.switched",
       subject: w.env.id,
@@ -217,8 +220,7 @@ async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
 async function stopTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const rows = w.targetProcesses.filter(stillThere);
   for (const r of rows) await ctx.store.processes.setDesired(r.id, "stopped");
-  const env = (await ctx.store.environments.list()).find((e) => e.id === w.env.id)!;
-  await syncEdge(ctx, env);
+  await syncEdge(ctx, w.env);
   await stopProcesses(ctx, rows);
 }
 
@@ -227,7 +229,7 @@ async function move(ctx: Ctx, w: RolloutWorld, to: string): Promise<void> {
   const e = w.rollout.error;
   await changeWithEvents(
     ctx,
-    (tx) => tx.rollouts.move(w.rollout.id, w.rollout.phase, to),
+    (tx) => tx.rollouts.move(w.rollout.id, w.rollout.phase, to, { at: ctx.now() }),
     to === "failed"
       ? {
           kind: "rollout.failed",
