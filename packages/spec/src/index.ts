@@ -1,4 +1,5 @@
 export { SPEC_EXTENSIONS } from "./evaluate";
+export { type FlagSpec, flagStateSchema } from "./flags-schema";
 export { formatIssue, formatIssues, formatPath, type SpecIssue, type SpecIssueCode } from "./issues";
 export { STACK_SCHEMA_ID, stackJsonSchema } from "./json-schema";
 export { loadStack } from "./load";

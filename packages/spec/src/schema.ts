@@ -1,5 +1,6 @@
 import { checkSchedule, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
+import { flagIssues, flagsSchema } from "./flags-schema";
 import { promotionIssues } from "./promotion-issues";
 import { referenceIssues } from "./references";
 
@@ -433,6 +434,7 @@ export const stackSchema = z
       })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
+    flags: flagsSchema,
   })
   .superRefine((stack, ctx) => {
     const jobs = Object.entries(stack.services).filter(([, s]) => s.type === "release");
@@ -476,6 +478,8 @@ export const stackSchema = z
         });
     });
     for (const issue of promotionIssues(stack.environments)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of flagIssues(stack.flags, Object.keys(stack.environments)))
+      ctx.addIssue({ code: "custom", ...issue });
     for (const [envName, env] of Object.entries(stack.environments))
       for (const [svcName, override] of Object.entries(env.services)) {
         const target = own(stack.services, svcName);
