@@ -7,4 +7,5 @@ export { addonEnvNames, injectedNames } from "./references";
 export { DEFAULT_HEALTH, DEFAULT_SCALE, JOB_SCALE, type ResolvedService, resolveServices } from "./resolve";
 export * from "./schema";
 export { starterFiles, starterSpec } from "./starter";
+export { closestMatch } from "./suggest";
 export { type LoadResult, validateStack } from "./validate";
