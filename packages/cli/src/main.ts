@@ -7,6 +7,7 @@ const inspect = () => import("./commands/inspect");
 const ship = () => import("./commands/ship");
 const oneOff = () => import("./commands/one-off");
 const flagCommands = () => import("./commands/flags");
+const configCommands = () => import("./commands/config");
 const spec = () => fromSource<typeof import("./commands/spec")>("commands/spec.ts");
 const upCommand = () => fromSource<typeof import("./commands/up")>("commands/up.ts");
 
@@ -357,6 +358,22 @@ flags
   .action(
     act(async (name: string, o: { dir: string; env: string; json?: boolean }) =>
       (await flagCommands()).history({ ...o, name, json: !!o.json }),
+    ),
+  );
+
+program
+  .command("config")
+  .description("the config releases run with")
+  .command("diff")
+  .description("which config keys (services, env, routes, add-ons, flags) differ between two releases")
+  .argument("<from>", "a release, e.g. v2", releaseNumber("<from>"))
+  .argument("<to>", "a release, e.g. v3", releaseNumber("<to>"))
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .addOption(jsonOpt())
+  .action(
+    act(async (from: number, to: number, o: { dir: string; env: string; json?: boolean }) =>
+      (await configCommands()).diff({ ...o, from, to, json: !!o.json }),
     ),
   );
 
