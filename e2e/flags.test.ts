@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
@@ -9,6 +10,8 @@ import {
   slipway,
   upDetached,
 } from "./harness";
+
+const GREETING_CHANGED = [{ path: "services.api.env.GREETING", change: "changed" }];
 
 interface FlagAnswers {
   checkout: "new" | "classic";
@@ -122,6 +125,29 @@ describe("feature flags reach the running example stack", () => {
     expect(stream.status).toBe(200);
     expect(stream.headers.get("content-type")).toContain("text/event-stream");
     ac.abort();
+  });
+
+  it("config is versioned with releases: a change is a new release, config diff names it, rollback restores it", async () => {
+    editFile(join(dir, "slipway.config.ts"), (t) => t.replace(/hello from v1/g, "hello from v2"));
+    const deploy = await cli("deploy", "--json");
+    expect(deploy.code, deploy.stderr).toBe(0);
+    const diff = await cli("config", "diff", "v1", "v2", "--json");
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(JSON.parse(diff.stdout)).toEqual(GREETING_CHANGED);
+    // The new release's processes follow the flags as they were set, not the spec's defaults.
+    await eventually(async () => (await answers("alice")).connected);
+    expect(await answers("alice")).toMatchObject({ checkout: "new" });
+
+    const rollback = await cli("rollback", "--json");
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(JSON.parse((await cli("config", "diff", "v1", "v3", "--json")).stdout)).toEqual([]);
+    expect(JSON.parse((await cli("config", "diff", "v2", "v3", "--json")).stdout)).toEqual(GREETING_CHANGED);
+    expect(await getJson<{ greeting: string }>(`${edge}/api/version`)).toMatchObject({
+      greeting: "hello from v1",
+    });
+    const unknown = await cli("config", "diff", "v1", "v9");
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("no release v9 in local");
   });
 
   function apiPids(): number[] {
