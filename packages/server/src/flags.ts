@@ -57,28 +57,35 @@ export function flagOperations(ctx: Ctx): FlagOperations {
         : "declare flags under flags in slipway.config.ts and deploy",
     );
   };
+  /** One optimistic write with its audit event in the same transaction; undefined on a race. */
+  const setOnce = async (env: EnvironmentRow, name: string, state: FlagState, actor: string) => {
+    const current = (await ctx.store.flags.list(env.id)).find((f) => f.name === name);
+    return ctx.store.transaction(async (tx) => {
+      const v = await tx.flags.set(env.id, name, { ...state }, current?.version ?? 0, actor);
+      if (v !== undefined)
+        await tx.events.append({
+          actor,
+          kind: "flag.set",
+          subject: `${env.name}/flag/${name}`,
+          message: `${actor} set flag ${name} in ${env.name} to ${describeState(state)}`,
+          data: { environment: env.name, flag: name, version: v, from: current?.state ?? null, to: state },
+        });
+      return v;
+    });
+  };
   return {
     list: async (name) => snapshotOf(await envNamed(name)),
     async set(envName, name, state, actor) {
       const env = await envNamed(envName);
       await defined(env, name);
-      const current = (await ctx.store.flags.list(env.id)).find((f) => f.name === name);
-      const version = await ctx.store.transaction(async (tx) => {
-        const v = await tx.flags.set(env.id, name, { ...state }, current?.version ?? 0, actor);
-        if (v !== undefined)
-          await tx.events.append({
-            actor,
-            kind: "flag.set",
-            subject: `${env.name}/flag/${name}`,
-            message: `${actor} set flag ${name} in ${env.name} to ${describeState(state)}`,
-            data: { environment: env.name, flag: name, version: v, from: current?.state ?? null, to: state },
-          });
-        return v;
-      });
+      // A set overwrites whatever is there: on a concurrent change, read the version again.
+      let version: number | undefined;
+      for (let attempt = 0; attempt < 5 && version === undefined; attempt++)
+        version = await setOnce(env, name, state, actor);
       if (version === undefined)
         throw new SlipwayError(
           "SLW_CONFLICT",
-          `flag "${name}" in ${env.name} was changed by someone else meanwhile`,
+          `flag "${name}" in ${env.name} keeps being changed by someone else`,
           "see it with slipway flags list, then set it again",
         );
       const snapshot = await snapshotOf(env);

@@ -79,14 +79,18 @@ export function registerFlagRoutes(root: FastifyInstance, ops: FlagOperations): 
       const unsubscribe = ops.subscribe(req.params.env, send);
       send(first);
       const heartbeat = setInterval(() => reply.raw.write(": ping\n\n"), HEARTBEAT_MS);
+      let ended = false;
       const end = () => {
+        if (ended) return;
+        ended = true;
         clearInterval(heartbeat);
         unsubscribe();
         open.delete(end);
         reply.raw.end();
       };
       open.add(end);
-      req.raw.on("close", end);
+      // The response's close: the client went away (or we ended it).
+      reply.raw.on("close", end);
     },
   );
 }
