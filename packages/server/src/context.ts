@@ -19,7 +19,7 @@ export interface Ctx {
   log: Logger;
   now: () => number;
   /** The API's URL once it listens (services get it to follow their flags). */
-  apiUrl(): string | undefined;
+  apiUrl?(): string | undefined;
   /** Finishes retired processes in the background; kicked after a switch. */
   drainer: { kick(): void };
   /** A crash point for the crash-safety tests (see faults.ts); a no-op otherwise. */

@@ -123,7 +123,7 @@ export const runtimeToken = (ctx: Ctx, env: string) =>
  */
 export function flagsEnv(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Record<string, string> {
   const defs = release.config.flags ?? {};
-  const api = ctx.apiUrl();
+  const api = ctx.apiUrl?.();
   if (!Object.keys(defs).length || !api) return {};
   return {
     SLIPWAY_FLAGS_URL: `${api}/v1/environments/${encodeURIComponent(env.name)}/flags/stream`,

@@ -1,3 +1,4 @@
+export * from "./data-schema";
 export { SPEC_EXTENSIONS } from "./evaluate";
 export { type FlagSpec, flagStateSchema } from "./flags-schema";
 export { formatIssue, formatIssues, formatPath, type SpecIssue, type SpecIssueCode } from "./issues";
