@@ -103,7 +103,11 @@ function flags(options = {}) {
     return { ...evaluate(name, f.state, key), source: "stream" };
   };
   return {
-    isOn: (name, key) => evaluateOne(name, key).value,
+    // The hot path: no object for the answer, only the decision.
+    isOn(name, key) {
+      const f = snapshot?.[name];
+      return f ? evaluate(name, f.state, key).value : defaults[name] ?? false;
+    },
     evaluate: evaluateOne,
     onChange(listener) {
       listeners.add(listener);
