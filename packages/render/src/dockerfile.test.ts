@@ -33,9 +33,9 @@ describe("renderDockerfile", () => {
     expect(df).not.toContain("npm ci");
   });
 
-  it("keeps Slipway's state, git, env files and node_modules out of the build context", () => {
+  it("keeps Slipway's state, git, env files (a rendered compose directory's too) and node_modules out of the context", () => {
     const ignore = file(renderDockerfile({ stack: "shop" }), "Dockerfile.dockerignore").split("\n");
-    for (const entry of [".slipway", ".git", "node_modules", ".env", ".env.*"])
+    for (const entry of ["**/.slipway", ".git", "**/node_modules", "**/.env", "**/.env.*"])
       expect(ignore).toContain(entry);
   });
 });

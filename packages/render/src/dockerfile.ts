@@ -16,8 +16,12 @@ export interface DockerfileOptions {
   lockfile?: boolean;
 }
 
-/** What is never sent to the Docker daemon: installed dependencies, Slipway's state (keys, data), git, env files. */
-const IGNORED = ["node_modules", "**/node_modules", ".slipway", ".git", ".env", ".env.*", "npm-debug.log*"];
+/**
+ * What is never sent to the Docker daemon: installed dependencies, Slipway's state (keys,
+ * data), git, env files. At any depth: a rendered Compose directory inside the app holds the
+ * filled-in `.env`.
+ */
+const IGNORED = ["**/node_modules", "**/.slipway", ".git", "**/.env", "**/.env.*", "**/npm-debug.log*"];
 
 /**
  * `Dockerfile` and `Dockerfile.dockerignore`, the ignore file BuildKit reads for a Dockerfile

@@ -1,3 +1,5 @@
+export { renderCompose } from "./compose/index";
+export { composeDocument, validateCompose } from "./compose/validate";
 export * from "./container";
 export * from "./dockerfile";
 export * from "./github-actions";

@@ -3,14 +3,17 @@ import { dirname, join, resolve } from "node:path";
 import { isSlipwayError, type ReleaseConfig, SlipwayError } from "@slipway/core";
 import { workingTreeBuildId } from "@slipway/driver-local/build";
 import {
+  composeDocument,
   imageFor,
   kubernetesManifests,
   namespaceOf,
   type RenderedFile,
   type RenderInput,
+  renderCompose,
   renderDockerfile,
   renderKubernetes,
   requiredSecrets,
+  validateCompose,
   validateKubernetes,
 } from "@slipway/render";
 import { releaseConfigFor } from "@slipway/server";
@@ -39,6 +42,7 @@ interface Rendered {
 /** The targets `slipway render` knows; each turns one RenderInput into validated files. */
 const TARGETS: Record<string, (input: RenderInput) => Rendered> = {
   kubernetes: renderKubernetesTarget,
+  compose: renderComposeTarget,
 };
 
 /** Written beside the output: which files the last render wrote, so the next one can remove those it no longer makes. */
@@ -205,6 +209,31 @@ function renderKubernetesTarget(input: RenderInput): Rendered {
           ? `, then the release job and kubectl -n ${ns} wait --for=condition=complete job/${job.metadata.name}`
           : ""
       }, then kubectl apply -k (docs/render-kubernetes.md)`,
+    ],
+  };
+}
+
+function renderComposeTarget(input: RenderInput): Rendered {
+  const files = renderCompose(input);
+  const problems = validateCompose(files);
+  // Made by Slipway from a validated spec: a compose.yaml the schema refuses is our bug.
+  if (problems.length)
+    throw new SlipwayError(
+      "SLW_INTERNAL",
+      `the rendered compose.yaml fails the Compose Specification's schema:\n${problems.map((p) => `  ${p}`).join("\n")}`,
+      "please report this with your spec",
+      { problems },
+    );
+  return {
+    files,
+    objects: composeDocument(files),
+    next: [
+      "compose.yaml is valid against the Compose Specification's schema",
+      "on the VM, in that directory: cp .env.example .env, fill in every value (URL-safe, e.g. openssl rand -hex 32), then docker compose up -d",
+      ...(files.some((f) => f.path === "crontab")
+        ? ["cron services: set SLIPWAY_COMPOSE_DIR in crontab, then install it with: crontab crontab"]
+        : []),
+      "docs/render-compose.md says what each field became and what Compose cannot do",
     ],
   };
 }
