@@ -11,7 +11,10 @@ import { live } from "./lib/live.mjs";
 import { closeRedis, createRedis, reportErrors } from "./lib/redis.mjs";
 import { build, logError, release, service, sleep } from "./lib/runtime.mjs";
 import { onShutdown } from "./lib/shutdown.mjs";
+import { flags } from "./lib/slipway-runtime.mjs";
 
+// Feature flags follow the control plane live (no restart) and are evaluated here per request.
+const features = flags({ onError: (err) => logError("flag stream", err) });
 const pool = createPool();
 const redis = createRedis();
 const jobs = new Queue("jobs", { connection: redis });
@@ -139,7 +142,9 @@ async function download(_req, res, match) {
   await pipeline(object.Body, res);
 }
 
+// The kill switch turns quotes off at once, without a deploy, if the rates service misbehaves.
 async function quote(_req, res) {
+  if (features.isOn("quotes-off")) throw new HttpError(503, "quotes are switched off (flag quotes-off)");
   if (!process.env.RATES_URL) throw new HttpError(503, "RATES_URL is not set (the spec's `calls`)");
   let answer;
   try {
@@ -150,6 +155,17 @@ async function quote(_req, res) {
   }
   if (!answer.ok) throw new HttpError(502, `rates service answered ${answer.status}`);
   sendJson(res, 200, await answer.json());
+}
+
+// What this process decides for ?user= right now: the flags as the storefront would use them.
+function flagAnswers(_req, res, _match, url) {
+  const user = url.searchParams.get("user") ?? undefined;
+  sendJson(res, 200, {
+    user: user ?? null,
+    checkout: features.isOn("new-checkout", user) ? "new" : "classic",
+    quotesOff: features.isOn("quotes-off"),
+    connected: features.connected,
+  });
 }
 
 async function releaseJobs(_req, res) {
@@ -178,6 +194,7 @@ const http = serve({
     ["GET", /^\/api\/quote$/, quote],
     ["GET", /^\/api\/release-jobs$/, releaseJobs],
     ["GET", /^\/api\/slow$/, slow],
+    ["GET", /^\/api\/flags$/, flagAnswers],
   ],
 });
 
@@ -187,6 +204,7 @@ const updates = live(http.server, "/api/live");
 onShutdown(async () => {
   // Long-lived sockets first (they would hold the drain open), then in-flight requests.
   await updates.close();
+  features.close();
   await http.close();
   await Promise.all([jobs.close(), deadJobs.close()]);
   await closeRedis(redis);

@@ -49,6 +49,11 @@ export default defineStack({
     { path: "/api", service: "api" },
     { path: "/", service: "web" },
   ],
+  // Set live with `slipway flags set NAME on|off`; the api follows without a restart.
+  flags: {
+    "new-checkout": { description: "the new checkout flow, rolled out by user" },
+    "quotes-off": { killSwitch: true, default: false, description: "answer /api/quote with 503" },
+  },
   environments: {
     local: {},
     dev: {},

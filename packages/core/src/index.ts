@@ -10,6 +10,7 @@ export * from "./ports";
 export * from "./process";
 export * from "./promotion";
 export * from "./release/config";
+export * from "./release/config-diff";
 export * from "./release/process-env";
 export * from "./release/references";
 export * from "./release/rollback";

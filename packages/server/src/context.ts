@@ -18,6 +18,8 @@ export interface Ctx {
   projectDir: string;
   log: Logger;
   now: () => number;
+  /** The API's URL once it listens (services get it to follow their flags). */
+  apiUrl?(): string | undefined;
   /** Finishes retired processes in the background; kicked after a switch. */
   drainer: { kick(): void };
   /** A crash point for the crash-safety tests (see faults.ts); a no-op otherwise. */

@@ -5,6 +5,7 @@ import type { Stack } from "@slipway/spec";
 import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
+import { registerFlagRoutes } from "./api/routes-flags";
 import { registerPromotionRoutes } from "./api/routes-promotion";
 import { registerRunRoutes } from "./api/routes-run";
 import type { Ctx } from "./context";
@@ -16,6 +17,7 @@ import { ensureEnvironment } from "./environment/ensure";
 import { stopProcesses } from "./environment/processes";
 import { restoreIfNeeded } from "./environment/restore";
 import { faultInjector } from "./faults";
+import { flagOperations } from "./flags";
 import { runOperations } from "./one-off";
 import { operations } from "./operations";
 import { type StatePaths, statePaths } from "./paths";
@@ -113,6 +115,7 @@ async function startOnStore(
 ): Promise<RunningControlPlane> {
   const stopLoggingStrayErrors = logStrayErrors(log);
   const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
+  let apiUrl: string | undefined;
   const firstAdminToken =
     (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
   const ctx: Ctx = {
@@ -124,6 +127,7 @@ async function startOnStore(
     projectDir: o.projectDir,
     log,
     now: Date.now,
+    apiUrl: () => apiUrl,
     drainer: { kick: () => drainer.kick() },
     fault: faultInjector(),
     async event(e) {
@@ -186,6 +190,7 @@ async function startOnStore(
       return (await store.rollouts.get(id))!;
     },
   });
+  registerFlagRoutes(api, flagOperations(ctx));
 
   const envName = o.env ?? "local";
   // `up` is a request too: what it brings up is the spec, frozen now, as a first deploy would run it.
@@ -205,6 +210,7 @@ async function startOnStore(
           )
         : e;
     });
+  apiUrl = address;
   const self = { url: address, pid: process.pid, startTime: host.startTime(process.pid) };
   writeFileAtomic(paths.server, JSON.stringify(self));
   await executor.resumeAll();

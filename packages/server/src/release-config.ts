@@ -1,4 +1,4 @@
-import type { ReleaseConfig } from "@slipway/core";
+import type { FlagDefinition, ReleaseConfig } from "@slipway/core";
 import { resolveServices, type Stack } from "@slipway/spec";
 
 /** Freezes what running the spec in one environment needs into what a release records. */
@@ -32,5 +32,18 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     })),
     addons: structuredClone(stack.addons),
     ...(stack.build.command ? { build: { command: [...stack.build.command] } } : {}),
+    ...(Object.keys(stack.flags).length ? { flags: flagDefinitionsFor(stack, env) } : {}),
   };
+}
+
+function flagDefinitionsFor(stack: Stack, env: string): Record<string, FlagDefinition> {
+  return Object.fromEntries(
+    Object.entries(stack.flags).map(([name, f]) => {
+      const initial = Object.hasOwn(f.environments, env) ? f.environments[env] : undefined;
+      const d: FlagDefinition = { default: f.default ?? false, killSwitch: f.killSwitch };
+      if (f.description) d.description = f.description;
+      if (initial) d.initial = structuredClone(initial);
+      return [name, d];
+    }),
+  );
 }

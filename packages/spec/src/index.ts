@@ -1,5 +1,6 @@
 export * from "./data-schema";
 export { SPEC_EXTENSIONS } from "./evaluate";
+export { type FlagSpec, flagStateSchema } from "./flags-schema";
 export { formatIssue, formatIssues, formatPath, type SpecIssue, type SpecIssueCode } from "./issues";
 export { STACK_SCHEMA_ID, stackJsonSchema } from "./json-schema";
 export { loadStack } from "./load";
@@ -7,4 +8,5 @@ export { addonEnvNames, injectedNames } from "./references";
 export { DEFAULT_HEALTH, DEFAULT_SCALE, JOB_SCALE, type ResolvedService, resolveServices } from "./resolve";
 export * from "./schema";
 export { starterFiles, starterSpec } from "./starter";
+export { closestMatch } from "./suggest";
 export { type LoadResult, validateStack } from "./validate";

@@ -1,6 +1,7 @@
 import { checkSchedule, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
 import { dataSchema } from "./data-schema";
+import { flagIssues, flagsSchema } from "./flags-schema";
 import { promotionIssues } from "./promotion-issues";
 import { referenceIssues } from "./references";
 
@@ -473,6 +474,7 @@ export const stackSchema = z
       })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
+    flags: flagsSchema,
     data: dataSchema.optional(),
   })
   .superRefine((stack, ctx) => {
@@ -517,6 +519,8 @@ export const stackSchema = z
         });
     });
     for (const issue of promotionIssues(stack.environments)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of flagIssues(stack.flags, Object.keys(stack.environments)))
+      ctx.addIssue({ code: "custom", ...issue });
     for (const [envName, env] of Object.entries(stack.environments))
       for (const [svcName, override] of Object.entries(env.services)) {
         const target = own(stack.services, svcName);

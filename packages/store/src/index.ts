@@ -1,4 +1,5 @@
 export type { EventQuery, NewEvent } from "./events";
+export type { FlagChangeRow, FlagRow } from "./flags";
 export { openPglite, openPostgres, type Sql } from "./sql";
 export { openStore, type Queries, type Store } from "./store";
 export { hashToken } from "./tokens";

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { FlagDefinition } from "../flags/definitions";
 
 /**
  * What a release freezes of the spec for one environment: never edited after creation, and
@@ -19,6 +20,8 @@ export interface ReleaseConfig {
    * the build step never reads the spec. Absent: the target's default (`npm ci`).
    */
   build?: { command?: string[] };
+  /** The spec's feature flags for this environment; their live state is in the store. */
+  flags?: Record<string, FlagDefinition>;
 }
 
 export interface RouteConfig {

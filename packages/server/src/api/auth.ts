@@ -16,6 +16,11 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** The least role that may call the route. Only PUBLIC_ROUTES may go without one. */
     role?: Role;
+    /**
+     * Also accepts a presented token this says yes to (a service's runtime token, which
+     * opens nothing but the route that names it).
+     */
+    runtimeToken?: (token: string, req: FastifyRequest) => boolean;
   }
   interface FastifyRequest {
     token?: TokenRow;
@@ -36,6 +41,7 @@ export function authenticate(store: Store, refusals: RefusalLog) {
     const call = `${req.method} ${route}`;
     const header = req.headers.authorization ?? "";
     const presented = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    if (presented && req.routeOptions.config.runtimeToken?.(presented, req)) return;
     const row = presented ? await store.tokens.verify(presented) : undefined;
     const refusal = unusable(row, presented !== "", new Date());
     if (refusal) {

@@ -12,6 +12,7 @@ import {
 } from "@slipway/core";
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
+import { flagsEnv } from "../flags";
 import { type AddonEnv, addonEnv } from "./addons";
 
 /**
@@ -59,7 +60,7 @@ export async function launchOf(
     build: release.buildId,
     ...(port !== undefined ? { port } : {}),
     ...(cfg.volume ? { volume: await ensureVolume(ctx, env.name, service) } : {}),
-    base: baseEnv(dir),
+    base: { ...baseEnv(dir), ...flagsEnv(ctx, env, release) },
     addons,
     serviceUrls: serviceUrls(env),
   });

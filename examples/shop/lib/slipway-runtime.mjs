@@ -1,0 +1,140 @@
+// Generated from packages/runtime (@slipway/runtime) by packages/runtime/scripts/build.mjs: do not edit.
+// packages/runtime/src/evaluate.ts
+import { createHash } from "node:crypto";
+function evaluate(name, state, key) {
+  if (!state.on) return { value: false, reason: "off" };
+  if (key !== void 0 && state.allow?.includes(key)) return { value: true, reason: "allow-list" };
+  if (state.percent === void 0 || state.percent >= 100) return { value: true, reason: "on" };
+  if (key === void 0) return { value: false, reason: "no-key" };
+  return bucket(name, key) < state.percent * 100 ? { value: true, reason: "in-rollout" } : { value: false, reason: "outside-rollout" };
+}
+function bucket(name, key) {
+  return createHash("sha256").update(`${name}\0${key}`).digest().readUInt32BE(0) % 1e4;
+}
+
+// packages/runtime/src/sse.ts
+var SseParser = class {
+  buffer = "";
+  push(chunk) {
+    this.buffer += chunk.replaceAll("\r\n", "\n");
+    const out = [];
+    let end = this.buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      let event = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) out.push({ event, data: data.join("\n") });
+      end = this.buffer.indexOf("\n\n");
+    }
+    return out;
+  }
+};
+
+// packages/runtime/src/flags.ts
+function flags(options = {}) {
+  const url = options.url ?? process.env.SLIPWAY_FLAGS_URL;
+  const token = options.token ?? process.env.SLIPWAY_FLAGS_TOKEN;
+  const defaults = options.defaults ?? parseDefaults(process.env.SLIPWAY_FLAGS_DEFAULTS);
+  const backoff = options.backoff ?? { initialMs: 250, maxMs: 1e4 };
+  const idleMs = options.idleMs ?? 45e3;
+  let snapshot;
+  let connected = false;
+  let closed = false;
+  let delay = backoff.initialMs;
+  let aborter;
+  let retry;
+  const listeners = /* @__PURE__ */ new Set();
+  let markReady;
+  const readyPromise = new Promise((r) => markReady = r);
+  const apply = (next) => {
+    const changed = Object.keys({ ...snapshot, ...next }).filter(
+      (n) => JSON.stringify(snapshot?.[n]?.state) !== JSON.stringify(next[n]?.state)
+    );
+    const first = snapshot === void 0;
+    snapshot = next;
+    delay = backoff.initialMs;
+    if (first) markReady();
+    if (changed.length) for (const l of listeners) l(changed);
+  };
+  const connect = async () => {
+    if (closed || !url) return;
+    aborter = new AbortController();
+    const ac = aborter;
+    let idle;
+    const touch = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => ac.abort(new Error(`no data from ${url} for ${idleMs} ms`)), idleMs).unref();
+    };
+    try {
+      touch();
+      const res = await fetch(url, {
+        headers: { accept: "text/event-stream", ...token ? { authorization: `Bearer ${token}` } : {} },
+        signal: ac.signal
+      });
+      if (!res.ok || !res.body) throw new Error(`flag stream answered ${res.status}: ${await res.text()}`);
+      connected = true;
+      const parser = new SseParser();
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body) {
+        touch();
+        for (const e of parser.push(decoder.decode(chunk, { stream: true })))
+          if (e.event === "flags") apply(JSON.parse(e.data).flags);
+      }
+      throw new Error("flag stream ended");
+    } catch (e) {
+      if (!closed) options.onError?.(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      clearTimeout(idle);
+      connected = false;
+    }
+    if (closed) return;
+    retry = setTimeout(() => void connect(), delay * (0.8 + Math.random() * 0.4)).unref();
+    delay = Math.min(delay * 2, backoff.maxMs);
+  };
+  void connect();
+  const evaluateOne = (name, key) => {
+    const f = snapshot?.[name];
+    if (!f) return { value: defaults[name] ?? false, reason: "default", source: "default" };
+    return { ...evaluate(name, f.state, key), source: "stream" };
+  };
+  return {
+    // The hot path: no object for the answer, only the decision.
+    isOn(name, key) {
+      const f = snapshot?.[name];
+      return f ? evaluate(name, f.state, key).value : defaults[name] ?? false;
+    },
+    evaluate: evaluateOne,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    ready: () => readyPromise,
+    get connected() {
+      return connected;
+    },
+    close() {
+      closed = true;
+      clearTimeout(retry);
+      aborter?.abort();
+    }
+  };
+}
+function parseDefaults(raw) {
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw);
+    return parsed && typeof parsed === "object" ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+export {
+  bucket,
+  evaluate,
+  flags
+};

@@ -1,0 +1,2 @@
+export { bucket, evaluate, type FlagReason, type FlagState } from "./evaluate";
+export { type FlagSource, type FlagsClient, type FlagsOptions, type FlagView, flags } from "./flags";
