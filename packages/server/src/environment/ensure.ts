@@ -79,9 +79,14 @@ async function keptOrFree(
   edgeRunning: boolean,
   pick: () => Promise<number>,
 ): Promise<number> {
-  if (kept === null) return pick();
-  if (edgeRunning) return kept;
-  return (await ctx.driver.runtime.isPortFree(kept)) ? kept : pick();
+  if (edgeRunning && kept !== null) return kept;
+  if (kept !== null && (await ctx.driver.runtime.isPortFree(kept))) return kept;
+  // A port found free can be taken before we bind it (by any program's outgoing connection,
+  // which uses the same range): "any port" then means another one, not an error.
+  for (let attempt = 1; ; attempt++) {
+    const port = await pick();
+    if (attempt === 5 || (await ctx.driver.runtime.isPortFree(port))) return port;
+  }
 }
 
 function portInUse(port: number): SlipwayError {
