@@ -6,6 +6,7 @@ import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
 import { registerRunRoutes } from "./api/routes-run";
+import { registerSecretRoutes } from "./api/routes-secrets";
 import type { Ctx } from "./context";
 import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { stopAddons } from "./environment/addons";
@@ -23,6 +24,11 @@ import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
+import { masterKeyProvider } from "./secrets/master-key";
+import { secretOperations } from "./secrets/operations";
+import { pinSecrets } from "./secrets/publish";
+import { SecretsReconciler } from "./secrets/reconciler";
+import { secretVault } from "./secrets/vault";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 import { logStrayErrors } from "./stray-errors";
@@ -113,6 +119,7 @@ async function startOnStore(
     store,
     paths,
     box,
+    vault: secretVault(store, masterKeyProvider(paths.masterKey)),
     driver,
     stackId,
     projectDir: o.projectDir,
@@ -129,6 +136,7 @@ async function startOnStore(
   const executor = new RolloutExecutor(ctx);
   const drainer = new Drainer(ctx);
   const cron = new CronScheduler(cronPorts(ctx));
+  const secrets = new SecretsReconciler(ctx, (id) => void executor.kick(id));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -164,6 +172,10 @@ async function startOnStore(
   };
   const api = await buildApi(store, operations(ctx, executor, life), log);
   registerRunRoutes(api, runOperations(ctx));
+  registerSecretRoutes(
+    api,
+    secretOperations(ctx, () => secrets.tickNow()),
+  );
 
   const envName = o.env ?? "local";
   // `up` is a request too: what it brings up is the spec, frozen now, as a first deploy would run it.
@@ -192,9 +204,11 @@ async function startOnStore(
     if (env.desired === "active" && env.name !== envName) await restoreIfNeeded(ctx, env, "slipway up");
   await executor.resumeAll();
   cron.start(1_000, (e) => log.error({ err: e }, "cron tick failed"));
+  secrets.start(1_000, (e) => log.error({ err: e }, "secrets tick failed"));
   writeFileAtomic(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
+    await secrets.stop();
     await executor.stop();
     await cron.stop();
     for (const env of await store.environments.list()) {
@@ -223,6 +237,7 @@ async function startOnStore(
     ctx,
     closed,
     async shutdown() {
+      await secrets.stop();
       await executor.stop();
       await drainer.stop();
       await cron.stop();
@@ -295,8 +310,9 @@ async function bringBack(
 async function firstDeploy(
   ctx: Ctx,
   env: EnvironmentRow,
-  config: ReleaseConfig,
+  unpinned: ReleaseConfig,
 ): Promise<RolloutRow | undefined> {
+  const config = await pinSecrets(ctx, env, unpinned, "slipway up", { allowMissing: true });
   const rollout = await ctx.store.rollouts.create({
     environmentId: env.id,
     kind: "deploy",

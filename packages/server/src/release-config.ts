@@ -1,8 +1,9 @@
 import type { ReleaseConfig } from "@slipway/core";
-import { resolveServices, type Stack } from "@slipway/spec";
+import { resolveServices, type Stack, secretRefsFor } from "@slipway/spec";
 
 /** Freezes what running the spec in one environment needs into what a release records. */
 export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
+  const secrets = secretRefsFor(stack.secrets, env);
   const services: ReleaseConfig["services"] = {};
   for (const s of resolveServices(stack, env)) {
     const scaled = s.type === "web" || s.type === "worker";
@@ -30,5 +31,7 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     })),
     addons: structuredClone(stack.addons),
     ...(stack.build.command ? { build: { command: [...stack.build.command] } } : {}),
+    // Versions are pinned when a deploy is requested (see secrets/pin.ts).
+    ...(Object.keys(secrets).length ? { secrets } : {}),
   };
 }

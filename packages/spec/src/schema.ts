@@ -2,6 +2,7 @@ import { checkSchedule, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
 import { promotionIssues } from "./promotion-issues";
 import { referenceIssues } from "./references";
+import { secretIssues, secretsSchema } from "./secrets-schema";
 
 /**
  * The stack spec: what `slipway.config.ts` exports through `defineStack()`.
@@ -433,6 +434,7 @@ export const stackSchema = z
       })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
+    secrets: secretsSchema,
   })
   .superRefine((stack, ctx) => {
     const jobs = Object.entries(stack.services).filter(([, s]) => s.type === "release");
@@ -446,6 +448,7 @@ export const stackSchema = z
         },
       });
     for (const issue of referenceIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of secretIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
     for (const [svcName, svc] of Object.entries(stack.services)) {
       svc.uses.forEach((a, i) => {
         if (!Object.hasOwn(stack.addons, a))

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { SecretRef } from "../secrets/refs";
 
 /**
  * What a release freezes of the spec for one environment: never edited after creation, and
@@ -19,6 +20,11 @@ export interface ReleaseConfig {
    * the build step never reads the spec. Absent: the target's default (`npm ci`).
    */
   build?: { command?: string[] };
+  /**
+   * Declared secrets as references (name → sealed version), never values: the version a
+   * release names is the one its processes receive. Absent in releases before secrets.
+   */
+  secrets?: Record<string, SecretRef>;
 }
 
 export interface RouteConfig {

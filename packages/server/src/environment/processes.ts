@@ -12,6 +12,7 @@ import {
 } from "@slipway/core";
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
+import { secretEnv } from "../secrets/publish";
 import { type AddonEnv, addonEnv } from "./addons";
 
 /**
@@ -62,6 +63,7 @@ export async function launchOf(
     base: baseEnv(dir),
     addons,
     serviceUrls: serviceUrls(env),
+    secrets: await secretEnv(ctx, env, release.config, service),
   });
 }
 
