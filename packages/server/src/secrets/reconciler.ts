@@ -1,4 +1,10 @@
-import { configHash, overdueSecrets, planSecretRefs, type SecretRef } from "@slipway/core";
+import {
+  configHash,
+  overdueSecrets,
+  planSecretRefs,
+  type ReleaseConfig,
+  type SecretRef,
+} from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { newestVersions, secretSubject } from "./publish";
@@ -47,7 +53,8 @@ export class SecretsReconciler {
       // One rollout per environment: a deploy in flight pins the newest versions itself.
       if (busy.has(env.id)) continue;
       const plan = planSecretRefs(live.config.secrets, newest, this.ctx.now());
-      if (plan) await this.#restart(env, live, plan.refs, plan.changes);
+      if (plan && !(await this.#alreadyFailed(env, { ...live.config, secrets: plan.refs })))
+        await this.#restart(env, live, plan.refs, plan.changes);
     }
   }
 
@@ -91,6 +98,17 @@ export class SecretsReconciler {
         data: { environment: env.name, rollout: rollout.id },
       });
     this.kick(rollout.id);
+  }
+
+  /**
+   * The same restart failed last time (services unhealthy on the new value, say): not retried
+   * every tick; the failure shows in status, and the next change (a new version, a deploy) retries.
+   */
+  async #alreadyFailed(env: EnvironmentRow, config: ReleaseConfig): Promise<boolean> {
+    const [last] = await this.ctx.store.rollouts.list(env.id, 1);
+    return (
+      last?.actor === "secrets" && last.phase === "failed" && configHash(last.config) === configHash(config)
+    );
   }
 
   async #alertOverdue(env: EnvironmentRow, overdue: ReturnType<typeof overdueSecrets>) {
