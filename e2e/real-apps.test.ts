@@ -154,12 +154,11 @@ describe("real applications without wrappers", () => {
 
   it("says which URL a failing health check probed and what it answered", async () => {
     editFile(config(), (t) =>
-      t
-        .replace('    shadow: { type: "worker", command: ["tsx", "--version"] },\n', "")
-        .replace(
-          'health: { path: "/", expect: [200, 401], intervalSeconds: 0.5 }',
-          'health: { path: "/nope", timeoutSeconds: 2 }',
-        ),
+      t.replace('    shadow: { type: "worker", command: ["tsx", "--version"] },\n', "").replace(
+        'health: { path: "/", expect: [200, 401], intervalSeconds: 0.5 }',
+        // Long enough for the app to listen on a loaded machine: the check must see its 404.
+        'health: { path: "/nope", timeoutSeconds: 20 }',
+      ),
     );
     const r = await slipway(["deploy", "--dir", dir]);
     expect(r.code).toBe(1);

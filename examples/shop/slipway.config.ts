@@ -30,6 +30,8 @@ export default defineStack({
       command: ["node", "worker.mjs"],
       env: { WORKER_CONCURRENCY: "2" },
       uses: ["db", "cache"],
+      // The BullMQ queue it consumes: on Kubernetes, KEDA scales it on this queue's waiting jobs.
+      queue: "jobs",
     },
     web: {
       type: "web",
@@ -51,6 +53,11 @@ export default defineStack({
     local: {},
     dev: {},
     staging: {},
-    prod: { services: { api: { scale: { min: 2, max: 4 } } } },
+    prod: {
+      services: {
+        api: { scale: { min: 2, max: 4 }, resources: { cpu: "500m", memory: "512Mi" } },
+        worker: { scale: { min: 1, max: 4 } },
+      },
+    },
   },
 });

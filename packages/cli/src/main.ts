@@ -9,6 +9,7 @@ const oneOff = () => import("./commands/one-off");
 const secretsCmd = () => import("./commands/secrets");
 const spec = () => fromSource<typeof import("./commands/spec")>("commands/spec.ts");
 const upCommand = () => fromSource<typeof import("./commands/up")>("commands/up.ts");
+const renderCommand = () => fromSource<typeof import("./commands/render")>("commands/render.ts");
 
 /** Defined as true in the prebuilt client bundle (packages/cli/scripts/bundle.mjs). */
 declare const SLIPWAY_BUNDLED: boolean | undefined;
@@ -260,6 +261,60 @@ const duration = (v: string) => {
     );
   return n * { m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as "m" | "h" | "d" | "w"];
 };
+
+/** A build id is an image tag and a label value: letters, digits, '.', '_', '-'. */
+const buildId = (v: string) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v))
+    throw new InvalidArgumentError(
+      `--build takes a build id like 3f2a9c1e0b7d (letters, digits, '.', '_', '-'), got ${JSON.stringify(v)}`,
+    );
+  return v;
+};
+const registry = (v: string) => {
+  if (!/^[a-z0-9][a-z0-9.:_/-]*$/i.test(v))
+    throw new InvalidArgumentError(
+      `--registry takes a registry and path like ghcr.io/acme, got ${JSON.stringify(v)}`,
+    );
+  return v;
+};
+
+program
+  .command("render")
+  .description(
+    "write the stack for another engine to run: kubernetes (manifests) or compose; nothing running is touched",
+  )
+  .argument("<target>", "kubernetes or compose")
+  .addOption(dirOpt())
+  .addOption(envOpt())
+  .option("--out <dir>", "where the files go (empty, or an earlier render's directory)")
+  .option(
+    "--release <release>",
+    "render this release (default: the live one, else the spec)",
+    releaseNumber("--release"),
+  )
+  .option(
+    "--build <id>",
+    "render the spec as it is now with this build (default: the working tree's)",
+    buildId,
+  )
+  .option("--registry <registry>", "the image registry and path, e.g. ghcr.io/acme", registry)
+  .addOption(jsonOpt())
+  .action(
+    act(
+      async (
+        renderTarget: string,
+        o: {
+          dir: string;
+          env: string;
+          out?: string;
+          release?: number;
+          build?: string;
+          registry?: string;
+          json?: boolean;
+        },
+      ) => (await renderCommand()).render({ ...o, target: renderTarget, json: !!o.json }),
+    ),
+  );
 
 const tokens = program.command("tokens").description("API tokens (admin only)");
 tokens

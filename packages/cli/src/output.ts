@@ -8,6 +8,7 @@ const BAD_INPUT = new Set([
   "SLW_SPEC_NOT_FOUND",
   "SLW_SPEC_LOAD_FAILED",
   "SLW_BAD_REQUEST",
+  "SLW_RENDER_UNSUPPORTED",
 ]);
 
 export function printJson(value: unknown): void {

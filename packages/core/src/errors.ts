@@ -28,7 +28,11 @@ export const ERROR_CODES = {
   SLW_SERVER_UNREACHABLE: "The CLI could not reach the control plane.",
   SLW_INTERNAL: "A bug: Slipway did something it should not. Please report it with the log.",
   SLW_PROCESS_FAILED: "A service process could not be started, signalled or stopped.",
+  SLW_RENDER_UNSUPPORTED: "The spec uses a feature the chosen render target cannot express.",
   SLW_SECRET_UNREADABLE: "A sealed secret does not open: wrong master key, or its stored bytes were changed.",
+  SLW_MASK_REFUSED:
+    "A masked data copy was refused before copying anything: a table or column has no fitting rule.",
+  SLW_DATA_COPY_FAILED: "A database copy failed part-way; the target database was left as it was.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,6 +4,7 @@ export * from "./edge/servers";
 export * from "./errors";
 export * from "./flags";
 export * from "./health/expect";
+export * from "./masking";
 export * from "./ports";
 export * from "./process";
 export * from "./promotion";

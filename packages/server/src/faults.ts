@@ -4,7 +4,7 @@
  * two steps of a rollout or a drain, deterministically. Unset, as always outside those
  * tests, it does nothing. Points: `build:progress`, `job:pid-unrecorded`,
  * `spawned:pid-unrecorded`, `after:<rollout step>` (e.g. `after:run-release-job`,
- * `after:start-target`), `switch:recorded`, `drain:terminating`.
+ * `after:start-target`, `after:move:starting`), `switch:recorded`, `drain:terminating`.
  */
 export function faultInjector(point = process.env.SLIPWAY_FAULT): (at: string) => void {
   if (!point) return () => {};

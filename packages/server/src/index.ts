@@ -1,2 +1,3 @@
 export { type ControlPlaneOptions, type RunningControlPlane, startControlPlane } from "./control-plane";
 export { statePaths } from "./paths";
+export { releaseConfigFor } from "./release-config";

@@ -20,6 +20,8 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
       drainSeconds: s.drainSeconds,
       ...(s.schedule ? { schedule: s.schedule } : {}),
       ...(s.volume ? { volume: true } : {}),
+      ...(s.resources ? { resources: { ...s.resources } } : {}),
+      ...(s.queue ? { queue: s.queue } : {}),
     };
   }
   return {

@@ -146,3 +146,31 @@ describe("$(…) references", () => {
     ).toEqual([]);
   });
 });
+
+describe("resources and queue (rendered for Kubernetes)", () => {
+  it("accepts CPU and memory quantities and lets an environment replace them", () => {
+    const stack = withServices(
+      { api: { type: "web", command: ["node", "s.js"], resources: { cpu: "0.5", memory: "1Gi" } } },
+      { environments: { prod: { services: { api: { resources: { cpu: "2", memory: "4Gi" } } } }, dev: {} } },
+    );
+    const r = validateStack(stack, "slipway.config.ts");
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    expect(resolveServices(r.stack, "dev")[0]!.resources).toEqual({ cpu: "0.5", memory: "1Gi" });
+    expect(resolveServices(r.stack, "prod")[0]!.resources).toEqual({ cpu: "2", memory: "4Gi" });
+  });
+
+  it("refuses a quantity that is not one, naming the field", () => {
+    const api = (resources: unknown) => withServices({ api: { type: "web", command: ["n"], resources } });
+    expect(issues(api({ cpu: "lots" }))[0]).toMatchObject({ path: "services.api.resources.cpu" });
+    expect(issues(api({ memory: "256 MB" }))[0]).toMatchObject({ path: "services.api.resources.memory" });
+    expect(issues(api({ cpu: "0m" }))[0]).toMatchObject({ path: "services.api.resources.cpu" });
+  });
+
+  it("takes a queue on a worker only", () => {
+    expect(issues(withServices({ w: { type: "worker", command: ["n"], queue: "jobs" } }))).toEqual([]);
+    expect(issues(withServices({ c: { type: "web", command: ["n"], queue: "jobs" } }))[0]).toMatchObject({
+      path: "services.c.queue",
+      message: "a web service consumes no queue",
+    });
+  });
+});

@@ -1,3 +1,4 @@
+export * from "./data-schema";
 export { SPEC_EXTENSIONS } from "./evaluate";
 export { formatIssue, formatIssues, formatPath, type SpecIssue, type SpecIssueCode } from "./issues";
 export { STACK_SCHEMA_ID, stackJsonSchema } from "./json-schema";

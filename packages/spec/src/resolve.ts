@@ -2,6 +2,7 @@ import { SlipwayError } from "@slipway/core";
 import {
   type Health,
   LONG_RUNNING,
+  type Resources,
   type Scale,
   type Service,
   type ServiceOverride,
@@ -24,9 +25,11 @@ export const DEFAULT_SCALE: Scale = { min: 1, max: 1 };
 export const JOB_SCALE: Scale = { min: 0, max: 0 };
 
 /** A service as it runs in one environment: overrides applied, defaults filled. */
-export interface ResolvedService extends Omit<Service, "scale" | "health"> {
+export interface ResolvedService extends Omit<Service, "scale" | "health" | "resources"> {
   name: string;
   scale: Scale;
+  /** As the spec or the environment gives it; targets that enforce resources default it (DEFAULT_RESOURCES). */
+  resources: Resources | undefined;
   /** Always set for `web`; for other types, as the spec gives it. */
   health: Health | undefined;
 }
@@ -73,6 +76,7 @@ function resolveService(
       ? { ...(override?.scale ?? service.scale ?? DEFAULT_SCALE) }
       : { ...JOB_SCALE },
     health: service.type === "web" ? resolveHealth(service.health) : undefined,
+    resources: override?.resources ?? service.resources,
   };
 }
 

@@ -1,5 +1,6 @@
-import { checkSchedule, STATUS_RANGE_PATTERN } from "@slipway/core";
+import { checkSchedule, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
+import { dataSchema } from "./data-schema";
 import { promotionIssues } from "./promotion-issues";
 import { referenceIssues } from "./references";
 import { secretIssues, secretsSchema } from "./secrets-schema";
@@ -97,6 +98,29 @@ export const scaleSchema = z
   })
   .describe("How many instances run; web and worker services only.");
 
+/** Kubernetes quantities: "250m" or "0.5" CPUs; "256Mi", "1Gi" (or "512M") of memory. */
+export const CPU_PATTERN = /^(\d+m|\d+(\.\d{1,3})?)$/;
+export const MEMORY_PATTERN = /^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+
+export const resourcesSchema = z
+  .strictObject({
+    cpu: z
+      .string()
+      .regex(CPU_PATTERN, 'cpu is CPUs like "0.5" or millicores like "250m"')
+      .refine((v) => Number.parseFloat(v) > 0, "cpu must be more than 0")
+      .default(DEFAULT_RESOURCES.cpu)
+      .describe('CPU per instance, e.g. "250m" (a quarter of a core) or "1". @default "250m"'),
+    memory: z
+      .string()
+      .regex(MEMORY_PATTERN, 'memory is a size like "256Mi" or "1Gi"')
+      .refine((v) => Number.parseInt(v, 10) > 0, "memory must be more than 0")
+      .default(DEFAULT_RESOURCES.memory)
+      .describe('Memory per instance, e.g. "256Mi" or "1Gi". @default "256Mi"'),
+  })
+  .describe(
+    "CPU and memory of one instance, rendered for Kubernetes as both its requests and limits. The local driver does not enforce them.",
+  );
+
 export const serviceSchema = z
   .strictObject({
     type: z
@@ -140,6 +164,14 @@ export const serviceSchema = z
       .min(0)
       .default(30)
       .describe("How long in-flight work may take after SIGTERM before SIGKILL."),
+    resources: resourcesSchema.optional(),
+    queue: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "a queue name is letters, digits, '.', '_' or '-'")
+      .optional()
+      .describe(
+        "The BullMQ queue a `worker` consumes (the name given to `new Worker(name)`). Rendered for Kubernetes, a worker that uses a redis add-on and may scale (scale.max > min) is scaled by KEDA on this queue's waiting jobs.",
+      ),
   })
   .superRefine((s, ctx) => {
     if (s.type === "cron" && !s.schedule)
@@ -172,6 +204,13 @@ export const serviceSchema = z
         path: ["schedule"],
         message: `a ${s.type} service does not run on a schedule`,
         params: { hint: 'remove schedule, or set type: "cron"' },
+      });
+    if (s.queue !== undefined && s.type !== "worker")
+      ctx.addIssue({
+        code: "custom",
+        path: ["queue"],
+        message: `a ${s.type} service consumes no queue`,
+        params: { hint: 'remove queue, or set type: "worker"' },
       });
     // Jobs run one instance per run: a scale there would be silently ignored, so refuse it.
     if (s.scale && !LONG_RUNNING.has(s.type))
@@ -238,6 +277,7 @@ export const serviceOverrideSchema = z
   .strictObject({
     env: envVars.optional().describe("Merged over the service's env; these win."),
     scale: scaleSchema.optional().describe("Replaces the service's scale in this environment."),
+    resources: resourcesSchema.optional().describe("Replaces the service's resources in this environment."),
   })
   .describe("What one environment changes about a service.");
 
@@ -434,6 +474,7 @@ export const stackSchema = z
       })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),
     build: buildSchema.default({}).describe("How the app is built once per commit."),
+    data: dataSchema.optional(),
     secrets: secretsSchema,
   })
   .superRefine((stack, ctx) => {
@@ -517,6 +558,7 @@ export type BucketAddon = z.output<typeof bucketSchema>;
 export type Route = z.output<typeof routeSchema>;
 export type Health = z.output<typeof healthSchema>;
 export type Scale = z.output<typeof scaleSchema>;
+export type Resources = z.output<typeof resourcesSchema>;
 export type Environment = z.output<typeof environmentSchema>;
 export type ServiceOverride = z.output<typeof serviceOverrideSchema>;
 export type FreezeWindow = z.output<typeof freezeWindowSchema>;

@@ -52,7 +52,11 @@ function explain(issue: ZodIssue, root: z.ZodType, input: unknown): Problem[] {
     case "invalid_value":
       return [notOneOf(path, issue.values.map(String), issue.input)];
     case "invalid_union":
-      return [noUnionMatch(path, issue)];
+      return (
+        closestUnionBranch(issue)?.flatMap((inner) => explain(inner, root, input)) ?? [
+          noUnionMatch(path, issue),
+        ]
+      );
     case "custom":
       return [custom(path, issue)];
     default:
@@ -249,6 +253,18 @@ function noUnionMatch(path: (string | number)[], issue: z.core.$ZodIssueInvalidU
     return notOneOf(path, issue.options.map(String), tag);
   }
   return { path, message: "does not match any allowed form", hint: SEE_SCHEMA };
+}
+
+/**
+ * When all but one of a union's forms reject the value as a whole (a string where an object is
+ * wanted), the value was meant for that one form: its own issues say what is wrong inside it.
+ */
+function closestUnionBranch(issue: z.core.$ZodIssueInvalidUnion): ZodIssue[] | undefined {
+  const candidates = issue.errors.filter(
+    (errors) => errors.length > 0 && errors.every((e) => e.path.length > 0),
+  );
+  if (candidates.length !== 1) return undefined;
+  return candidates[0]!.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }));
 }
 
 function tagOf(value: unknown, key: string): unknown {

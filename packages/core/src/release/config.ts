@@ -73,7 +73,20 @@ export interface ServiceConfig {
   schedule?: string;
   /** The service has a persistent directory, kept across releases ($SLIPWAY_VOLUME). */
   volume?: boolean;
+  /** CPU and memory of one instance, as the spec gives them; targets that enforce them default to DEFAULT_RESOURCES. */
+  resources?: ResourcesConfig;
+  /** The BullMQ queue a worker consumes: what a queue-length autoscaler watches. */
+  queue?: string;
 }
+
+/** Kubernetes quantities, e.g. `{ cpu: "250m", memory: "256Mi" }`. */
+export interface ResourcesConfig {
+  cpu: string;
+  memory: string;
+}
+
+/** What one instance gets where resources are enforced (not locally) when the spec says nothing. */
+export const DEFAULT_RESOURCES: ResourcesConfig = { cpu: "250m", memory: "256Mi" };
 
 export interface HealthConfig {
   /** http: GET path answers an `expect`ed status; tcp: the port accepts a connection; process: it stays up. Absent in releases recorded before kinds existed: http. */

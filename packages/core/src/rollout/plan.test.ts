@@ -19,7 +19,37 @@ describe("planRollout", () => {
     expect(at({ phase: "building", build: "ready" })).toEqual({ do: "move", to: "releasing" });
     expect(at({ phase: "releasing", build: "ready" })).toEqual({ do: "run-release-job" });
     expect(at({ phase: "releasing", job: "running" })).toMatchObject({ do: "wait" });
+    expect(
+      at({ phase: "releasing", job: "running", jobOutcome: { state: "running", pid: 7 } }),
+    ).toMatchObject({
+      do: "wait",
+    });
     expect(at({ phase: "releasing", job: "succeeded" })).toEqual({ do: "move", to: "starting" });
+  });
+
+  it("writes the release job's outcome down once it ended; one that vanished is never run again", () => {
+    const running = { phase: "releasing" as const, job: "running" as const };
+    expect(at({ ...running, jobOutcome: { state: "exited", code: 0 } })).toEqual({
+      do: "record-job",
+      exit: 0,
+    });
+    expect(at({ ...running, jobOutcome: { state: "exited", code: 3 } })).toEqual({
+      do: "record-job",
+      exit: 3,
+    });
+    expect(at({ ...running, jobOutcome: { state: "unknown" } })).toEqual({ do: "record-job", exit: null });
+    // Recorded as running, but we died before it was started: it is started now.
+    expect(at({ ...running, jobOutcome: { state: "not-started" } })).toEqual({ do: "run-release-job" });
+  });
+
+  it("an aborting rollout stops its release job before anything else, and records how it ended", () => {
+    const aborting = { phase: "aborting" as const, job: "running" as const, target: target({ running: 1 }) };
+    expect(at({ ...aborting, jobOutcome: { state: "running", pid: 7 } })).toEqual({ do: "stop-job" });
+    expect(at({ ...aborting, jobOutcome: { state: "exited", code: 143 } })).toEqual({
+      do: "record-job",
+      exit: 143,
+    });
+    expect(at({ ...aborting, job: "failed" })).toEqual({ do: "stop-target" });
   });
 
   it("skips the release job when the release has none (a rollback, a restore)", () => {

@@ -1,3 +1,5 @@
+import type { JobOutcome } from "../ports/runtime";
+
 /**
  * The rollout state machine, as a pure function: given a snapshot of one rollout and what
  * the drivers observe, say the one next step. The executor in the server performs it,
@@ -48,6 +50,11 @@ export interface RolloutSnapshot {
   /** "none" when the target release has no release job (or is a rollback). */
   job: "none" | "pending" | "running" | "succeeded" | "failed";
   /**
+   * What the target says of the release job while the store says it is `running` (observed
+   * read-only; the `record-job` step writes the outcome down).
+   */
+  jobOutcome?: JobOutcome;
+  /**
    * Replicas the target release should run, how many are started and healthy now, which
    * started ones are still unhealthy past their service's health timeout (with why), and
    * how many of its processes still run or are meant to (what `aborting` must stop).
@@ -60,6 +67,10 @@ export type FailureCode = "SLW_BUILD_FAILED" | "SLW_RELEASE_JOB_FAILED" | "SLW_U
 export type RolloutStep =
   | { do: "build" }
   | { do: "run-release-job" }
+  /** Write the release job's outcome down: its exit code, or null when it vanished without one. */
+  | { do: "record-job"; exit: number | null }
+  /** Stop the release job of a rollout that is aborting. */
+  | { do: "stop-job" }
   | { do: "start-target" }
   /** Make the target live, put the old release's processes to draining, converge the edge, succeed. */
   | { do: "switch-traffic" }
@@ -85,7 +96,7 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
       if (s.job === "succeeded" || s.job === "none") return { do: "move", to: "starting" };
       if (s.job === "failed")
         return { do: "abort", code: "SLW_RELEASE_JOB_FAILED", reason: "the release job exited non-zero" };
-      return s.job === "pending" ? { do: "run-release-job" } : { do: "wait", ms: POLL_MS };
+      return s.job === "pending" ? { do: "run-release-job" } : whileJobRuns(s.jobOutcome, false);
     case "starting":
       if (s.target.started >= s.target.wanted && s.target.healthy >= s.target.wanted)
         return { do: "move", to: "switching" };
@@ -101,6 +112,9 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
     case "draining":
       return { do: "move", to: "succeeded" };
     case "aborting":
+      // A job that runs on would go on changing the database of a release that never goes live.
+      if (s.job === "running")
+        return s.jobOutcome?.state === "running" ? { do: "stop-job" } : whileJobRuns(s.jobOutcome, true);
       // A restore's target is the live release itself: whatever of it runs keeps serving.
       return s.kind !== "restore" && s.target.running > 0
         ? { do: "stop-target" }
@@ -108,5 +122,21 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
     case "succeeded":
     case "failed":
       return { do: "done" };
+  }
+}
+
+/** The release job is running, as far as the store knows: record how it ended, once it has. */
+function whileJobRuns(outcome: JobOutcome | undefined, aborting: boolean): RolloutStep {
+  switch (outcome?.state) {
+    case "exited":
+      return { do: "record-job", exit: outcome.code };
+    // We died between recording it as running and starting it: nothing of it ever ran.
+    case "not-started":
+      return aborting ? { do: "record-job", exit: null } : { do: "run-release-job" };
+    // Gone without a word: it may have run, so it is never run again; the rollout fails.
+    case "unknown":
+      return { do: "record-job", exit: null };
+    default:
+      return { do: "wait", ms: POLL_MS };
   }
 }

@@ -5,6 +5,7 @@ import { redisDriver } from "./redis";
 import type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
 
 export { postmasterPid } from "./postgres-cluster";
+export { copyMaskedDatabase, type MaskedCopyOptions, type MaskedCopyResult } from "./postgres-copy";
 export type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
 
 /** The local driver's add-on implementation for one kind. */

@@ -211,6 +211,11 @@ function copyTree(root: string, entries: TreeEntry[], to: string): void {
   }
 }
 
+/** The id a deploy of the working tree in `dir` would build now: `makeBuild`'s content hash. */
+export function workingTreeBuildId(dir: string): string {
+  return treeHash(dir, listFiles(dir));
+}
+
 export function treeHash(root: string, entries: TreeEntry[]): string {
   const h = createHash("sha256");
   for (const e of entries) {

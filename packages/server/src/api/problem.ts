@@ -32,7 +32,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_SERVER_UNREACHABLE: 502,
   SLW_INTERNAL: 500,
   SLW_PROCESS_FAILED: 503,
+  SLW_RENDER_UNSUPPORTED: 422,
   SLW_SECRET_UNREADABLE: 503,
+  SLW_MASK_REFUSED: 422,
+  SLW_DATA_COPY_FAILED: 409,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

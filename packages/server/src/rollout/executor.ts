@@ -1,21 +1,28 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { BEFORE_SWITCH, planRollout, type RolloutPhase, TERMINAL } from "@slipway/core";
 import type { Ctx } from "../context";
 import { observe, snapshot } from "./snapshot";
-import { abort, perform } from "./steps";
+import { abort, perform, retryLater } from "./steps";
 
 /** How long a step that failed after the switch waits before it is tried again. */
-const RETRY_MS = 1_000;
+export const RETRY_MS = 1_000;
+
+/** When to look at a rollout again: in so many milliseconds, or never (it is over). */
+export type NextTick = number | "done";
 
 /**
- * Drives rollouts to a terminal phase: observe → plan (pure, in core) → perform → again.
- * It keeps no decision in memory: after a restart `resumeAll` picks every rollout up
- * from the phase in the store.
+ * Drives rollouts to a terminal phase, one `tick` at a time. It keeps no decision in memory:
+ * after a restart `resumeAll` picks every rollout up from the phase in the store.
  */
 export class RolloutExecutor {
   private readonly driving = new Map<string, Promise<void>>();
   private stopped = false;
 
-  constructor(private readonly ctx: Ctx) {}
+  /** `wait` is how the driving loop waits between ticks (tests drive `tick` themselves). */
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly wait: (ms: number) => Promise<unknown> = sleep,
+  ) {}
 
   kick(id: string): Promise<void> {
     const current = this.driving.get(id);
@@ -34,34 +41,39 @@ export class RolloutExecutor {
     await Promise.allSettled(this.driving.values());
   }
 
-  private async drive(id: string): Promise<void> {
-    while (!this.stopped) {
-      const rollout = (await this.ctx.store.rollouts.get(id))!;
-      const phase = rollout.phase as RolloutPhase;
-      if (TERMINAL.has(phase)) return;
-      const world = await observe(this.ctx, rollout);
-      const step = planRollout(await snapshot(this.ctx, world));
-      try {
-        await perform(this.ctx, world, step);
-        this.ctx.fault(`after:${step.do}`);
-      } catch (e) {
-        // Before the switch the target never took traffic: give up on it. From the switch
-        // on it may be live, so the step is repeated (each is idempotent) until it holds.
-        if (BEFORE_SWITCH.has(phase)) await abort(this.ctx, world, e);
-        else await this.retryLater(id, phase, e);
-        continue;
-      }
-      if (step.do === "wait") await new Promise((r) => setTimeout(r, step.ms));
+  /**
+   * One look at a rollout: observe (read-only) → plan (pure, in core) → perform one step, and
+   * say when to look again. A failed step is data: before the switch the target never took
+   * traffic, so the rollout aborts with the failure's code; from the switch on it may be live,
+   * so the step is retried (each is idempotent) until it holds.
+   */
+  async tick(id: string): Promise<NextTick> {
+    const rollout = await this.ctx.store.rollouts.get(id);
+    if (!rollout || TERMINAL.has(rollout.phase as RolloutPhase)) return "done";
+    const world = await observe(this.ctx, rollout);
+    const step = planRollout(snapshot(world, this.ctx.now()));
+    try {
+      await perform(this.ctx, world, step);
+    } catch (e) {
+      if (!BEFORE_SWITCH.has(rollout.phase as RolloutPhase))
+        return retryLater(this.ctx, rollout, e, RETRY_MS);
+      await abort(this.ctx, world, e);
+      this.ctx.fault("after:abort");
+      return 0;
     }
+    this.ctx.fault(step.do === "move" ? `after:move:${step.to}` : `after:${step.do}`);
+    return step.do === "done" ? "done" : step.do === "wait" ? step.ms : 0;
   }
 
-  private async retryLater(id: string, phase: RolloutPhase, e: unknown): Promise<void> {
-    this.ctx.log.error({ err: e, rollout: id, phase }, "rollout step failed; retrying");
-    await this.ctx.event({
-      kind: "rollout.retry",
-      subject: id,
-      message: `${phase}: ${(e as Error)?.message ?? String(e)}; trying again in ${RETRY_MS / 1000} s`,
-    });
-    await new Promise((r) => setTimeout(r, RETRY_MS));
+  private async drive(id: string): Promise<void> {
+    while (!this.stopped) {
+      const next = await this.tick(id).catch((e: unknown) => {
+        // Observing failed (the store, a driver read): nothing was done, so look again later.
+        this.ctx.log.error({ err: e, rollout: id }, "rollout tick failed; retrying");
+        return RETRY_MS;
+      });
+      if (next === "done") return;
+      if (next > 0) await this.wait(next);
+    }
   }
 }

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { type JobRef, releaseJob } from "@slipway/core";
-import type { EnvironmentRow, JobStatus, ReleaseRow } from "@slipway/store";
+import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { buildDir, launchOf } from "../environment/processes";
+import { changeWithEvents } from "./record";
 
 /** How much of a failed job's output its rollout's error carries. */
 const OUTPUT_CHARS = 4000;
@@ -16,7 +17,7 @@ export const jobLogFile = (ctx: Ctx, env: EnvironmentRow, release: ReleaseRow) =
  * What the control plane knows of the release's job. Its nonce is carried in the job's
  * environment, so it can be found before its pid is recorded.
  */
-function jobRef(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): JobRef {
+export function jobRef(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): JobRef {
   const [service] = releaseJob(release.config)!;
   return {
     id: `${env.name}/v${release.number}/${service}`,
@@ -36,17 +37,20 @@ export async function jobOutput(ctx: Ctx, env: EnvironmentRow, release: ReleaseR
 
 /**
  * Runs the release's job (migrations) — once: the status moves pending → running in the
- * store before the process exists, so a second control plane, or this one after a restart,
- * never launches it again.
+ * store (with its event, one transaction) before the process exists, so a second control
+ * plane, or this one after a restart, never launches it again. Planned again only when the
+ * target says it never got going (we died between that move and the launch).
  */
 export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<void> {
-  if (!(await ctx.store.releases.moveJob(release.id, "pending", "running"))) return;
   const [service, cfg] = releaseJob(release.config)!;
-  await ctx.event({
-    kind: "release.job.started",
-    subject: release.id,
-    message: `v${release.number}: running release job ${service} (${cfg.command.join(" ")})`,
-  });
+  if (release.jobStatus === "pending") {
+    const moved = await changeWithEvents(ctx, (tx) => tx.releases.moveJob(release.id, "pending", "running"), {
+      kind: "release.job.started",
+      subject: release.id,
+      message: `v${release.number}: running release job ${service} (${cfg.command.join(" ")})`,
+    });
+    if (!moved) return;
+  }
   const dir = await buildDir(ctx, release);
   const addons = await addonEnv(ctx, env, release.config);
   const { argv, env: jobEnv } = await launchOf(ctx, env, release, dir, service, addons);
@@ -56,27 +60,28 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
   await ctx.store.releases.moveJob(release.id, "running", "running", { pid });
 }
 
-/** Reads the job's outcome and records it (guarded), including after a restart. */
-export async function observeJob(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<JobStatus> {
-  if (release.jobStatus !== "running") return release.jobStatus;
-  const outcome = ctx.driver.runtime.jobOutcome(jobRef(ctx, env, release));
-  if (outcome.state === "running") {
-    // Found by its nonce: we died between launching it and recording its pid.
-    if (outcome.pid !== release.jobPid)
-      await ctx.store.releases.moveJob(release.id, "running", "running", { pid: outcome.pid });
-    return "running";
-  }
-  // Never started or vanished without an exit code: unknown, and never re-run (it may have run).
-  const code = outcome.state === "exited" ? outcome.code : undefined;
-  const status = code === 0 ? "succeeded" : "failed";
-  await ctx.store.releases.moveJob(release.id, "running", status, { exit: code ?? -1 });
-  await ctx.event({
-    kind: `release.job.${status}`,
-    subject: release.id,
-    message:
-      code === undefined
-        ? `v${release.number}: the release job's outcome is unknown (its runner vanished); not re-running it`
-        : `v${release.number}: release job exited with ${code}`,
-  });
-  return status;
+/**
+ * Writes the job's outcome down (guarded, with its event): its exit code, or null when it
+ * ended without one (its runner vanished); such a job is never run again, as it may have run.
+ */
+export async function recordJob(ctx: Ctx, release: ReleaseRow, exit: number | null): Promise<void> {
+  const status = exit === 0 ? "succeeded" : "failed";
+  await changeWithEvents(
+    ctx,
+    (tx) => tx.releases.moveJob(release.id, "running", status, { exit: exit ?? -1 }),
+    {
+      kind: `release.job.${status}`,
+      subject: release.id,
+      message:
+        exit === null
+          ? `v${release.number}: the release job's outcome is unknown (its runner vanished); not re-running it`
+          : `v${release.number}: release job exited with ${exit}`,
+    },
+  );
+}
+
+/** Stops the job of a rollout that is aborting; its outcome is recorded by the next look. */
+export async function stopReleaseJob(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<void> {
+  const [, cfg] = releaseJob(release.config)!;
+  await ctx.driver.runtime.stopJob(jobRef(ctx, env, release), cfg.drainSeconds * 1000);
 }

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { configHash, isSlipwayError, longRunning, type RolloutStep, SlipwayError } from "@slipway/core";
+import type { RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
 import { processId, processSpec, startProcess, stopProcesses } from "../environment/processes";
-import { jobOutput, runReleaseJob } from "./release-job";
+import { changeWithEvents } from "./record";
+import { jobOutput, recordJob, runReleaseJob, stopReleaseJob } from "./release-job";
 import { type RolloutWorld, stillThere } from "./snapshot";
 
 /** Performs one planned step. Every step is safe to repeat after a crash. */
@@ -14,6 +16,10 @@ export async function perform(ctx: Ctx, w: RolloutWorld, step: RolloutStep): Pro
       return build(ctx, w);
     case "run-release-job":
       return runReleaseJob(ctx, w.env, w.target!);
+    case "record-job":
+      return recordJob(ctx, w.target!, step.exit);
+    case "stop-job":
+      return stopReleaseJob(ctx, w.env, w.target!);
     case "start-target":
       return startTarget(ctx, w);
     case "switch-traffic":
@@ -50,13 +56,30 @@ export async function abort(ctx: Ctx, w: RolloutWorld, e: unknown): Promise<void
         ? String(e.detail?.output ?? "")
         : "";
   const error = { code, message, ...(hint ? { hint } : {}), ...(output ? { output } : {}) };
-  if (!(await ctx.store.rollouts.move(w.rollout.id, w.rollout.phase, "aborting", { error }))) return;
+  await changeWithEvents(
+    ctx,
+    (tx) => tx.rollouts.move(w.rollout.id, w.rollout.phase, "aborting", { error }),
+    {
+      kind: "rollout.aborting",
+      subject: w.rollout.id,
+      message: `${w.rollout.kind} failed: ${message}; stopping what it started`,
+      data: { code },
+    },
+  );
+}
+
+/**
+ * A step that failed after the switch (the target may be live, so the rollout is not given
+ * up): logged with its stack, recorded as an event, and tried again in `ms`.
+ */
+export async function retryLater(ctx: Ctx, rollout: RolloutRow, e: unknown, ms: number): Promise<number> {
+  ctx.log.error({ err: e, rollout: rollout.id, phase: rollout.phase }, "rollout step failed; retrying");
   await ctx.event({
-    kind: "rollout.aborting",
-    subject: w.rollout.id,
-    message: `${w.rollout.kind} failed: ${message}; stopping what it started`,
-    data: { code },
+    kind: "rollout.retry",
+    subject: rollout.id,
+    message: `${rollout.phase}: ${(e as Error)?.message ?? String(e)}; trying again in ${ms / 1000} s`,
   });
+  return ms;
 }
 
 const HINTS: Record<string, string> = {
@@ -87,7 +110,8 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
     dir: b.location,
   });
   await ctx.store.releases.finishBuild(b.id, "ready", b.output);
-  const release = await ctx.store.transaction(async (tx) => {
+  // The release, the rollout pointing at it and the event: one transaction.
+  await ctx.store.transaction(async (tx) => {
     const r = await tx.releases.createRelease({
       environmentId: w.env.id,
       buildId: b.id,
@@ -98,13 +122,13 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
       jobStatus: Object.values(config.services).some((s) => s.type === "release") ? "pending" : "none",
     });
     await tx.rollouts.move(w.rollout.id, w.rollout.phase, w.rollout.phase, { toReleaseId: r.id });
-    return r;
-  });
-  await ctx.event({
-    kind: "release.created",
-    subject: release.id,
-    message: `v${release.number} created: build ${b.id.slice(0, 12)}${b.cached ? " (cached)" : ""}, config ${release.configHash}`,
-    data: { release: release.number, build: b.id, cached: b.cached },
+    await tx.events.append({
+      actor: "control-plane",
+      kind: "release.created",
+      subject: r.id,
+      message: `v${r.number} created: build ${b.id.slice(0, 12)}${b.cached ? " (cached)" : ""}, config ${r.configHash}`,
+      data: { release: r.number, build: b.id, cached: b.cached },
+    });
   });
 }
 
@@ -128,18 +152,24 @@ async function startTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
       const id = processId(w.env.name, release.number, service, replica);
       const row = existing.get(id);
       if (row?.desired === "running" && row.pid !== null) return;
+      // A row whose process may still run keeps its port (as `plan` does in the store).
+      const port =
+        row && row.pid !== null
+          ? row.port
+          : cfg.type === "web"
+            ? await ctx.driver.runtime.allocatePort()
+            : null;
       const planned = {
         id,
         environmentId: w.env.id,
         releaseId: release.id,
         service,
         replica,
-        port: cfg.type === "web" ? await ctx.driver.runtime.allocatePort() : null,
+        port,
         nonce: randomBytes(12).toString("hex"),
       };
       await ctx.store.processes.plan(planned);
-      const port = (await ctx.store.processes.forEnvironment(w.env.id)).find((p) => p.id === id)!.port;
-      await startProcess(ctx, await processSpec(ctx, w.env, release, dir, { ...planned, port }, addons));
+      await startProcess(ctx, await processSpec(ctx, w.env, release, dir, planned, addons));
     }),
   );
   const failed = results.find((r) => r.status === "rejected");
@@ -162,22 +192,25 @@ async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const env = (await ctx.store.environments.list()).find((e) => e.id === w.env.id)!;
   await syncEdge(ctx, env);
   ctx.drainer.kick();
-  if (!(await ctx.store.rollouts.move(w.rollout.id, "switching", "succeeded"))) return;
-  await ctx.event({
-    kind: "traffic.switched",
-    subject: w.env.id,
-    message:
-      w.rollout.kind === "restore"
-        ? `v${target.number} serves again`
-        : `traffic switched to v${target.number}${w.oldProcesses.length ? "; the previous release drains in the background" : ""}`,
-    data: { release: target.number },
-  });
-  await ctx.event({
-    kind: "rollout.succeeded",
-    subject: w.rollout.id,
-    message: `v${target.number} is live`,
-    data: { phase: "succeeded", release: target.number },
-  });
+  await changeWithEvents(
+    ctx,
+    (tx) => tx.rollouts.move(w.rollout.id, "switching", "succeeded"),
+    {
+      kind: "traffic.switched",
+      subject: w.env.id,
+      message:
+        w.rollout.kind === "restore"
+          ? `v${target.number} serves again`
+          : `traffic switched to v${target.number}${w.oldProcesses.length ? "; the previous release drains in the background" : ""}`,
+      data: { release: target.number },
+    },
+    {
+      kind: "rollout.succeeded",
+      subject: w.rollout.id,
+      message: `v${target.number} is live`,
+      data: { phase: "succeeded", release: target.number },
+    },
+  );
 }
 
 /** Stops every process of a target that never took traffic (an aborting rollout). */
@@ -190,22 +223,23 @@ async function stopTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
 }
 
 async function move(ctx: Ctx, w: RolloutWorld, to: string): Promise<void> {
-  if (!(await ctx.store.rollouts.move(w.rollout.id, w.rollout.phase, to))) return;
   const n = w.target ? `v${w.target.number}` : "the new release";
-  if (to === "failed") {
-    const e = w.rollout.error;
-    await ctx.event({
-      kind: "rollout.failed",
-      subject: w.rollout.id,
-      message: `${w.rollout.kind} failed: ${e?.message ?? "unknown"}; nothing of ${n} runs`,
-      data: { code: e?.code ?? "SLW_INTERNAL" },
-    });
-    return;
-  }
-  await ctx.event({
-    kind: to === "succeeded" ? "rollout.succeeded" : "rollout.phase",
-    subject: w.rollout.id,
-    message: to === "succeeded" ? `${n} is live` : `${w.rollout.kind} ${n}: ${to}`,
-    data: { phase: to, release: w.target?.number },
-  });
+  const e = w.rollout.error;
+  await changeWithEvents(
+    ctx,
+    (tx) => tx.rollouts.move(w.rollout.id, w.rollout.phase, to),
+    to === "failed"
+      ? {
+          kind: "rollout.failed",
+          subject: w.rollout.id,
+          message: `${w.rollout.kind} failed: ${e?.message ?? "unknown"}; nothing of ${n} runs`,
+          data: { code: e?.code ?? "SLW_INTERNAL" },
+        }
+      : {
+          kind: to === "succeeded" ? "rollout.succeeded" : "rollout.phase",
+          subject: w.rollout.id,
+          message: to === "succeeded" ? `${n} is live` : `${w.rollout.kind} ${n}: ${to}`,
+          data: { phase: to, release: w.target?.number },
+        },
+  );
 }

@@ -1,0 +1,201 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { editFile, finishProject, makeProject, slipway, upDetached } from "./harness";
+
+/**
+ * `slipway render kubernetes` as a user runs it: from the spec before anything was deployed,
+ * from the live release once a control plane runs (not from a spec edited since), and the
+ * refusals: a field Kubernetes cannot express, a directory that holds someone else's files.
+ */
+
+interface RenderJson {
+  release: number | null;
+  build: string;
+  image: string;
+  files: string[];
+  objects: { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: unknown }[];
+}
+
+const envOf = (r: RenderJson, deployment: string) => {
+  // biome-ignore lint/suspicious/noExplicitAny: reading a rendered Deployment
+  const d = r.objects.find((o) => o.kind === "Deployment" && o.metadata.name === deployment)!.spec as any;
+  return d.template.spec.containers[0].env as { name: string; value?: string }[];
+};
+
+describe("slipway render kubernetes", () => {
+  let dir: string;
+  let outs: string;
+  let before: RenderJson;
+
+  beforeAll(() => {
+    dir = makeProject("render");
+    outs = mkdtempSync("/tmp/slipway-e2e-render-out-");
+  });
+  afterAll(async () => {
+    rmSync(outs, { recursive: true, force: true });
+    await finishProject(dir);
+  });
+
+  it("renders the spec with the working tree's build when no control plane runs, and writes the files", async () => {
+    const out = join(outs, "spec");
+    const r = await slipway(["render", "kubernetes", "--dir", dir, "--env", "prod", "--out", out, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    before = JSON.parse(r.stdout) as RenderJson;
+    expect(before.release).toBeNull();
+    expect(before.build).toMatch(/^[0-9a-f]{32}$/);
+    expect(before.image).toBe(`shop:${before.build.slice(0, 12)}`);
+    expect(readdirSync(out).sort()).toEqual([...before.files, ".slipway-render.json"].sort());
+    expect(before.files).toEqual(
+      expect.arrayContaining(["kustomization.yaml", "Dockerfile", "30-web-api.yaml"]),
+    );
+    expect(readFileSync(join(out, "30-worker-worker.yaml"), "utf8")).toContain("kind: ScaledObject");
+
+    const text = await slipway([
+      "render",
+      "kubernetes",
+      "--dir",
+      dir,
+      "--env",
+      "prod",
+      "--out",
+      out,
+      "--registry",
+      "ghcr.io/acme",
+    ]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain("from the spec (no release)");
+    expect(text.stdout).toContain(`image ghcr.io/acme/shop:${before.build.slice(0, 12)}`);
+    expect(text.stdout).toContain("kubectl -n shop-prod create secret generic cache-redis");
+  });
+
+  it("renders the live release once one runs: its build and config, not the spec edited since", async () => {
+    await upDetached(dir);
+    editFile(join(dir, "slipway.config.ts"), (t) => t.replace("hello from v1", "edited after v1"));
+    const r = await slipway([
+      "render",
+      "kubernetes",
+      "--dir",
+      dir,
+      "--env",
+      "local",
+      "--out",
+      join(outs, "live"),
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const live = JSON.parse(r.stdout) as RenderJson;
+    expect(live.release).toBe(1);
+    // The build a deploy of the working tree made is the one render predicted before `up`.
+    expect(live.build).toBe(before.build);
+    expect(envOf(live, "api")).toContainEqual({ name: "GREETING", value: "hello from v1" });
+    const job = live.objects.find((o) => o.kind === "Job")!;
+    expect(job.metadata.name).toBe("migrate-v1");
+    expect(job.metadata.labels?.["slipway.dev/release"]).toBe("v1");
+
+    const explicit = await slipway([
+      "render",
+      "kubernetes",
+      "--dir",
+      dir,
+      "--env",
+      "local",
+      "--release",
+      "v1",
+      "--json",
+    ]);
+    expect(explicit.code, explicit.stderr).toBe(0);
+    expect((JSON.parse(explicit.stdout) as RenderJson).objects).toEqual(live.objects);
+
+    const spec = await slipway([
+      "render",
+      "kubernetes",
+      "--dir",
+      dir,
+      "--env",
+      "local",
+      "--build",
+      "abc123",
+      "--json",
+    ]);
+    expect(spec.code, spec.stderr).toBe(0);
+    expect(envOf(JSON.parse(spec.stdout) as RenderJson, "api")).toContainEqual({
+      name: "GREETING",
+      value: "edited after v1",
+    });
+
+    const missing = await slipway([
+      "render",
+      "kubernetes",
+      "--dir",
+      dir,
+      "--env",
+      "local",
+      "--release",
+      "9",
+      "--json",
+    ]);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).error).toMatchObject({
+      code: "SLW_NOT_FOUND",
+      message: "no release v9 in local",
+    });
+  });
+
+  it("refuses a field Kubernetes cannot express, naming it, and writes nothing", async () => {
+    editFile(join(dir, "slipway.config.ts"), (t) =>
+      t.replace('queue: "jobs",', 'queue: "jobs", volume: true,'),
+    );
+    const out = join(outs, "refused");
+    const r = await slipway([
+      "render",
+      "kubernetes",
+      "--dir",
+      dir,
+      "--env",
+      "prod",
+      "--build",
+      "abc123",
+      "--out",
+      out,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("SLW_RENDER_UNSUPPORTED");
+    expect(r.stderr).toContain("services.worker.volume");
+    expect(r.stderr).toContain("hint: keep services.worker.scale.max at 1");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("never writes into a directory holding files it did not write", async () => {
+    const out = join(outs, "foreign");
+    mkdirSync(out);
+    writeFileSync(join(out, "notes.txt"), "mine");
+    const r = await slipway([
+      "render",
+      "kubernetes",
+      "--dir",
+      dir,
+      "--env",
+      "dev",
+      "--build",
+      "abc123",
+      "--out",
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("SLW_CONFLICT");
+    expect(readdirSync(out)).toEqual(["notes.txt"]);
+
+    const unknown = await slipway(["render", "helm", "--dir", dir, "--out", join(outs, "helm")]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("use one of: kubernetes");
+  });
+});

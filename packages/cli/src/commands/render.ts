@@ -1,0 +1,247 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { isSlipwayError, type ReleaseConfig, SlipwayError } from "@slipway/core";
+import { workingTreeBuildId } from "@slipway/driver-local/build";
+import {
+  imageFor,
+  kubernetesManifests,
+  namespaceOf,
+  type RenderedFile,
+  type RenderInput,
+  renderDockerfile,
+  renderKubernetes,
+  requiredSecrets,
+  validateKubernetes,
+} from "@slipway/render";
+import { releaseConfigFor } from "@slipway/server";
+import { formatIssues, loadStack, type Stack } from "@slipway/spec";
+import { api, target } from "../client";
+import { printJson } from "../output";
+
+export interface RenderOptions {
+  target: string;
+  dir: string;
+  env: string;
+  out?: string;
+  json: boolean;
+  release?: number;
+  build?: string;
+  registry?: string;
+}
+
+/** What a target renders: its files, the objects for --json, and what the reader must do next. */
+interface Rendered {
+  files: RenderedFile[];
+  objects: unknown;
+  next: string[];
+}
+
+/** The targets `slipway render` knows; each turns one RenderInput into validated files. */
+const TARGETS: Record<string, (input: RenderInput) => Rendered> = {
+  kubernetes: renderKubernetesTarget,
+};
+
+/** Written beside the output: which files the last render wrote, so the next one can remove those it no longer makes. */
+const MARKER = ".slipway-render.json";
+
+/**
+ * `slipway render <target>`: the stack for one environment, from the live release (asking the
+ * control plane), a given release, or the spec with a build (the working tree's by default),
+ * as files for another engine to run. Nothing running is touched.
+ */
+export async function render(o: RenderOptions): Promise<void> {
+  const renderTarget = checkOptions(o);
+  const root = resolve(o.dir);
+  const stack = await loadSpec(root);
+  const release = await releaseToRender(root, stack, o);
+  const input: RenderInput = {
+    stack: stack.name,
+    env: o.env,
+    release,
+    image: imageFor(stack.name, release.build, o.registry),
+  };
+  const rendered = renderTarget(input);
+  const files = [...rendered.files, ...dockerfile(root, stack)];
+  if (o.out) writeOutput(resolve(o.out), files);
+  if (o.json)
+    return printJson({
+      target: o.target,
+      stack: input.stack,
+      env: o.env,
+      release: release.number,
+      build: release.build,
+      image: input.image,
+      files: files.map((f) => f.path),
+      objects: rendered.objects,
+    });
+  const out = resolve(o.out!);
+  process.stdout.write(
+    [
+      `rendered ${o.target} for ${stack.name} ${o.env} from ${release.number !== null ? `release v${release.number}` : "the spec (no release)"}, build ${release.build.slice(0, 12)}, image ${input.image}`,
+      `wrote ${files.length} files to ${out}: ${files.map((f) => f.path).join(", ")}`,
+      `build the image in the stack's directory: docker build -f ${join(out, "Dockerfile")} -t ${input.image} . && docker push ${input.image}`,
+      ...rendered.next,
+      "",
+    ].join("\n"),
+  );
+}
+
+/** The flags that make sense together, and the target's renderer. */
+function checkOptions(o: RenderOptions): (input: RenderInput) => Rendered {
+  const bad = (message: string, hint: string) => new SlipwayError("SLW_BAD_REQUEST", message, hint);
+  if (!Object.hasOwn(TARGETS, o.target))
+    throw bad(
+      `no render target named ${JSON.stringify(o.target)}`,
+      `use one of: ${Object.keys(TARGETS).join(", ")}`,
+    );
+  if (!o.out && !o.json)
+    throw bad(
+      "--out is missing: where should the files go?",
+      "pass --out DIR (or --json to print the objects)",
+    );
+  if (o.release !== undefined && o.build !== undefined)
+    throw bad("--release and --build both given", "a release has its build: pass one of them");
+  return TARGETS[o.target]!;
+}
+
+async function loadSpec(root: string): Promise<Stack> {
+  const loaded = await loadStack(root);
+  if (!loaded.ok)
+    throw new SlipwayError(
+      "SLW_SPEC_INVALID",
+      `\n${formatIssues(loaded.issues)}`,
+      "fix the fields named above",
+      { issues: loaded.issues },
+    );
+  return loaded.stack;
+}
+
+interface ReleaseRow {
+  number: number;
+  buildId: string;
+  config: ReleaseConfig;
+}
+
+/**
+ * Which release to render: --release from the control plane; --build with the spec as it is
+ * now; by default the live release when a control plane runs for the project, else the spec
+ * with the working tree's build id (what a deploy would build).
+ */
+async function releaseToRender(
+  root: string,
+  stack: Stack,
+  o: RenderOptions,
+): Promise<RenderInput["release"]> {
+  const fromSpec = (build: string) => ({ number: null, build, config: releaseConfigFor(stack, o.env) });
+  if (o.build !== undefined) return fromSpec(o.build);
+  let server: ReturnType<typeof target>;
+  try {
+    server = target(root);
+  } catch (e) {
+    // No control plane: the spec is all there is, unless a release was asked for.
+    if (o.release === undefined && isSlipwayError(e) && e.code === "SLW_SERVER_UNREACHABLE")
+      return fromSpec(workingTreeBuildId(root));
+    throw e;
+  }
+  let wanted = o.release;
+  if (wanted === undefined) {
+    const status = await api<{ environments: { name: string; live: { release: number } | null }[] }>(
+      server,
+      "GET",
+      "/v1/status",
+    );
+    wanted = status.environments.find((e) => e.name === o.env)?.live?.release;
+    if (wanted === undefined) return fromSpec(workingTreeBuildId(root));
+  }
+  const { releases } = await api<{ releases: ReleaseRow[] }>(
+    server,
+    "GET",
+    `/v1/environments/${encodeURIComponent(o.env)}/releases`,
+  );
+  const row = releases.find((r) => r.number === wanted);
+  if (!row)
+    throw new SlipwayError(
+      "SLW_NOT_FOUND",
+      `no release v${wanted} in ${o.env}`,
+      `see the releases with: slipway releases --env ${o.env}`,
+    );
+  return { number: row.number, build: row.buildId, config: row.config };
+}
+
+function renderKubernetesTarget(input: RenderInput): Rendered {
+  const manifests = kubernetesManifests(input);
+  const objects = manifests.flatMap((m) => m.objects);
+  const problems = validateKubernetes(objects);
+  // Every object is made by Slipway from a validated spec: one its schema refuses is our bug.
+  if (problems.length)
+    throw new SlipwayError(
+      "SLW_INTERNAL",
+      `rendered objects fail their schemas:\n${problems.map((p) => `  ${p.object}: ${p.message}`).join("\n")}`,
+      "please report this with your spec",
+      { problems },
+    );
+  const secrets = requiredSecrets(input);
+  const job = objects.find((x) => x.kind === "Job");
+  const ns = namespaceOf(input);
+  return {
+    files: renderKubernetes(input),
+    objects,
+    next: [
+      `${objects.length} objects, each valid against its schema`,
+      ...(secrets.length
+        ? [
+            "create these Secrets first (Slipway never writes secret values):",
+            ...secrets.map(
+              (s) =>
+                `  kubectl -n ${s.namespace} create secret generic ${s.name} ${s.keys
+                  .filter((k) => !k.optional)
+                  .map((k) => `--from-literal=${k.key}=…`)
+                  .join(" ")}`,
+            ),
+          ]
+        : []),
+      `apply: Argo CD syncs the waves in order; by hand: kubectl apply -f 00-namespace.yaml -f 01-network-policies.yaml, then the 10-addon-* files${
+        job
+          ? `, then the release job and kubectl -n ${ns} wait --for=condition=complete job/${job.metadata.name}`
+          : ""
+      }, then kubectl apply -k (docs/render-kubernetes.md)`,
+    ],
+  };
+}
+
+/** The image both targets run: the multi-stage Dockerfile and its ignore file. */
+function dockerfile(root: string, stack: Stack): RenderedFile[] {
+  return renderDockerfile({
+    stack: stack.name,
+    ...(stack.build.command ? { buildCommand: stack.build.command } : {}),
+    lockfile: existsSync(join(root, "package-lock.json")),
+  });
+}
+
+/**
+ * Writes the files into `out`, which must be empty or hold an earlier render: files that
+ * render wrote and no longer makes are removed (a stale manifest would still be applied),
+ * and nothing else there is touched.
+ */
+function writeOutput(out: string, files: RenderedFile[]): void {
+  const marker = join(out, MARKER);
+  let previous: string[] = [];
+  if (existsSync(out) && readdirSync(out).length) {
+    if (!existsSync(marker))
+      throw new SlipwayError(
+        "SLW_CONFLICT",
+        `${out} is not empty and holds no earlier render (${MARKER})`,
+        "pass an empty or new directory to --out",
+      );
+    previous = (JSON.parse(readFileSync(marker, "utf8")) as { files: string[] }).files;
+  }
+  mkdirSync(out, { recursive: true });
+  const now = new Set(files.map((f) => f.path));
+  for (const stale of previous)
+    if (!now.has(stale) && !stale.includes("..")) rmSync(join(out, stale), { force: true });
+  for (const f of files) {
+    mkdirSync(dirname(join(out, f.path)), { recursive: true });
+    writeFileSync(join(out, f.path), f.content);
+  }
+  writeFileSync(marker, `${JSON.stringify({ files: files.map((f) => f.path) }, null, 2)}\n`);
+}

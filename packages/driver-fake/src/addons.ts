@@ -1,0 +1,50 @@
+import type { AddonConfig, AddonRecord, AddonsPort } from "@slipway/core";
+import type { FakeWorld } from "./world";
+
+const key = (r: AddonRecord) => `${r.env}/${r.name}`;
+const envName = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+
+/** Add-ons that start at once; their connection env has the local driver's variable names. */
+export function fakeAddons(world: FakeWorld): AddonsPort {
+  return {
+    async ensure(_config, record) {
+      const found = world.addons.get(key(record));
+      if (found?.running) return { pid: found.pid, adopted: true };
+      const pid = world.pid();
+      world.addons.set(key(record), { pid, running: true });
+      return { pid, adopted: false };
+    },
+    connectionEnv(config: AddonConfig, record: AddonRecord) {
+      const at = `${encodeURIComponent(record.password)}@127.0.0.1:${record.port}`;
+      switch (config.type) {
+        case "postgres": {
+          const url = (db: string) => `postgres://app:${at}/${encodeURIComponent(db)}`;
+          const first = url(config.databases[0] ?? "app");
+          const env: Record<string, string> = { DATABASE_URL: first, [`${envName(record.name)}_URL`]: first };
+          for (const db of config.databases) env[`DATABASE_URL_${envName(db)}`] = url(db);
+          return env;
+        }
+        case "redis":
+          return { REDIS_URL: `redis://:${at}`, [`${envName(record.name)}_URL`]: `redis://:${at}` };
+        case "bucket":
+          return {
+            S3_ENDPOINT: `http://127.0.0.1:${record.port}`,
+            S3_BUCKET: config.bucket ?? record.name,
+            S3_ACCESS_KEY_ID: record.name,
+            S3_SECRET_ACCESS_KEY: record.password,
+          };
+      }
+    },
+    async describe(record) {
+      return {
+        running: world.addons.get(key(record))?.running ?? false,
+        host: "127.0.0.1",
+        port: record.port,
+      };
+    },
+    async stop(record) {
+      const found = world.addons.get(key(record));
+      if (found) found.running = false;
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export { fakeDriver } from "./fake-driver";
+export {
+  FakeClock,
+  type FakeEdgeState,
+  type FakeJob,
+  type FakeProcess,
+  FakeWorld,
+  type JobBehaviour,
+  type ProcessBehaviour,
+} from "./world";

@@ -1,0 +1,8 @@
+export {
+  type GithubActionsInput,
+  githubActionsInputFromStack,
+  type PipelineEnvironment,
+  type StackPipeline,
+} from "./input";
+export { renderGithubActions } from "./render";
+export { validateWorkflow } from "./validate";

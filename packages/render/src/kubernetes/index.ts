@@ -1,0 +1,5 @@
+export { type K8sObject, namespaceOf } from "./objects";
+export { evaluateIngress, type PodIdentity } from "./policy-eval";
+export { kubernetesManifests, type ManifestFile, renderKubernetes } from "./render";
+export { type RequiredSecret, requiredSecrets } from "./secrets";
+export { validateKubernetes } from "./validate";

@@ -1,0 +1,408 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ReleaseConfig, type ServiceConfig, SlipwayError } from "@slipway/core";
+import { FakeClock, FakeWorld, fakeDriver } from "@slipway/driver-fake";
+import { openStore, type Store } from "@slipway/store";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Ctx } from "../context";
+import { ensureEdge } from "../environment/edge";
+import { adoptProcesses } from "../environment/processes";
+import { statePaths } from "../paths";
+import { SecretBox } from "../secret-box";
+import { RolloutExecutor } from "./executor";
+
+/**
+ * The rollout loop, one tick at a time, against the in-memory fake driver and an in-memory
+ * store: no process runs and nothing sleeps; time moves only when a tick says to wait.
+ */
+
+const service = (type: ServiceConfig["type"], extra: Partial<ServiceConfig> = {}): ServiceConfig => ({
+  type,
+  command: ["node", `${type}.js`],
+  env: {},
+  replicas: 0,
+  uses: [],
+  calls: [],
+  drainSeconds: 5,
+  ...extra,
+});
+const HEALTH_TIMEOUT_S = 30;
+const CONFIG: ReleaseConfig = {
+  services: {
+    web: service("web", {
+      replicas: 2,
+      health: { kind: "http", path: "/healthz", intervalSeconds: 1, timeoutSeconds: HEALTH_TIMEOUT_S },
+    }),
+    worker: service("worker", { replicas: 1 }),
+    migrate: service("release"),
+  },
+  routes: [{ path: "/", service: "web" }],
+  addons: {},
+};
+/** What a release of CONFIG runs: two web replicas and a worker. */
+const processesOf = (env: string, v: number) => [
+  `${env}/v${v}/web/1`,
+  `${env}/v${v}/web/2`,
+  `${env}/v${v}/worker/1`,
+];
+/** The live release the tests deploy over: one web process, no release job (fewer ticks to get there). */
+const V1: ReleaseConfig = { ...CONFIG, services: { web: { ...CONFIG.services.web!, replicas: 1 } } };
+
+let store: Store;
+let dir: string;
+let stackId: string;
+let box: SecretBox;
+let environments = 0;
+
+beforeAll(async () => {
+  store = await openStore();
+  dir = mkdtempSync(join(tmpdir(), "slipway-tick-"));
+  stackId = await store.environments.upsertStack("tick", dir);
+  box = SecretBox.open(join(dir, "master.key"));
+});
+afterAll(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The simulated death of the control plane: thrown at a crash point, it stops everything after it. */
+class Crash extends Error {}
+
+/**
+ * `target` as long as its control plane lives: once `dead()`, every call into it (or into
+ * what its calls return, like a transaction's queries or an environment's edge) throws
+ * Crash, as a SIGKILL'd process never writes to the store or signals anything again.
+ */
+function mortal<T extends object>(target: T, dead: () => boolean): T {
+  return new Proxy(target, {
+    get(t, key) {
+      const value = Reflect.get(t, key);
+      if (typeof value === "object" && value !== null) return mortal(value, dead);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (dead()) throw new Crash("called after the crash");
+        const mortalArgs = args.map((a) =>
+          typeof a === "function" ? (...inner: object[]) => a(...inner.map((i) => mortal(i, dead))) : a,
+        );
+        const result = value.apply(t, mortalArgs);
+        return typeof result === "object" && result !== null && !(result instanceof Promise)
+          ? mortal(result, dead)
+          : result;
+      };
+    },
+  });
+}
+
+/**
+ * One control plane over the shared store and a fake world: a restart builds another over the
+ * same two. Given `crashedAt`, it dies at the first crash point it reaches that is not in it
+ * yet (a step boundary `after:<step>`, or a point inside a step, see faults.ts), and adds it:
+ * from then on it reaches neither the store nor the world.
+ */
+function controlPlane(world: FakeWorld, crashedAt?: Set<string>, crashHere = (_point: string) => true) {
+  const { driver } = fakeDriver({ world });
+  const logs: string[] = [];
+  let dead = false;
+  let diedAt: string | undefined;
+  const ctx: Ctx = {
+    store: crashedAt ? mortal(store, () => dead) : store,
+    paths: statePaths(dir),
+    box,
+    driver: crashedAt ? mortal(driver, () => dead) : driver,
+    stackId,
+    projectDir: dir,
+    log: pino({ level: "info" }, { write: (line: string) => void logs.push(line) }),
+    now: () => world.clock.now(),
+    drainer: { kick() {} },
+    fault(point) {
+      if (!crashedAt || crashedAt.has(point) || !crashHere(point)) return;
+      crashedAt.add(point);
+      dead = true;
+      diedAt = point;
+      throw new Crash(point);
+    },
+    event: (e) =>
+      ctx.store.events.append({ actor: e.actor ?? "control-plane", data: {}, ...e }).then(() => {}),
+  };
+  return { ctx, driver, executor: new RolloutExecutor(ctx), logs, diedAt: () => diedAt };
+}
+type Plane = ReturnType<typeof controlPlane>;
+
+/** A fresh environment with its edge up, in a world whose clock reads what the store's does. */
+async function environment() {
+  const name = `e${++environments}`;
+  const world = new FakeWorld({ clock: new FakeClock(Date.now()) });
+  const env = await store.environments.ensure(stackId, name);
+  await store.environments.setPorts(env.id, {
+    publicPort: 20_000 + environments,
+    edgeLogPort: 21_000 + environments,
+    internalPorts: { web: 22_000 + environments },
+  });
+  return { name, id: env.id, world };
+}
+type Env = Awaited<ReturnType<typeof environment>>;
+
+async function deploy(env: Env, { ctx }: { ctx: Ctx }, config = CONFIG): Promise<string> {
+  const rollout = await store.rollouts.create({
+    environmentId: env.id,
+    kind: "deploy",
+    fromReleaseId: null,
+    toReleaseId: null,
+    source: null,
+    config,
+    actor: "test",
+  });
+  await ensureEdge(ctx, (await store.environments.get(stackId, env.name))!);
+  return rollout!.id;
+}
+
+/** Ticks until the rollout is over, moving the fake clock by what each tick says to wait. */
+async function drive(plane: Plane, world: FakeWorld, id: string, until?: (phase: string) => boolean) {
+  for (let i = 0; i < 200; i++) {
+    const next = await plane.executor.tick(id);
+    if (next === "done") break;
+    if (until?.((await store.rollouts.get(id))!.phase)) break;
+    world.clock.advance(next);
+  }
+  return (await store.rollouts.get(id))!;
+}
+
+/**
+ * Drives a rollout to its end with control planes that each die at the first crash point they
+ * reach that no earlier one died at (a SIGKILL: their supervision is lost, their processes run
+ * on); each time a fresh one adopts what runs, as a restarted control plane does, and carries
+ * on. Returns where each died, in order.
+ */
+async function driveThroughCrashes(
+  env: Env,
+  id: string,
+  previous: Plane,
+  crashHere = (_point: string) => true,
+): Promise<string[]> {
+  previous.driver.runtime.detach();
+  const crashedAt = new Set<string>();
+  const died: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const plane = controlPlane(env.world, crashedAt, crashHere);
+    await adoptProcesses(plane.ctx, (await store.environments.get(stackId, env.name))!);
+    try {
+      await drive(plane, env.world, id);
+      return died;
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+      died.push(plane.diedAt()!);
+      plane.driver.runtime.detach();
+    }
+  }
+  throw new Error("the rollout never finished");
+}
+
+/** V1 live, through a whole rollout. */
+async function withLiveV1() {
+  const env = await environment();
+  const plane = controlPlane(env.world);
+  const v1 = await drive(plane, env.world, await deploy(env, plane, V1));
+  expect(v1.phase).toBe("succeeded");
+  return { env, plane };
+}
+
+const live = async (env: Env) => {
+  const row = (await store.environments.get(stackId, env.name))!;
+  return row.liveReleaseId ? (await store.releases.getRelease(row.liveReleaseId))!.number : null;
+};
+const edgeWeights = (env: Env) => env.world.edge(env.name).weights("web");
+
+/** Which of the environment's processes run in the fake world, of release `v`. */
+const runningOf = (env: Env, v: number) =>
+  env.world
+    .running()
+    .filter((id) => id.startsWith(`${env.name}/v${v}/`))
+    .sort();
+
+describe("rollout executor, tick by tick", () => {
+  it("a deploy makes the new release live, retires the old one and switches the edge's servers", async () => {
+    const { env, plane } = await withLiveV1();
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+    const rollout = await drive(plane, env.world, await deploy(env, plane));
+
+    expect(rollout).toMatchObject({ phase: "succeeded", error: null });
+    expect(await live(env)).toBe(2);
+    expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
+    expect(runningOf(env, 2)).toEqual(processesOf(env.name, 2));
+    const old = (await store.processes.forEnvironment(env.id)).filter(
+      (p) => p.releaseId !== rollout.toReleaseId,
+    );
+    expect(old.map((p) => [p.id, p.desired, p.state])).toEqual([
+      [`${env.name}/v1/web/1`, "stopped", "draining"],
+    ]);
+    expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
+    const events = (await store.events.about([rollout.id])).map((e) => e.kind);
+    expect(events.at(-1)).toBe("rollout.succeeded");
+  });
+
+  it("a failing release job aborts the rollout: nothing of it runs, the live release is untouched", async () => {
+    const { env, plane } = await withLiveV1();
+    env.world.whenJob(`${env.name}/v2/`, { exit: 3, runsForMs: 2_000 });
+    const rollout = await drive(plane, env.world, await deploy(env, plane));
+
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error?.code).toBe("SLW_RELEASE_JOB_FAILED");
+    expect((await store.releases.getRelease(rollout.toReleaseId!))!.jobExit).toBe(3);
+    expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
+    expect(runningOf(env, 2)).toEqual([]);
+    expect(env.world.calls.filter((c) => c.startsWith(`start ${env.name}/v2/`))).toEqual([]);
+    expect(await live(env)).toBe(1);
+    expect(runningOf(env, 1)).toEqual([`${env.name}/v1/web/1`]);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+  });
+
+  it("a target that never becomes healthy fails with SLW_UNHEALTHY once its health timeout has passed", async () => {
+    const env = await environment();
+    const plane = controlPlane(env.world);
+    env.world.whenProcess(`${env.name}/v1/web/`, { healthyAfterMs: Number.POSITIVE_INFINITY });
+    const id = await deploy(env, plane);
+    expect((await drive(plane, env.world, id, (phase) => phase === "starting")).phase).toBe("starting");
+    expect(await plane.executor.tick(id)).toBe(0); // start-target
+    // Started, not healthy, not yet overdue: it waits.
+    expect(await plane.executor.tick(id)).toBe(100);
+    expect((await store.rollouts.get(id))!.phase).toBe("starting");
+
+    env.world.clock.advance((HEALTH_TIMEOUT_S + 1) * 1000);
+    const rollout = await drive(plane, env.world, id);
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error?.code).toBe("SLW_UNHEALTHY");
+    expect(rollout.error?.message).toContain(`${env.name}/v1/web/1 (not healthy yet)`);
+    expect(env.world.running()).toEqual([]);
+    expect(await live(env)).toBe(null);
+    expect(edgeWeights(env)).toEqual({});
+  });
+
+  it("an unknown exception fails the rollout as SLW_INTERNAL and logs its stack; our own codes are kept", async () => {
+    const env = await environment();
+    const plane = controlPlane(env.world);
+    env.world.failOn(`start ${env.name}/v1/web/2`, new TypeError("cannot read properties of undefined"));
+    const rollout = await drive(plane, env.world, await deploy(env, plane));
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error).toMatchObject({
+      code: "SLW_INTERNAL",
+      message: "internal error: cannot read properties of undefined",
+    });
+    const logged = plane.logs.map((l) => JSON.parse(l)).find((l) => l.err?.type === "TypeError");
+    expect(logged?.err.stack).toMatch(/TypeError: cannot read properties of undefined\n\s+at /);
+    expect(env.world.running()).toEqual([]);
+
+    env.world.failOn(
+      `start ${env.name}/v2/worker/1`,
+      new SlipwayError("SLW_PROCESS_FAILED", "could not spawn node: ENOENT"),
+    );
+    const next = await drive(plane, env.world, await deploy(env, plane));
+    expect(next.error).toMatchObject({ code: "SLW_PROCESS_FAILED", message: "could not spawn node: ENOENT" });
+    expect(env.world.running()).toEqual([]);
+    expect(await live(env)).toBe(null);
+  });
+
+  it("the control plane dies at every crash point, a fresh one carries on: the same end, the job ran once", async () => {
+    const { env, plane } = await withLiveV1();
+    const id = await deploy(env, plane);
+    expect(await driveThroughCrashes(env, id, plane)).toEqual([
+      "after:move:building",
+      "build:progress",
+      "after:build",
+      "after:move:releasing",
+      // From here the job is found running (by its nonce), never launched again: so the
+      // failing run below is the one that crashes at `after:run-release-job`.
+      "job:pid-unrecorded",
+      "after:record-job",
+      "after:move:starting",
+      "spawned:pid-unrecorded",
+      "after:start-target",
+      "after:move:switching",
+      "switch:recorded",
+      "after:switch-traffic",
+    ]);
+
+    expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
+    expect(await live(env)).toBe(2);
+    expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
+    expect(runningOf(env, 2)).toEqual(processesOf(env.name, 2));
+    expect(env.world.calls.filter((c) => c.startsWith(`start ${env.name}/v2/`))).toHaveLength(3);
+    expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
+    const old = (await store.processes.forEnvironment(env.id)).find((p) => p.id === `${env.name}/v1/web/1`);
+    expect([old?.desired, old?.state]).toEqual(["stopped", "draining"]);
+  });
+
+  it("dying at every step boundary of a failing rollout: it stops what it started, once, and the live release serves on", async () => {
+    const { env, plane } = await withLiveV1();
+    env.world.failOn(`start ${env.name}/v2/worker/1`, new SlipwayError("SLW_PROCESS_FAILED", "no such file"));
+    const id = await deploy(env, plane);
+    const boundaries = (point: string) => point.startsWith("after:");
+    expect(await driveThroughCrashes(env, id, plane, boundaries)).toEqual([
+      "after:move:building",
+      "after:build",
+      "after:move:releasing",
+      "after:run-release-job",
+      "after:record-job",
+      "after:move:starting",
+      "after:abort",
+      "after:stop-target",
+      "after:move:failed",
+    ]);
+
+    const rollout = (await store.rollouts.get(id))!;
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error?.code).toBe("SLW_PROCESS_FAILED");
+    expect(env.world.jobRuns(`${env.name}/v2/migrate`)).toBe(1);
+    expect(env.world.calls.filter((c) => c.startsWith(`stop ${env.name}/v2/`)).sort()).toEqual([
+      `stop ${env.name}/v2/web/1`,
+      `stop ${env.name}/v2/web/2`,
+    ]);
+    expect(runningOf(env, 2)).toEqual([]);
+    expect(await live(env)).toBe(1);
+    expect(runningOf(env, 1)).toEqual([`${env.name}/v1/web/1`]);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+    const aborting = (await store.events.about([id])).filter((e) => e.kind === "rollout.aborting");
+    expect(aborting).toHaveLength(1);
+  });
+
+  it("a phase move and its event land together or not at all", async () => {
+    const env = await environment();
+    const { ctx } = controlPlane(env.world);
+    const id = await deploy(env, { ctx });
+    // A store whose events table refuses every row: the move that goes with one must not land.
+    const refusing: Store = {
+      ...store,
+      transaction: (fn) =>
+        store.transaction((tx) =>
+          fn({
+            ...tx,
+            events: {
+              ...tx.events,
+              append: () => Promise.reject(new Error("no space left on device")),
+            },
+          }),
+        ),
+    };
+    await expect(new RolloutExecutor({ ...ctx, store: refusing }).tick(id)).rejects.toThrow(
+      "no space left on device",
+    );
+    expect((await store.rollouts.get(id))!.phase).toBe("pending");
+    expect(await store.events.about([id])).toEqual([]);
+  });
+
+  it("drive() loops over tick, waiting as each tick says through the injected wait", async () => {
+    const env = await environment();
+    const { ctx } = controlPlane(env.world);
+    env.world.whenJob(`${env.name}/v1/`, { runsForMs: 1_000 });
+    const waited: number[] = [];
+    const executor = new RolloutExecutor(ctx, async (ms) => {
+      waited.push(ms);
+      env.world.clock.advance(ms);
+    });
+    const id = await deploy(env, { ctx });
+    await executor.kick(id);
+    expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
+    expect(waited.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1_000);
+  });
+});
