@@ -43,6 +43,8 @@ createServer((req, res) => {
 }).listen(Number(process.env.PORT), "127.0.0.1");
 `;
 
+const printVendorKeyDigest =
+  "const v = process.env.VENDOR_KEY; process.stdout.write(v === undefined ? 'none' : require('node:crypto').createHash('sha256').update(v).digest('hex'))";
 const sha = (v: string) => createHash("sha256").update(v).digest("hex");
 
 /** Every regular file under a directory (data directories, logs, builds, the store). */
@@ -188,7 +190,15 @@ describe("secrets through the CLI", () => {
       expect(read.stderr).toContain("SLW_FORBIDDEN");
       expect(read.stdout).not.toContain(vendorKey);
       expect((await cli(["secrets", "list"], undefined, env)).code).toBe(0);
+      if (role === "deployer") {
+        // Nor through a one-off process's environment (`slipway run`).
+        const ran = await cli(["run", "auth", "--", "node", "-e", printVendorKeyDigest], undefined, env);
+        expect(ran.code, ran.stderr).toBe(0);
+        expect(ran.stdout).toBe("none");
+      }
     }
+    const ranAsAdmin = await cli(["run", "auth", "--", "node", "-e", printVendorKeyDigest]);
+    expect(ranAsAdmin.stdout).toBe(sha(vendorKey));
     const events = await getJson<{ events: { kind: string; actor: string; message: string }[] }>(
       `${api}/v1/events?limit=1000`,
       { headers: { authorization: `Bearer ${adminToken()}` } },
