@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import type { ReleaseConfig } from "@slipway/core";
 import { openStore, type Store } from "@slipway/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Ctx } from "../src/context";
-import { masterKeyProvider } from "../src/secrets/master-key";
-import { SecretsReconciler } from "../src/secrets/reconciler";
-import { secretVault } from "../src/secrets/vault";
+import type { Ctx } from "../context";
+import { masterKeyProvider } from "./master-key";
+import { SecretsReconciler } from "./reconciler";
+import { secretVault } from "./vault";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

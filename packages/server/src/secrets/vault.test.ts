@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openStore, type Store } from "@slipway/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { masterKeyProvider } from "../src/secrets/master-key";
-import { secretVault } from "../src/secrets/vault";
+import { masterKeyProvider } from "./master-key";
+import { secretVault } from "./vault";
 
 /**
  * The secret store on a real (embedded) Postgres: given a secret sealed under one master key,
