@@ -192,12 +192,14 @@ describe("secrets through the CLI", () => {
       expect((await cli(["secrets", "list"], undefined, env)).code).toBe(0);
       if (role === "deployer") {
         // Nor through a one-off process's environment (`slipway run`).
-        const ran = await cli(["run", "auth", "--", "node", "-e", printVendorKeyDigest], undefined, env);
+        const ran = await slipway(["run", "auth", "--dir", dir, "--", "node", "-e", printVendorKeyDigest], {
+          env,
+        });
         expect(ran.code, ran.stderr).toBe(0);
         expect(ran.stdout).toBe("none");
       }
     }
-    const ranAsAdmin = await cli(["run", "auth", "--", "node", "-e", printVendorKeyDigest]);
+    const ranAsAdmin = await slipway(["run", "auth", "--dir", dir, "--", "node", "-e", printVendorKeyDigest]);
     expect(ranAsAdmin.stdout).toBe(sha(vendorKey));
     const events = await getJson<{ events: { kind: string; actor: string; message: string }[] }>(
       `${api}/v1/events?limit=1000`,
