@@ -46,13 +46,13 @@ function runSetup(name: string, installed: string[]): string[] {
 describe("scripts/setup.sh", () => {
   it("touches no server that was already installed", () => {
     // PostgreSQL is found under /usr/lib/postgresql on this machine, like the others here.
-    const calls = runSetup("all-there", ["redis-server", "haproxy", "wrk"]);
+    const calls = runSetup("all-there", ["redis-server", "haproxy", "wrk", "zstd"]);
     expect(calls.filter((c) => c.startsWith("service") || c.startsWith("apt-get"))).toEqual([]);
     expect(calls).toContain("npm install --no-audit --no-fund");
   });
 
   it("stops only the server it has just installed", () => {
-    const calls = runSetup("no-redis", ["haproxy", "wrk"]);
+    const calls = runSetup("no-redis", ["haproxy", "wrk", "zstd"]);
     expect(calls.some((c) => /^apt-get install .*redis-server/.test(c))).toBe(true);
     expect(calls.filter((c) => c.startsWith("service"))).toEqual(["service redis-server stop"]);
   });

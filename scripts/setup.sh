@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Slipway needs on a fresh Debian machine: system binaries for the local
-# driver (PostgreSQL server, redis-server, HAProxy; wrk for benchmarks) and the npm workspace.
+# driver (PostgreSQL server, redis-server, HAProxy, zstd for backups; wrk for benchmarks) and the npm workspace.
 # Idempotent: skips apt when every binary is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,7 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -29,6 +29,11 @@ export const ERROR_CODES = {
   SLW_INTERNAL: "A bug: Slipway did something it should not. Please report it with the log.",
   SLW_PROCESS_FAILED: "A service process could not be started, signalled or stopped.",
   SLW_RENDER_UNSUPPORTED: "The spec uses a feature the chosen render target cannot express.",
+  SLW_BACKUP_FAILED: "A backup, WAL stream or restore of a postgres add-on could not be completed.",
+  SLW_BACKUP_CORRUPT: "A stored backup file failed verification.",
+  SLW_BACKUP_KEY:
+    "The backup encryption key is missing, malformed or not the one the backups were encrypted with.",
+  SLW_RESTORE_OUT_OF_WINDOW: "The requested restore point is outside the recoverable window.",
   SLW_SECRET_UNREADABLE: "A sealed secret does not open: wrong master key, or its stored bytes were changed.",
   SLW_MASK_REFUSED:
     "A masked data copy was refused before copying anything: a table or column has no fitting rule.",

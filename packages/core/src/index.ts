@@ -1,3 +1,4 @@
+export * from "./backup";
 export * from "./canary";
 export * from "./cron";
 export * from "./edge/servers";

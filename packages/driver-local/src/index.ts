@@ -1,4 +1,5 @@
 export * from "./addons";
+export * from "./addons/postgres-backup";
 export * from "./edge";
 export { type LocalDriverOptions, localDriver } from "./local-driver";
 export * from "./process";

@@ -10,6 +10,8 @@ import type { AddonRecord } from "./types";
 
 /** The cluster's superuser; only the control plane knows its password (the record's). */
 export const SUPERUSER = "postgres";
+/** Streams WAL and takes base backups (postgres-backup/); nothing else, and never a database. */
+export const REPLICATION_ROLE = "slipway_replication";
 
 /** One Postgres cluster on disk: which binaries, where, as whom. */
 export interface Cluster {
@@ -98,9 +100,10 @@ export async function initCluster({ binDir, record, runAs }: Cluster): Promise<v
  * Loopback only, always with a SCRAM password; the unix socket (inside the 0700 data
  * directory) admits only the OS user that owns the cluster (the add-on user, never the one
  * services run as), and only as the superuser. Services reach their databases over TCP as the
- * app role.
+ * app role. Replication connections (WAL streaming, base backups) only as the replication role,
+ * which exists once backups are enabled; enabling them rewrites this file on older clusters.
  */
-function writeAccessRules({ record, runAs }: Cluster): void {
+export function writeAccessRules({ record, runAs }: Cluster): void {
   const owner = runAs?.user ?? userInfo().username;
   writeOwnedFile(
     join(record.dataDir, "pg_hba.conf"),
@@ -109,6 +112,7 @@ function writeAccessRules({ record, runAs }: Cluster): void {
       "# TYPE  DATABASE  USER  ADDRESS       METHOD",
       `local   all       ${SUPERUSER}              peer map=owner`,
       "host    all       all   127.0.0.1/32  scram-sha-256",
+      `host    replication  ${REPLICATION_ROLE}  127.0.0.1/32  scram-sha-256`,
       "",
     ].join("\n"),
     runAs,

@@ -42,7 +42,14 @@ export function run(cmd: string, args: string[], runAs: RunAs | undefined, cwd =
 export function spawnDetached(
   cmd: string,
   args: string[],
-  opts: { runAs: RunAs | undefined; cwd: string; logFile: string; stdin: string },
+  opts: {
+    runAs: RunAs | undefined;
+    cwd: string;
+    logFile: string;
+    stdin: string;
+    /** Added to ADDON_ENV, for a tool that takes its secret only from the environment (PGPASSWORD). */
+    env?: Record<string, string>;
+  },
 ): ChildProcess {
   // The log sits in the add-on user's data directory: never follow what that user put there.
   const log = openAppendNoFollow(opts.logFile, 0o600, opts.runAs);
@@ -50,7 +57,7 @@ export function spawnDetached(
     const child = spawn(cmd, args, {
       shell: false,
       cwd: opts.cwd,
-      env: ADDON_ENV,
+      env: { ...ADDON_ENV, ...opts.env },
       detached: true,
       stdio: ["pipe", log, log],
       ...ids(opts.runAs),

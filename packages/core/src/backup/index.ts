@@ -1,0 +1,3 @@
+export * from "./retention";
+export * from "./types";
+export * from "./window";
