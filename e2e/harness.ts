@@ -109,13 +109,15 @@ export interface CliResult {
 /** Runs the `slipway` command as a user would (a child process, no shell). */
 export function slipway(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  /** `input`: what the command reads on stdin (a secret's value); stdin is empty otherwise. */
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    child.stdin.end(opts.input ?? "");
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b) => (stdout += b));

@@ -3,6 +3,7 @@ import type { Store } from "@slipway/store";
 import type { Logger } from "pino";
 import type { StatePaths } from "./paths";
 import type { SecretBox } from "./secret-box";
+import type { SecretVault } from "./secrets/vault";
 
 /**
  * Everything the control plane's parts share, resolved once at start and passed explicitly.
@@ -12,6 +13,8 @@ export interface Ctx {
   store: Store;
   paths: StatePaths;
   box: SecretBox;
+  /** Declared secrets, sealed under the master key (SLIPWAY_MASTER_KEY or .slipway/master.key). */
+  vault: SecretVault;
   /** The target: processes, add-ons, edges and builds all go through its ports (wiring.ts picks it). */
   driver: Driver;
   stackId: string;

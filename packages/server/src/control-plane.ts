@@ -8,6 +8,7 @@ import { buildApi } from "./api/app";
 import { registerFlagRoutes } from "./api/routes-flags";
 import { registerPromotionRoutes } from "./api/routes-promotion";
 import { registerRunRoutes } from "./api/routes-run";
+import { registerSecretRoutes } from "./api/routes-secrets";
 import type { Ctx } from "./context";
 import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { stopAddons } from "./environment/addons";
@@ -31,6 +32,11 @@ import { releaseConfigFor } from "./release-config";
 import { RolloutExecutor } from "./rollout/executor";
 import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
+import { masterKeyProvider } from "./secrets/master-key";
+import { secretOperations } from "./secrets/operations";
+import { pinSecrets } from "./secrets/publish";
+import { SecretsReconciler } from "./secrets/reconciler";
+import { secretVault } from "./secrets/vault";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 import { logStrayErrors } from "./stray-errors";
@@ -122,6 +128,7 @@ async function startOnStore(
     store,
     paths,
     box,
+    vault: secretVault(store, masterKeyProvider(paths.masterKey)),
     driver,
     stackId,
     projectDir: o.projectDir,
@@ -139,6 +146,7 @@ async function startOnStore(
   const executor = new RolloutExecutor(ctx);
   const drainer = new Drainer(ctx);
   const cron = new CronScheduler(cronPorts(ctx));
+  const secrets = new SecretsReconciler(ctx, (id) => void executor.kick(id));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -191,6 +199,10 @@ async function startOnStore(
     },
   });
   registerFlagRoutes(api, flagOperations(ctx));
+  registerSecretRoutes(
+    api,
+    secretOperations(ctx, () => secrets.tickNow()),
+  );
 
   const envName = o.env ?? "local";
   // `up` is a request too: what it brings up is the spec, frozen now, as a first deploy would run it.
@@ -221,11 +233,13 @@ async function startOnStore(
   await executor.resumeAll();
   cron.start(1_000, (e) => log.error({ err: e }, "cron tick failed"));
   autoDeployer.start(autoDeployPollMs());
+  secrets.start(1_000, (e) => log.error({ err: e }, "secrets tick failed"));
   writeFileAtomic(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
     // The executor stops first: a chain waiting on a rollout then ends (as stopped) at once.
     const autoDeployStopped = autoDeployer.stop();
+    await secrets.stop();
     await executor.stop();
     await autoDeployStopped;
     await cron.stop();
@@ -256,6 +270,7 @@ async function startOnStore(
     closed,
     async shutdown() {
       const autoDeployStopped = autoDeployer.stop();
+      await secrets.stop();
       await executor.stop();
       await autoDeployStopped;
       await drainer.stop();
@@ -335,8 +350,9 @@ async function bringBack(
 async function firstDeploy(
   ctx: Ctx,
   env: EnvironmentRow,
-  config: ReleaseConfig,
+  unpinned: ReleaseConfig,
 ): Promise<RolloutRow | undefined> {
+  const config = await pinSecrets(ctx, env, unpinned, "slipway up", { allowMissing: true });
   const rollout = await ctx.store.rollouts.create({
     environmentId: env.id,
     kind: "deploy",

@@ -1,4 +1,4 @@
-import { SlipwayError } from "@slipway/core";
+import { SlipwayError, secretVersionsFor } from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { RunOperations } from "./api/routes-run";
 import type { Ctx } from "./context";
@@ -26,7 +26,8 @@ export interface PostgresConnection {
 }
 
 export const runOperations = (ctx: Ctx): RunOperations => ({
-  oneOff: (env, service, release, actor) => oneOffProcess(ctx, env, service, release, actor),
+  oneOff: (env, service, release, actor, readsSecrets) =>
+    oneOffProcess(ctx, env, service, release, actor, readsSecrets),
   postgresConnection: (env, addon, actor) => postgresConnection(ctx, env, addon, actor),
 });
 
@@ -41,6 +42,8 @@ export async function oneOffProcess(
   service: string,
   releaseNumber: number | undefined,
   actor: string,
+  /** Reading secret values is the admin's capability: others get the environment without them. */
+  readsSecrets = false,
 ): Promise<OneOffProcess> {
   const env = await environmentNamed(ctx, envName);
   const release = await releaseOf(ctx, env, releaseNumber);
@@ -60,17 +63,27 @@ export async function oneOffProcess(
     { id: `${envName}/v${release.number}/${service}/run`, service, port: null, nonce: null },
     await addonEnv(ctx, env, release.config),
   );
+  const secrets = secretVersionsFor(release.config.secrets, service).map((s) => s.envName);
+  const given = { ...spec.env };
+  if (!readsSecrets) for (const name of secrets) delete given[name];
   await ctx.event({
     kind: "service.run",
     subject: release.id,
     actor,
-    message: `${actor} started a one-off ${service} process of v${release.number} in ${envName}`,
-    data: { service, release: release.number },
+    message: `${actor} started a one-off ${service} process of v${release.number} in ${envName}${
+      secrets.length
+        ? readsSecrets
+          ? `, with secrets ${secrets.join(", ")}`
+          : `, without secrets ${secrets.join(", ")} (admin only)`
+        : ""
+    }`,
+    // Names only: the audit trail of who received which secret, never a value.
+    data: { service, release: release.number, secrets: readsSecrets ? secrets : [] },
   });
   return {
     release: release.number,
     cwd: spec.cwd,
-    env: spec.env,
+    env: given,
     runAs: ctx.driver.runtime.attachUser(),
   };
 }

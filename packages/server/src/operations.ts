@@ -12,6 +12,7 @@ import { cronLogFile } from "./cron";
 import { releaseConfigFor } from "./release-config";
 import type { RolloutExecutor } from "./rollout/executor";
 import { jobLogFile } from "./rollout/release-job";
+import { pinSecrets } from "./secrets/publish";
 import { loadSpec } from "./spec";
 import { statusView } from "./status";
 
@@ -80,10 +81,11 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           `${envName} is frozen ${describeFreeze(frozen)}: nothing is deployed or promoted there now`,
           "wait for the window to end, or change the environment's freeze in the spec",
         );
-      const config = releaseConfigFor(stack, envName);
-      await life.ensureEnvironment(envName, config);
+      const unpinned = releaseConfigFor(stack, envName);
+      await life.ensureEnvironment(envName, unpinned);
       // Read again: the environment may have been ensured long ago, and gone live since.
       const env = (await ctx.store.environments.get(ctx.stackId, envName))!;
+      const config = await pinSecrets(ctx, env, unpinned, actor);
       const rollout = await ctx.store.rollouts.create({
         environmentId: env.id,
         kind: "deploy",

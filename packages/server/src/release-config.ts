@@ -1,8 +1,9 @@
 import type { FlagDefinition, ReleaseConfig } from "@slipway/core";
-import { resolveServices, type Stack } from "@slipway/spec";
+import { resolveServices, type Stack, secretRefsFor } from "@slipway/spec";
 
 /** Freezes what running the spec in one environment needs into what a release records. */
 export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
+  const secrets = secretRefsFor(stack.secrets, env);
   const services: ReleaseConfig["services"] = {};
   for (const s of resolveServices(stack, env)) {
     const scaled = s.type === "web" || s.type === "worker";
@@ -33,6 +34,8 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     addons: structuredClone(stack.addons),
     ...(stack.build.command ? { build: { command: [...stack.build.command] } } : {}),
     ...(Object.keys(stack.flags).length ? { flags: flagDefinitionsFor(stack, env) } : {}),
+    // Versions are pinned when a deploy is requested (see secrets/pin.ts).
+    ...(Object.keys(secrets).length ? { secrets } : {}),
   };
 }
 

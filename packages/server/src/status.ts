@@ -1,8 +1,9 @@
-import { cronServices, nextFire } from "@slipway/core";
+import { cronServices, nextFire, overdueSecrets } from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "./context";
 import { edgeOf } from "./environment/edge";
 import { volumePath } from "./environment/processes";
+import { newestVersions } from "./secrets/publish";
 
 /** What `slipway status` shows: per environment, its URLs, releases, processes and add-ons. */
 export async function statusView(ctx: Ctx) {
@@ -53,6 +54,8 @@ export async function statusView(ctx: Ctx) {
       })),
       cron: await cronStatus(ctx, env, live),
       volumes: volumes(ctx, env, live),
+      // Names and ages only: `slipway secrets list` has the rest.
+      secretsOverdue: overdueSecrets(live?.config.secrets, await newestVersions(ctx, env.id), ctx.now()),
       traffic: await traffic(ctx, env),
       internalUrls: Object.fromEntries(
         Object.entries(env.internalPorts).map(([s, p]) => [s, `http://127.0.0.1:${p}`]),

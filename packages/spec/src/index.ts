@@ -7,6 +7,7 @@ export { loadStack } from "./load";
 export { addonEnvNames, injectedNames } from "./references";
 export { DEFAULT_HEALTH, DEFAULT_SCALE, JOB_SCALE, type ResolvedService, resolveServices } from "./resolve";
 export * from "./schema";
+export * from "./secrets-schema";
 export { starterFiles, starterSpec } from "./starter";
 export { closestMatch } from "./suggest";
 export { type LoadResult, validateStack } from "./validate";

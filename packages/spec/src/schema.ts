@@ -4,6 +4,7 @@ import { dataSchema } from "./data-schema";
 import { flagIssues, flagsSchema } from "./flags-schema";
 import { promotionIssues } from "./promotion-issues";
 import { referenceIssues } from "./references";
+import { secretIssues, secretsSchema } from "./secrets-schema";
 
 /**
  * The stack spec: what `slipway.config.ts` exports through `defineStack()`.
@@ -476,6 +477,7 @@ export const stackSchema = z
     build: buildSchema.default({}).describe("How the app is built once per commit."),
     flags: flagsSchema,
     data: dataSchema.optional(),
+    secrets: secretsSchema,
   })
   .superRefine((stack, ctx) => {
     const jobs = Object.entries(stack.services).filter(([, s]) => s.type === "release");
@@ -489,6 +491,7 @@ export const stackSchema = z
         },
       });
     for (const issue of referenceIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of secretIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
     for (const [svcName, svc] of Object.entries(stack.services)) {
       svc.uses.forEach((a, i) => {
         if (!Object.hasOwn(stack.addons, a))

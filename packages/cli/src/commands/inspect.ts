@@ -35,6 +35,8 @@ interface Status {
       nextRun: string | null;
     }[];
     volumes: { service: string; path: string }[];
+    /** Absent from control planes before secrets. */
+    secretsOverdue?: { name: string; version: number; overdueDays: number }[];
     traffic: {
       service: string;
       revision: string;
@@ -89,6 +91,10 @@ export async function status(o: { dir: string; json: boolean }): Promise<void> {
       ),
     );
     out.push(...cronAndVolumes(e));
+    for (const o of e.secretsOverdue ?? [])
+      out.push(
+        `secret ${o.name} (v${o.version}) is overdue for rotation by ${o.overdueDays} d: slipway secrets rotate ${o.name} --env ${e.name}`,
+      );
     const internal = Object.entries(e.internalUrls);
     if (internal.length)
       out.push("", table(internal.map(([service, url]) => ({ service, "internal url (for calls)": url }))));

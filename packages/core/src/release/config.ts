@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FlagDefinition } from "../flags/definitions";
+import type { SecretRef } from "../secrets/refs";
 
 /**
  * What a release freezes of the spec for one environment: never edited after creation, and
@@ -22,6 +23,11 @@ export interface ReleaseConfig {
   build?: { command?: string[] };
   /** The spec's feature flags for this environment; their live state is in the store. */
   flags?: Record<string, FlagDefinition>;
+  /**
+   * Declared secrets as references (name → sealed version), never values: the version a
+   * release names is the one its processes receive. Absent in releases before secrets.
+   */
+  secrets?: Record<string, SecretRef>;
 }
 
 export interface RouteConfig {

@@ -18,6 +18,11 @@ export interface ProcessEnvInput {
   addons: Record<string, Record<string, string>>;
   /** Internal URL of each service, by service name. */
   serviceUrls: Record<string, string>;
+  /**
+   * Opened secret values by env name (NAME, NAME_PREVIOUS). In the environment only: never
+   * referable by `$(NAME)`, so no value lands in an argv (which `ps` shows).
+   */
+  secrets?: Record<string, string>;
 }
 
 /** What a process is started with: its argv and its complete environment, references expanded. */
@@ -29,7 +34,7 @@ export interface ProcessLaunch {
 /**
  * The argv and the complete environment of one process. Environment precedence, lowest first:
  * base, add-ons (in `uses` order, the first add-on keeps generic names such as DATABASE_URL),
- * called services' URLs, the service's own env, then Slipway's own variables (SLIPWAY_*, PORT),
+ * called services' URLs, the service's own env, its declared secrets, then Slipway's own variables (SLIPWAY_*, PORT),
  * which nothing overrides.
  *
  * `$(NAME)` in a command item or an env value is replaced by the variable Slipway injects
@@ -72,7 +77,7 @@ export function processLaunch(i: ProcessEnvInput): ProcessLaunch {
   const argv = expanded.values.slice(0, i.config.command.length);
   const values = expanded.values.slice(i.config.command.length);
   const userEnv = Object.fromEntries(envEntries.map(([k], n) => [k, values[n]!]));
-  return { argv, env: { ...i.base, ...shared, ...userEnv, ...own } };
+  return { argv, env: { ...i.base, ...shared, ...userEnv, ...i.secrets, ...own } };
 }
 
 /** The environment part of `processLaunch`. */

@@ -1,2 +1,4 @@
 export * from "./envelope";
+export * from "./publish";
+export * from "./refs";
 export * from "./rotation";

@@ -47,6 +47,11 @@ const READY = ".slipway-build";
 const SKIP = new Set(["node_modules", ".slipway", ".git"]);
 /** The spec is configuration, not code: changing an env var makes a new release, not a new build. */
 const SPEC_FILE = /^slipway\.config\.(ts|mts|js|mjs|json)$/;
+/**
+ * Development secrets (`.env`, `.env.local`, `.env.production.local`…) never go into a build:
+ * services get secrets from the secret store at start. Templates (`.env.example`) do.
+ */
+const ENV_FILE = /^\.env(\.(?!example$|sample$)[\w.-]+)?$/;
 
 /**
  * Makes the content-addressed build of the stack: its id is the hash of the source tree,
@@ -165,7 +170,7 @@ export function listFiles(root: string): TreeEntry[] {
   const out: TreeEntry[] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (SKIP.has(e.name) || (dir === root && SPEC_FILE.test(e.name))) continue;
+      if (SKIP.has(e.name) || ENV_FILE.test(e.name) || (dir === root && SPEC_FILE.test(e.name))) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) out.push({ path: relative(root, p) });

@@ -5,7 +5,14 @@ import type { OneOffProcess, PostgresConnection } from "../one-off";
 
 /** What `slipway run` and `slipway psql` ask of the control plane. */
 export interface RunOperations {
-  oneOff(env: string, service: string, release: number | undefined, actor: string): Promise<OneOffProcess>;
+  /** `readsSecrets`: the caller may receive secret values (admin); others get the env without them. */
+  oneOff(
+    env: string,
+    service: string,
+    release: number | undefined,
+    actor: string,
+    readsSecrets: boolean,
+  ): Promise<OneOffProcess>;
   postgresConnection(env: string, addon: string, actor: string): Promise<PostgresConnection>;
 }
 
@@ -18,6 +25,7 @@ export interface RunOperations {
 export function registerRunRoutes(root: FastifyInstance, ops: RunOperations): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const actor = (req: { token?: { name: string } }) => req.token?.name ?? "anonymous";
+  // Secret values are the admin's to read (see routes-secrets.ts), in a one-off's env too.
   const envParam = z.object({ env: z.string().describe("environment name, e.g. local") });
 
   app.post(
@@ -33,7 +41,8 @@ export function registerRunRoutes(root: FastifyInstance, ops: RunOperations): vo
         }),
       },
     },
-    async (req) => ops.oneOff(req.params.env, req.body.service, req.body.release, actor(req)),
+    async (req) =>
+      ops.oneOff(req.params.env, req.body.service, req.body.release, actor(req), req.token?.role === "admin"),
   );
   app.post(
     "/v1/environments/:env/addons/:addon/connection",

@@ -13,6 +13,7 @@ import {
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { flagsEnv } from "../flags";
+import { secretEnv } from "../secrets/publish";
 import { type AddonEnv, addonEnv } from "./addons";
 
 /**
@@ -63,6 +64,7 @@ export async function launchOf(
     base: { ...baseEnv(dir), ...flagsEnv(ctx, env, release) },
     addons,
     serviceUrls: serviceUrls(env),
+    secrets: await secretEnv(ctx, env, release.config, service),
   });
 }
 

@@ -4,6 +4,7 @@ import type { PromotionRow, ReleaseRow, RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import type { Lifecycle } from "../operations";
 import { releaseConfigFor } from "../release-config";
+import { pinSecrets } from "../secrets/publish";
 import { loadSpec } from "../spec";
 import { releaseBuild } from "./release-build";
 import { promotionTargets, specEnvironment, upstreamOf } from "./rules";
@@ -77,12 +78,15 @@ export function promotions(ctx: Ctx, kick: (rolloutId: string) => void, life: Li
     actor: string,
     record: Parameters<typeof releaseBuild>[3],
   ) => {
-    const config = releaseConfigFor(stack, p.toEnv);
-    const env = await life.ensureEnvironment(p.toEnv, config);
+    const unpinned = releaseConfigFor(stack, p.toEnv);
+    const ensured = await life.ensureEnvironment(p.toEnv, unpinned);
+    const env = (await ctx.store.environments.get(ctx.stackId, ensured.name))!;
+    // The target environment's own secret versions, as a deploy there would pin them.
+    const config = await pinSecrets(ctx, env, unpinned, actor);
     const source = await ctx.store.environments.get(ctx.stackId, p.fromEnv);
     const rollout = await releaseBuild(
       ctx,
-      (await ctx.store.environments.get(ctx.stackId, env.name))!,
+      env,
       {
         buildId: p.release.buildId,
         config,

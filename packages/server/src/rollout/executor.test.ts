@@ -11,6 +11,8 @@ import { ensureEdge } from "../environment/edge";
 import { adoptProcesses } from "../environment/processes";
 import { statePaths } from "../paths";
 import { SecretBox } from "../secret-box";
+import { masterKeyProvider } from "../secrets/master-key";
+import { secretVault } from "../secrets/vault";
 import { RolloutExecutor } from "./executor";
 
 /**
@@ -110,6 +112,7 @@ function controlPlane(world: FakeWorld, crashedAt?: Set<string>, crashHere = (_p
     store: crashedAt ? mortal(store, () => dead) : store,
     paths: statePaths(dir),
     box,
+    vault: secretVault(store, masterKeyProvider(join(dir, "master.key"))),
     driver: crashedAt ? mortal(driver, () => dead) : driver,
     stackId,
     projectDir: dir,

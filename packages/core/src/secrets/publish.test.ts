@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { overdueSecrets, planSecretRefs } from "./publish";
+import { type SecretRef, secretVersionsFor } from "./refs";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const jwt = (r: Partial<SecretRef> = {}): SecretRef => ({
+  services: ["api"],
+  version: 1,
+  overlapHours: 2,
+  maxAgeDays: 90,
+  ...r,
+});
+
+describe("planSecretRefs (dual-publish)", () => {
+  it("publishes a newer version and keeps the old one as NAME_PREVIOUS for the overlap", () => {
+    const plan = planSecretRefs({ JWT: jwt() }, { JWT: { version: 2, createdAt: 1000 } }, 2000);
+    expect(plan?.refs.JWT).toMatchObject({ version: 2, previous: 1, withdrawAt: 1000 + 2 * HOUR });
+    expect(secretVersionsFor(plan!.refs, "api")).toEqual([
+      { envName: "JWT", name: "JWT", version: 2 },
+      { envName: "JWT_PREVIOUS", name: "JWT", version: 1 },
+    ]);
+    expect(secretVersionsFor(plan!.refs, "web")).toEqual([]);
+  });
+
+  it("withdraws the previous version once the overlap is over, and not before", () => {
+    const during = jwt({ version: 2, previous: 1, withdrawAt: 10 * HOUR });
+    expect(planSecretRefs({ JWT: during }, { JWT: { version: 2, createdAt: 8 * HOUR } }, 9 * HOUR)).toBe(
+      undefined,
+    );
+    const after = planSecretRefs({ JWT: during }, { JWT: { version: 2, createdAt: 8 * HOUR } }, 10 * HOUR);
+    expect(after?.refs.JWT).toEqual(jwt({ version: 2 }));
+    expect(after?.changes).toEqual([{ name: "JWT", message: "JWT_PREVIOUS (v1) withdrawn" }]);
+  });
+
+  it("publishes a first value without a previous one, and a version set long ago without an overlap", () => {
+    expect(
+      planSecretRefs({ JWT: jwt({ version: 0 }) }, { JWT: { version: 1, createdAt: 0 } }, 1)?.refs.JWT,
+    ).toEqual(jwt({ version: 1 }));
+    expect(planSecretRefs({ JWT: jwt() }, { JWT: { version: 2, createdAt: 0 } }, 3 * HOUR)?.refs.JWT).toEqual(
+      jwt({ version: 2 }),
+    );
+  });
+
+  it("a secret with no newer version and nothing to withdraw needs no release", () => {
+    expect(planSecretRefs({ JWT: jwt() }, { JWT: { version: 1, createdAt: 0 } }, 5 * DAY)).toBe(undefined);
+  });
+});
+
+describe("overdueSecrets", () => {
+  it("reports a secret older than its maxAgeDays, and not one without a policy", () => {
+    const refs = { JWT: jwt(), KEY: jwt({ maxAgeDays: undefined }) } as Record<string, SecretRef>;
+    delete refs.KEY!.maxAgeDays;
+    const newest = { JWT: { version: 1, createdAt: 0 }, KEY: { version: 1, createdAt: 0 } };
+    expect(overdueSecrets(refs, newest, 89 * DAY)).toEqual([]);
+    expect(overdueSecrets(refs, newest, 92 * DAY)).toEqual([
+      { name: "JWT", version: 1, overdueDays: 2, dueAt: 90 * DAY },
+    ]);
+  });
+});

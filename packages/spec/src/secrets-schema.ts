@@ -1,0 +1,117 @@
+import { DEFAULT_POLICIES, type SecretRef } from "@slipway/core";
+import { z } from "zod";
+
+/**
+ * The `secrets` section: which secrets exist, who receives them, how often they must change.
+ * Values never appear here; they are set (or generated) through `slipway secrets`.
+ */
+export const SECRET_NAME_PATTERN = /^[A-Z][A-Z0-9_]*$/;
+
+/** Names Slipway sets itself or publishes during a rotation; a secret cannot take them. */
+const RESERVED = /^(SLIPWAY_.*|PORT|PATH|LANG|.*_PREVIOUS)$/;
+
+export const secretSchema = z.strictObject({
+  kind: z
+    .enum(["jwt", "database", "vendor", "other"])
+    .default("other")
+    .describe(
+      "What the secret is; gives the default rotation policy (jwt: 90 days, database: 180 days; others: none).",
+    ),
+  services: z.array(z.string()).min(1).describe("The services that receive it (as NAME) at process start."),
+  environments: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe("The environments it exists in; default: every environment. Values are per environment."),
+  rotation: z
+    .strictObject({
+      maxAgeDays: z.number().positive().describe("Overdue this many days after its current value was set."),
+      overlapHours: z
+        .number()
+        .min(0)
+        .default(24)
+        .describe("After a rotation, services also receive the old value as NAME_PREVIOUS for this long."),
+    })
+    .optional()
+    .describe("How often it must be rotated; default from `kind`."),
+  generate: z
+    .strictObject({
+      bytes: z.number().int().min(16).max(1024).default(32).describe("Random bytes in a generated value."),
+      format: z.enum(["base64url", "hex"]).default("base64url").describe("How the bytes are written."),
+    })
+    .optional()
+    .describe("Slipway may generate the value: on the first deploy when none was set, and on `rotate`."),
+});
+
+export const secretsSchema = z
+  .record(
+    z.string().regex(SECRET_NAME_PATTERN, 'a secret name is an env var name in capitals, e.g. "JWT_SECRET"'),
+    secretSchema,
+  )
+  .default({})
+  .describe(
+    "Secrets the services receive, keyed by their env var name. Values are set with `slipway secrets`.",
+  );
+
+export type SecretDeclaration = z.output<typeof secretSchema>;
+
+interface Issue {
+  path: (string | number)[];
+  message: string;
+  params: { hint: string };
+}
+
+/** Cross-field checks: the services and environments named exist, and no name is reserved. */
+export function secretIssues(stack: {
+  services: Record<string, unknown>;
+  environments: Record<string, unknown>;
+  secrets: Record<string, SecretDeclaration>;
+}): Issue[] {
+  const issues: Issue[] = [];
+  for (const [name, s] of Object.entries(stack.secrets)) {
+    if (RESERVED.test(name))
+      issues.push({
+        path: ["secrets", name],
+        message: `${name} is a name Slipway sets itself (SLIPWAY_*, PORT, PATH, LANG) or publishes during a rotation (*_PREVIOUS)`,
+        params: { hint: "choose another name" },
+      });
+    s.services.forEach((svc, i) => {
+      if (!Object.hasOwn(stack.services, svc))
+        issues.push({
+          path: ["secrets", name, "services", i],
+          message: `no service named ${JSON.stringify(svc)}`,
+          params: { hint: `use one of: ${Object.keys(stack.services).join(", ")}` },
+        });
+    });
+    s.environments?.forEach((env, i) => {
+      if (!Object.hasOwn(stack.environments, env))
+        issues.push({
+          path: ["secrets", name, "environments", i],
+          message: `no environment named ${JSON.stringify(env)}`,
+          params: { hint: `use one of: ${Object.keys(stack.environments).join(", ")}` },
+        });
+    });
+  }
+  return issues;
+}
+
+/** What a release freezes of the secrets declared for an environment (versions pinned at deploy). */
+export function secretRefsFor(
+  secrets: Record<string, SecretDeclaration>,
+  env: string,
+): Record<string, SecretRef> {
+  const refs: Record<string, SecretRef> = {};
+  for (const [name, s] of Object.entries(secrets)) {
+    if (s.environments && !s.environments.includes(env)) continue;
+    const policy =
+      s.rotation ?? (s.kind === "jwt" || s.kind === "database" ? DEFAULT_POLICIES[s.kind] : undefined);
+    refs[name] = {
+      services: [...s.services],
+      version: 0,
+      overlapHours: policy?.overlapHours ?? 0,
+      ...(policy ? { maxAgeDays: policy.maxAgeDays } : {}),
+      ...(s.generate ? { generate: { ...s.generate } } : {}),
+    };
+  }
+  return refs;
+}
