@@ -230,7 +230,10 @@ describe("secrets through the CLI", () => {
     const files = filesUnder(join(dir, ".slipway"));
     expect(files.some((f) => f.includes("/store/"))).toBe(true); // the state store's own data files
     for (const file of files) {
-      const bytes = readFileSync(file);
+      // Postgres removes some files as it runs (pg_internal.init, temp files): one gone since
+      // the listing holds nothing.
+      const bytes = readIfThere(file);
+      if (!bytes) continue;
       for (const v of values) expect(bytes.includes(v), `${file} holds a secret value`).toBe(false);
     }
     const auth = { headers: { authorization: `Bearer ${adminToken()}` } };
@@ -247,3 +250,12 @@ describe("secrets through the CLI", () => {
     }
   }, 120_000);
 });
+
+function readIfThere(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
