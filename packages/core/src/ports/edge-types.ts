@@ -20,6 +20,11 @@ export interface EdgeServer {
   /** 0-256; 0 keeps the server up but gives it no share of new traffic. */
   weight: number;
   state: EdgeServerState;
+  /**
+   * The new revision of a rollout in progress (canary or blue/green preview): requests with
+   * the force-canary header reach it whatever the weights, and its sticky cookie names it.
+   */
+  canary?: boolean;
 }
 
 export interface EdgeBackend {
