@@ -199,3 +199,62 @@ describe("slipway render kubernetes", () => {
     expect(unknown.stderr).toContain("use one of: kubernetes");
   });
 });
+
+/**
+ * `slipway render github-actions` on the seeds' pipeline (dev and staging from main, prod by
+ * approval): the workflows the renderer's golden files hold, byte for byte, from the CLI.
+ */
+describe("slipway render github-actions", () => {
+  let dir: string;
+  let outs: string;
+  const GOLDEN = join(import.meta.dirname, "..", "packages", "render", "test", "golden", "github-actions");
+
+  beforeAll(() => {
+    dir = makeProject("render-gha");
+    outs = mkdtempSync("/tmp/slipway-e2e-render-gha-");
+    editFile(join(dir, "slipway.config.ts"), (t) =>
+      t.replace(
+        /environments: \{[\s\S]*?\n {2}\},\n/,
+        `environments: {
+    local: {},
+    dev: { autoDeploy: { branch: "main" } },
+    staging: { autoDeploy: { branch: "main" }, promotesFrom: "dev" },
+    prod: { promotesFrom: "staging", requiresApproval: true },
+  },
+`,
+      ),
+    );
+  });
+  afterAll(async () => {
+    rmSync(outs, { recursive: true, force: true });
+    await finishProject(dir);
+  });
+
+  it("writes the pipeline's workflows, the same bytes as the golden files", async () => {
+    const out = join(outs, "ci");
+    const r = await slipway(["render", "github-actions", "--dir", dir, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("4 workflows, each valid against GitHub's workflow schema");
+    const written = readdirSync(join(out, ".github", "workflows")).sort();
+    expect(written).toEqual(["ci.yml", "deploy.yml", "infra-check.yml", "promote-prod.yml"]);
+    for (const f of written)
+      expect(readFileSync(join(out, ".github", "workflows", f), "utf8"), f).toBe(
+        readFileSync(join(GOLDEN, ".github", "workflows", f), "utf8"),
+      );
+  });
+
+  it("refuses options that only a release has", async () => {
+    const r = await slipway([
+      "render",
+      "github-actions",
+      "--dir",
+      dir,
+      "--out",
+      join(outs, "x"),
+      "--build",
+      "abc",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--release, --build and --registry do not apply to github-actions");
+  });
+});

@@ -78,9 +78,9 @@ export function registerShipCommands(program: Command) {
   program
     .command("render")
     .description(
-      "write the stack for another engine to run: kubernetes (manifests) or compose; nothing running is touched",
+      "write the stack for another engine to run: kubernetes (manifests), compose, or github-actions (CI workflows of the whole pipeline); nothing running is touched",
     )
-    .argument("<target>", "kubernetes or compose")
+    .argument("<target>", "kubernetes, compose or github-actions")
     .addOption(dirOpt())
     .addOption(envOpt())
     .option("--out <dir>", "where the files go (empty, or an earlier render's directory)")
