@@ -32,6 +32,8 @@ export interface RenderOptions {
   release?: number;
   build?: string;
   registry?: string;
+  /** Every environment of the spec, one directory each (kubernetes only). */
+  overlays?: boolean;
 }
 
 /** What a target renders: its files, the objects for --json, and what the reader must do next. */
@@ -59,6 +61,7 @@ const MARKER = ".slipway-render.json";
  */
 export async function render(o: RenderOptions): Promise<void> {
   if (o.target === "github-actions") return renderPipeline(o);
+  if (o.overlays) return renderEveryEnvironment(o);
   const renderTarget = checkOptions(o);
   const root = resolve(o.dir);
   const stack = await loadSpec(root);
@@ -124,6 +127,69 @@ async function renderPipeline(o: RenderOptions): Promise<void> {
       `wrote ${files.map((f) => f.path).join(", ")} under ${resolve(o.out!)}`,
       "copy .github/ into the repository; add the repository secrets SLIPWAY_URL and SLIPWAY_TOKEN (a deployer token: slipway tokens create --name ci --role deployer)",
       "promotions wait for the reviewers of the GitHub environment of the same name (docs/render-github-actions.md)",
+      "",
+    ].join("\n"),
+  );
+}
+
+/**
+ * `slipway render kubernetes --overlays`: every environment of the spec in its own directory
+ * (`<env>/`, applied with `kubectl apply -k <env>`), each its own namespace with its own scale,
+ * config and release (the live one when a control plane runs), one Dockerfile beside them:
+ * promotion moves the same image between them.
+ */
+async function renderEveryEnvironment(o: RenderOptions): Promise<void> {
+  const renderTarget = checkOptions(o);
+  if (o.target !== "kubernetes" || o.release !== undefined)
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      o.target !== "kubernetes"
+        ? "--overlays is for the kubernetes target"
+        : "--release names one environment's release; --overlays renders every environment",
+      o.target !== "kubernetes"
+        ? "render each environment with --env"
+        : "drop --release, or drop --overlays and pass --env",
+    );
+  const root = resolve(o.dir);
+  const stack = await loadSpec(root);
+  const rendered = [];
+  for (const env of Object.keys(stack.environments)) {
+    const release = await releaseToRender(root, stack, { ...o, env });
+    const input: RenderInput = {
+      stack: stack.name,
+      env,
+      release,
+      image: imageFor(stack.name, release.build, o.registry),
+    };
+    rendered.push({ input, ...renderTarget(input) });
+  }
+  const files = [
+    ...rendered.flatMap((r) => r.files.map((f) => ({ ...f, path: `${r.input.env}/${f.path}` }))),
+    ...dockerfile(root, stack),
+  ];
+  if (o.out) writeOutput(resolve(o.out), files);
+  if (o.json)
+    return printJson({
+      target: o.target,
+      stack: stack.name,
+      environments: rendered.map((r) => ({
+        env: r.input.env,
+        namespace: namespaceOf(r.input),
+        release: r.input.release.number,
+        build: r.input.release.build,
+        image: r.input.image,
+        files: r.files.map((f) => `${r.input.env}/${f.path}`),
+        objects: r.objects,
+      })),
+    });
+  process.stdout.write(
+    [
+      `rendered kubernetes for ${stack.name}, every environment in its own namespace, each object valid against its schema:`,
+      ...rendered.map(
+        (r) =>
+          `  ${r.input.env}/ → namespace ${namespaceOf(r.input)}, ${r.input.release.number !== null ? `release v${r.input.release.number}` : "the spec"}, image ${r.input.image}`,
+      ),
+      `wrote ${files.length} files to ${resolve(o.out!)}; apply one environment with kubectl apply -k DIR/<env> (docs/render-kubernetes.md)`,
       "",
     ].join("\n"),
   );

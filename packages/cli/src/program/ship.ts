@@ -95,6 +95,7 @@ export function registerShipCommands(program: Command) {
       buildId,
     )
     .option("--registry <registry>", "the image registry and path, e.g. ghcr.io/acme", registry)
+    .option("--overlays", "kubernetes: every environment of the spec, one directory (namespace) each")
     .addOption(jsonOpt())
     .action(
       act(
@@ -107,6 +108,7 @@ export function registerShipCommands(program: Command) {
             release?: number;
             build?: string;
             registry?: string;
+            overlays?: boolean;
             json?: boolean;
           },
         ) => (await renderCommand()).render({ ...o, target: renderTarget, json: !!o.json }),
