@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { editFile, eventually, finishProject, getJson, makeProject, slipway } from "./harness";
+import { editFile, eventually, finishProject, getJson, makeProject, removeProject, slipway } from "./harness";
 
 /** git in the project, as a user commits (argv, no shell); fails the test if git does. */
 function git(dir: string, args: string[]): string {
@@ -162,6 +162,26 @@ describe("environments and promotion", () => {
       expect(r.code, args.join(" ")).toBe(1);
       expect(r.stderr).toContain('the spec has no environment "nope"');
       expect(r.stderr).toContain("use one of: local, dev, staging, prod, frozen");
+    }
+  });
+
+  it("refuses a promotion cycle in the spec, naming the environments in it", async () => {
+    const other = makeProject("envs-cycle");
+    try {
+      editFile(join(other, "slipway.config.ts"), (t) =>
+        t.replace(
+          /environments: \{[\s\S]*?\n {2}\},\n/,
+          `environments: { staging: { promotesFrom: "prod" }, prod: { promotesFrom: "staging" } },\n`,
+        ),
+      );
+      const r = await slipway(["validate", "--dir", other]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "environments.staging.promotesFrom: promotion cycle: staging ← prod ← staging",
+      );
+      expect(r.stderr).toContain("remove one promotesFrom");
+    } finally {
+      removeProject(other);
     }
   });
 
