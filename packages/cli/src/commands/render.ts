@@ -140,15 +140,13 @@ async function renderPipeline(o: RenderOptions): Promise<void> {
  */
 async function renderEveryEnvironment(o: RenderOptions): Promise<void> {
   const renderTarget = checkOptions(o);
-  if (o.target !== "kubernetes" || o.release !== undefined)
-    throw new SlipwayError(
-      "SLW_BAD_REQUEST",
-      o.target !== "kubernetes"
-        ? "--overlays is for the kubernetes target"
-        : "--release names one environment's release; --overlays renders every environment",
-      o.target !== "kubernetes"
-        ? "render each environment with --env"
-        : "drop --release, or drop --overlays and pass --env",
+  const bad = (message: string, hint: string) => new SlipwayError("SLW_BAD_REQUEST", message, hint);
+  if (o.target !== "kubernetes")
+    throw bad("--overlays is for the kubernetes target", "render each environment with --env");
+  if (o.release !== undefined)
+    throw bad(
+      "--release names one environment's release; --overlays renders every environment",
+      "drop --release, or drop --overlays and pass --env",
     );
   const root = resolve(o.dir);
   const stack = await loadSpec(root);
