@@ -22,7 +22,8 @@ export interface MaskedCopyDone extends AddonCopyResult {
  * `slipway data copy <from> <to> --mask`: one environment's database into another's, masked
  * by the spec's `data.mask` as rows stream (the driver's `copyMasked`). The spec is read now,
  * so a rule added for a new column applies at once; the add-ons are the ones each
- * environment's live release declares. Asking, the outcome and a refusal are events.
+ * environment's live release declares. The start and the outcome (copied, or failed or refused
+ * by the masking plan) are events; a request refused before it starts changes nothing.
  */
 export function dataOperations(ctx: Ctx) {
   return {
