@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { editFile, eventually, finishProject, getJson, makeProject, slipway } from "./harness";
+import { editFile, eventually, finishProject, getJson, makeProject, removeProject, slipway } from "./harness";
 
 /** git in the project, as a user commits (argv, no shell); fails the test if git does. */
 function git(dir: string, args: string[]): string {
@@ -23,6 +23,33 @@ interface EventRow {
   message: string;
   data: Record<string, unknown>;
 }
+
+// People and their orders: what a masked copy must never carry out of prod as they are.
+const CUSTOMERS_SQL = `CREATE TABLE customers (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email text NOT NULL UNIQUE,
+  full_name text NOT NULL,
+  phone varchar(32) UNIQUE,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE orders (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  customer_id integer NOT NULL REFERENCES customers,
+  contact_email text NOT NULL,
+  note text,
+  total numeric(10, 2) NOT NULL
+);
+CREATE TABLE seed_runs (release text NOT NULL, ran_at timestamptz NOT NULL DEFAULT now());
+`;
+
+// The spec's data.seed: synthetic data, and a row saying it ran (and in which release).
+const SEED_SCRIPT = `import pg from "pg";
+const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+await db.connect();
+await db.query("INSERT INTO seed_runs (release) VALUES ($1)", [process.env.SLIPWAY_RELEASE]);
+await db.query("INSERT INTO customers (email, full_name) VALUES ('demo@example.test', 'Demo Customer')");
+await db.end();
+`;
 
 /**
  * Environments dev → staging → prod through the CLI, on the example stack under git.
@@ -59,6 +86,17 @@ describe("environments and promotion", () => {
         ),
       240_000,
     );
+  /** One query's rows through `slipway psql`, as tab-separated text. */
+  const query = async (env: string, sql: string): Promise<string> => {
+    const r = await slipway(
+      ["psql", "db", "--dir", dir, "--env", env, "--", "-X", "-At", "-F", "\t", "-c", sql],
+      as(admin),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  const count = async (env: string, table: string) =>
+    Number(await query(env, `select count(*) from ${table}`));
   const token = async (name: string, role: string) => {
     const r = await cli(["tokens", "create", "--name", name, "--role", role, "--json"]);
     expect(r.code, r.stderr).toBe(0);
@@ -80,9 +118,23 @@ describe("environments and promotion", () => {
       freeze: [{ from: "2020-01-01T00:00:00Z", until: "2100-01-01T00:00:00Z", reason: "release party" }],
     },
   },
+  data: {
+    seed: ["node", "seed.mjs"],
+    mask: {
+      customers: { id: "keep", email: "email", full_name: "name", phone: "phone", created_at: "keep" },
+      orders: { id: "keep", customer_id: "keep", contact_email: "email", note: "text", total: "keep" },
+      items: "safe",
+      job_results: "safe",
+      release_jobs: "safe",
+      schema_migrations: "safe",
+      seed_runs: "safe",
+    },
+  },
 `,
       ),
     );
+    writeFileSync(join(dir, "migrations", "004_customers.sql"), CUSTOMERS_SQL);
+    writeFileSync(join(dir, "seed.mjs"), SEED_SCRIPT);
     writeFileSync(join(dir, ".gitignore"), "node_modules\n.slipway\n");
     git(dir, ["init", "-q", "-b", "main"]);
     git(dir, ["add", "-A"]);
@@ -110,6 +162,26 @@ describe("environments and promotion", () => {
       expect(r.code, args.join(" ")).toBe(1);
       expect(r.stderr).toContain('the spec has no environment "nope"');
       expect(r.stderr).toContain("use one of: local, dev, staging, prod, frozen");
+    }
+  });
+
+  it("refuses a promotion cycle in the spec, naming the environments in it", async () => {
+    const other = makeProject("envs-cycle");
+    try {
+      editFile(join(other, "slipway.config.ts"), (t) =>
+        t.replace(
+          /environments: \{[\s\S]*?\n {2}\},\n/,
+          `environments: { staging: { promotesFrom: "prod" }, prod: { promotesFrom: "staging" } },\n`,
+        ),
+      );
+      const r = await slipway(["validate", "--dir", other]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "environments.staging.promotesFrom: promotion cycle: staging ← prod ← staging",
+      );
+      expect(r.stderr).toContain("remove one promotesFrom");
+    } finally {
+      removeProject(other);
     }
   });
 
@@ -172,6 +244,98 @@ describe("environments and promotion", () => {
     expect(d.scale).toEqual([{ service: "api", a: "1 (min 1, max 1)", b: "2 (min 2, max 4)" }]);
   });
 
+  it("seeds a new database once, after its migrations, and never prod's", async () => {
+    expect(await query("dev", "select release from seed_runs")).toBe("v1");
+    expect(await count("dev", "customers")).toBe(1);
+    expect(await count("staging", "seed_runs")).toBe(1);
+    // prod requires approval: its data is real, never synthetic.
+    expect(await count("prod", "seed_runs")).toBe(0);
+    const started = (await events()).find((e) => e.kind === "release.job.started" && e.data.seed);
+    expect(started?.message).toContain("then the seed (node seed.mjs): the database is new");
+  });
+
+  it("copies prod's database into staging masked: no original value in any row, counts and keys kept", async () => {
+    await query(
+      "prod",
+      `insert into customers (email, full_name, phone)
+         select 'ingrid.berg' || i || '@mail.example.org', 'Ingrid Bergström ' || i, '+46 70-' || (1000000 + i * 7919)
+         from generate_series(1, 60) i;
+       insert into orders (customer_id, contact_email, note, total)
+         select c.id, c.email, 'leave at Storgatan ' || c.id || ', door code 4711', c.id * 1.5
+         from customers c, generate_series(1, 3);`,
+    );
+    const pii = (
+      await query(
+        "prod",
+        "select email, full_name, phone from customers union all select contact_email, note, null from orders",
+      )
+    )
+      .split(/[\n\t]/)
+      .filter((v) => v !== "");
+    expect(pii.length).toBe(60 * 3 + 180 * 2);
+
+    const copied = await cli(["data", "copy", "prod", "staging", "--mask", "--json"]);
+    expect(copied.code, copied.stderr).toBe(0);
+    const result = JSON.parse(copied.stdout) as {
+      database: string;
+      tables: { table: string; rows: number }[];
+    };
+    expect(result.database).toBe("shop");
+    expect(result.tables).toEqual(
+      expect.arrayContaining([
+        { table: "customers", rows: 60 },
+        { table: "orders", rows: 180 },
+      ]),
+    );
+    // customers before orders: parents first, so every foreign key holds as rows land.
+    const order = result.tables.map((t) => t.table);
+    expect(order.indexOf("customers")).toBeLessThan(order.indexOf("orders"));
+
+    const counts =
+      "select (select count(*) from customers), (select count(*) from orders), (select count(*) from items), (select count(*) from seed_runs)";
+    expect(await query("staging", counts)).toBe(await query("prod", counts));
+    // Every column of every row, as text: not one of prod's personal values in any of them.
+    const staged = await query(
+      "staging",
+      "select c::text from customers c union all select o::text from orders o",
+    );
+    expect(staged.split("\n").length).toBe(240);
+    for (const value of pii) expect(staged.includes(value), value).toBe(false);
+    // Unique stays unique; every order still points at its customer, whose email it repeats (masked alike).
+    expect(
+      await query(
+        "staging",
+        "select count(distinct email), count(distinct phone), (select count(*) from orders o join customers c on c.id = o.customer_id and c.email = o.contact_email) from customers",
+      ),
+    ).toBe("60\t60\t180");
+    const done = (await events()).find((e) => e.kind === "data.copied");
+    expect(done).toMatchObject({ actor: "admin", data: { from: "prod", to: "staging", addon: "db" } });
+  }, 300_000);
+
+  it("refuses a masked copy by a deployer, into prod, unmasked, or when prod has a table without a rule; staging keeps what it had", async () => {
+    const deployer = await token("ci-data", "deployer");
+    const forbidden = await cli(["data", "copy", "prod", "staging", "--mask"], deployer);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toContain("SLW_FORBIDDEN");
+    const intoProd = await cli(["data", "copy", "staging", "prod", "--mask"]);
+    expect(intoProd.code).toBe(1);
+    expect(intoProd.stderr).toContain("environments.prod.requiresApproval");
+    const unmasked = await cli(["data", "copy", "prod", "staging"]);
+    expect(unmasked.code).toBe(2);
+    expect(unmasked.stderr).toContain("--mask");
+
+    await query(
+      "prod",
+      "create table support_tickets (id int primary key, body text); insert into support_tickets values (1, 'my card is 4111')",
+    );
+    const r = await cli(["data", "copy", "prod", "staging", "--mask"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("SLW_MASK_REFUSED");
+    expect(r.stderr).toContain("data.mask.support_tickets");
+    expect(await count("staging", "customers")).toBe(60);
+    expect((await events()).find((e) => e.kind === "data.copy.failed")?.message).toContain("support_tickets");
+  }, 300_000);
+
   it("refuses a promotion during a freeze window, naming it", async () => {
     const r = await cli(["promote", "staging", "frozen"]);
     expect(r.code).toBe(1);
@@ -202,6 +366,8 @@ describe("environments and promotion", () => {
     );
     expect(skipped.message).toContain("held by admin");
     expect((await manifest("staging")).services.api!.commit).toBe(first);
+    // dev took three commits; its database was new only for the first.
+    expect(await query("dev", "select release from seed_runs")).toBe("v1");
     const lifted = await cli(["hold", "lift", "--env", "staging"]);
     expect(lifted.code, lifted.stderr).toBe(0);
     expect((await events()).find((e) => e.kind === "hold.lifted")?.actor).toBe("admin");

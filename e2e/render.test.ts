@@ -199,3 +199,124 @@ describe("slipway render kubernetes", () => {
     expect(unknown.stderr).toContain("use one of: kubernetes");
   });
 });
+
+/**
+ * `slipway render github-actions` on the seeds' pipeline (dev and staging from main, prod by
+ * approval): the workflows the renderer's golden files hold, byte for byte, from the CLI.
+ */
+describe("slipway render github-actions", () => {
+  let dir: string;
+  let outs: string;
+  const GOLDEN = join(import.meta.dirname, "..", "packages", "render", "test", "golden", "github-actions");
+
+  beforeAll(() => {
+    dir = makeProject("render-gha");
+    outs = mkdtempSync("/tmp/slipway-e2e-render-gha-");
+    editFile(join(dir, "slipway.config.ts"), (t) =>
+      t.replace(
+        /environments: \{[\s\S]*?\n {2}\},\n/,
+        `environments: {
+    local: {},
+    dev: { autoDeploy: { branch: "main" } },
+    staging: { autoDeploy: { branch: "main" }, promotesFrom: "dev" },
+    prod: { promotesFrom: "staging", requiresApproval: true, services: { api: { scale: { min: 2, max: 4 } } } },
+  },
+`,
+      ),
+    );
+  });
+  afterAll(async () => {
+    rmSync(outs, { recursive: true, force: true });
+    await finishProject(dir);
+  });
+
+  it("writes the pipeline's workflows, the same bytes as the golden files", async () => {
+    const out = join(outs, "ci");
+    const r = await slipway(["render", "github-actions", "--dir", dir, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("4 workflows, each valid against GitHub's workflow schema");
+    const written = readdirSync(join(out, ".github", "workflows")).sort();
+    expect(written).toEqual(["ci.yml", "deploy.yml", "infra-check.yml", "promote-prod.yml"]);
+    for (const f of written)
+      expect(readFileSync(join(out, ".github", "workflows", f), "utf8"), f).toBe(
+        readFileSync(join(GOLDEN, ".github", "workflows", f), "utf8"),
+      );
+  });
+
+  it("renders every environment as its own overlay: namespace, scale and config, the same files as one --env render", async () => {
+    const out = join(outs, "overlays");
+    const r = await slipway([
+      "render",
+      "kubernetes",
+      "--overlays",
+      "--dir",
+      dir,
+      "--build",
+      "abc123",
+      "--out",
+      out,
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const envs = (
+      JSON.parse(r.stdout) as { environments: (RenderJson & { env: string; namespace: string })[] }
+    ).environments;
+    expect(envs.map((e) => [e.env, e.namespace])).toEqual([
+      ["local", "shop-local"],
+      ["dev", "shop-dev"],
+      ["staging", "shop-staging"],
+      ["prod", "shop-prod"],
+    ]);
+    // One image for all: promotion moves the same build.
+    expect(new Set(envs.map((e) => e.image))).toEqual(new Set(["shop:abc123"]));
+    const prod = envs.find((e) => e.env === "prod")!;
+    expect(prod.objects.some((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "api")).toBe(
+      true,
+    );
+    expect(
+      envs.find((e) => e.env === "staging")!.objects.some((o) => o.kind === "HorizontalPodAutoscaler"),
+    ).toBe(false);
+    expect(envOf(prod, "api")).toContainEqual({ name: "SLIPWAY_ENV", value: "prod" });
+
+    const single = join(outs, "prod-only");
+    const one = await slipway([
+      "render",
+      "kubernetes",
+      "--dir",
+      dir,
+      "--env",
+      "prod",
+      "--build",
+      "abc123",
+      "--out",
+      single,
+    ]);
+    expect(one.code, one.stderr).toBe(0);
+    for (const f of readdirSync(join(out, "prod")))
+      expect(readFileSync(join(out, "prod", f), "utf8"), f).toBe(readFileSync(join(single, f), "utf8"));
+    expect(readdirSync(out).sort()).toEqual([
+      ".slipway-render.json",
+      "Dockerfile",
+      "Dockerfile.dockerignore",
+      "dev",
+      "local",
+      "prod",
+      "staging",
+    ]);
+  });
+
+  it("refuses options that only a release has", async () => {
+    const r = await slipway([
+      "render",
+      "github-actions",
+      "--dir",
+      dir,
+      "--out",
+      join(outs, "x"),
+      "--build",
+      "abc",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--release, --build and --registry do not apply to github-actions");
+  });
+});

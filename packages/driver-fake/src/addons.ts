@@ -1,4 +1,4 @@
-import type { AddonConfig, AddonRecord, AddonsPort } from "@slipway/core";
+import { type AddonConfig, type AddonRecord, type AddonsPort, SlipwayError } from "@slipway/core";
 import type { FakeWorld } from "./world";
 
 const key = (r: AddonRecord) => `${r.env}/${r.name}`;
@@ -45,6 +45,17 @@ export function fakeAddons(world: FakeWorld): AddonsPort {
     async stop(record) {
       const found = world.addons.get(key(record));
       if (found) found.running = false;
+    },
+    // No rows to copy in memory: it checks what the local driver's connect would, and copies nothing.
+    async copyMasked(source, target) {
+      for (const end of [source, target])
+        if (!world.addons.get(key(end.record))?.running)
+          throw new SlipwayError(
+            "SLW_DATA_COPY_FAILED",
+            `cannot connect to ${end.record.env}'s database ${end.record.name}: it is not running`,
+            "check that both environments' postgres add-ons run (slipway status)",
+          );
+      return { database: source.config.databases[0] ?? "app", tables: [] };
     },
   };
 }

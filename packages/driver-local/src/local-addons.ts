@@ -1,5 +1,5 @@
 import type { AddonsPort } from "@slipway/core";
-import { addonDriver, postmasterPid } from "./addons";
+import { addonDriver, copyMaskedDatabase, postmasterPid } from "./addons";
 
 /** Postgres, Redis and s3rver as real servers on 127.0.0.1 that outlive the control plane. */
 export function localAddons(): AddonsPort {
@@ -14,5 +14,12 @@ export function localAddons(): AddonsPort {
       return { running, host: "127.0.0.1", port };
     },
     stop: (record) => addonDriver(record.kind).stop(record),
+    async copyMasked(source, target, rules) {
+      // The app role's URLs: it owns what the release job created, and nothing else.
+      const url = (end: typeof source) =>
+        addonDriver("postgres").connectionEnv(end.config as never, end.record).DATABASE_URL!;
+      const { tables } = await copyMaskedDatabase({ source: url(source), target: url(target), rules });
+      return { database: source.config.databases[0] ?? "app", tables };
+    },
   };
 }

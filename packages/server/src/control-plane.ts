@@ -5,12 +5,14 @@ import type { Stack } from "@slipway/spec";
 import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
+import { registerDataRoutes } from "./api/routes-data";
 import { registerFlagRoutes } from "./api/routes-flags";
 import { registerPromotionRoutes } from "./api/routes-promotion";
 import { registerRunRoutes } from "./api/routes-run";
 import { registerSecretRoutes } from "./api/routes-secrets";
 import type { Ctx } from "./context";
 import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
+import { dataOperations } from "./data/masked-copy";
 import { stopAddons } from "./environment/addons";
 import { Drainer } from "./environment/drainer";
 import { edgeOf } from "./environment/edge";
@@ -198,6 +200,7 @@ async function startOnStore(
       return (await store.rollouts.get(id))!;
     },
   });
+  registerDataRoutes(api, dataOperations(ctx));
   registerFlagRoutes(api, flagOperations(ctx));
   registerSecretRoutes(
     api,

@@ -36,6 +36,8 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     ...(Object.keys(stack.flags).length ? { flags: flagDefinitionsFor(stack, env) } : {}),
     // Versions are pinned when a deploy is requested (see secrets/pin.ts).
     ...(Object.keys(secrets).length ? { secrets } : {}),
+    // Synthetic data never lands where releases need approval (prod): its data is real.
+    ...(stack.data?.seed && !stack.environments[env]?.requiresApproval ? { seed: [...stack.data.seed] } : {}),
   };
 }
 

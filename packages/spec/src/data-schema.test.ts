@@ -2,9 +2,12 @@ import { describe, expect, it } from "vitest";
 import { formatIssues } from "./issues";
 import { validateStack } from "./validate";
 
-const stack = (data: unknown) => ({
+const stack = (
+  data: unknown,
+  services: Record<string, unknown> = { migrate: { type: "release", command: ["node", "migrate.js"] } },
+) => ({
   name: "shop",
-  services: { api: { type: "web", command: ["node", "server.js"] } },
+  services: { api: { type: "web", command: ["node", "server.js"] }, ...services },
   data,
 });
 
@@ -40,6 +43,15 @@ describe("data section", () => {
 
   it("refuses a shell string as seed", () => {
     expect(problems({ seed: "node seed.mjs" })).toContain("data.seed");
+  });
+
+  it("refuses a seed in a stack without a release job, which it would run after", () => {
+    const result = validateStack(stack({ seed: ["node", "seed.mjs"] }, {}), "slipway.config.ts");
+    expect(result.ok).toBe(false);
+    const text = result.ok ? "" : formatIssues(result.issues);
+    expect(text).toContain("data.seed");
+    expect(text).toContain("this stack has none");
+    expect(text).toContain('add a service of type "release"');
   });
 
   it("refuses an unknown key with a did-you-mean", () => {

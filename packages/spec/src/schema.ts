@@ -521,6 +521,14 @@ export const stackSchema = z
           params: { hint: "a route points at a web service; fix the name or change that service's type" },
         });
     });
+    // The seed runs after the release job, with its environment: without one it would never run.
+    if (stack.data?.seed && !Object.values(stack.services).some((s) => s.type === "release"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["data", "seed"],
+        message: "the seed runs after the release job (migrations), and this stack has none",
+        params: { hint: 'add a service of type "release" that creates the schema, or remove data.seed' },
+      });
     for (const issue of promotionIssues(stack.environments)) ctx.addIssue({ code: "custom", ...issue });
     for (const issue of flagIssues(stack.flags, Object.keys(stack.environments)))
       ctx.addIssue({ code: "custom", ...issue });

@@ -4,6 +4,7 @@ import { isSlipwayError, type ReleaseConfig, SlipwayError } from "@slipway/core"
 import { workingTreeBuildId } from "@slipway/driver-local/build";
 import {
   composeDocument,
+  githubActionsInputFromStack,
   imageFor,
   kubernetesManifests,
   namespaceOf,
@@ -11,6 +12,7 @@ import {
   type RenderInput,
   renderCompose,
   renderDockerfile,
+  renderGithubActions,
   renderKubernetes,
   requiredSecrets,
   validateCompose,
@@ -30,6 +32,8 @@ export interface RenderOptions {
   release?: number;
   build?: string;
   registry?: string;
+  /** Every environment of the spec, one directory each (kubernetes only). */
+  overlays?: boolean;
 }
 
 /** What a target renders: its files, the objects for --json, and what the reader must do next. */
@@ -39,11 +43,13 @@ interface Rendered {
   next: string[];
 }
 
-/** The targets `slipway render` knows; each turns one RenderInput into validated files. */
+/** The targets `slipway render` knows that render one environment's release into validated files. */
 const TARGETS: Record<string, (input: RenderInput) => Rendered> = {
   kubernetes: renderKubernetesTarget,
   compose: renderComposeTarget,
 };
+/** Targets made of the whole stack's pipeline, not one environment's release. */
+const PIPELINE_TARGETS = ["github-actions"];
 
 /** Written beside the output: which files the last render wrote, so the next one can remove those it no longer makes. */
 const MARKER = ".slipway-render.json";
@@ -54,6 +60,8 @@ const MARKER = ".slipway-render.json";
  * as files for another engine to run. Nothing running is touched.
  */
 export async function render(o: RenderOptions): Promise<void> {
+  if (o.target === "github-actions") return renderPipeline(o);
+  if (o.overlays) return renderEveryEnvironment(o);
   const renderTarget = checkOptions(o);
   const root = resolve(o.dir);
   const stack = await loadSpec(root);
@@ -90,19 +98,119 @@ export async function render(o: RenderOptions): Promise<void> {
   );
 }
 
+/**
+ * `slipway render github-actions`: the CI workflows of every environment's promotion rule, from
+ * the spec alone (no release, no build: CI builds each commit), each checked against GitHub's
+ * workflow schema by the renderer.
+ */
+async function renderPipeline(o: RenderOptions): Promise<void> {
+  requireOut(o);
+  if (o.release !== undefined || o.build !== undefined || o.registry !== undefined)
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      "--release, --build and --registry do not apply to github-actions: the workflows build each commit in CI",
+      "drop them; the workflows cover every environment of the spec",
+    );
+  const stack = await loadSpec(resolve(o.dir));
+  const files = renderGithubActions(githubActionsInputFromStack(stack));
+  if (o.out) writeOutput(resolve(o.out), files);
+  if (o.json)
+    return printJson({
+      target: o.target,
+      stack: stack.name,
+      files: files.map((f) => f.path),
+      workflows: Object.fromEntries(files.map((f) => [f.path, f.content])),
+    });
+  process.stdout.write(
+    [
+      `rendered github-actions for ${stack.name}: ${files.length} workflows, each valid against GitHub's workflow schema`,
+      `wrote ${files.map((f) => f.path).join(", ")} under ${resolve(o.out!)}`,
+      "copy .github/ into the repository; add the repository secrets SLIPWAY_URL and SLIPWAY_TOKEN (a deployer token: slipway tokens create --name ci --role deployer)",
+      "promotions wait for the reviewers of the GitHub environment of the same name (docs/render-github-actions.md)",
+      "",
+    ].join("\n"),
+  );
+}
+
+/**
+ * `slipway render kubernetes --overlays`: every environment of the spec in its own directory
+ * (`<env>/`, applied with `kubectl apply -k <env>`), each its own namespace with its own scale,
+ * config and release (the live one when a control plane runs), one Dockerfile beside them:
+ * promotion moves the same image between them.
+ */
+async function renderEveryEnvironment(o: RenderOptions): Promise<void> {
+  const renderTarget = checkOptions(o);
+  const bad = (message: string, hint: string) => new SlipwayError("SLW_BAD_REQUEST", message, hint);
+  if (o.target !== "kubernetes")
+    throw bad("--overlays is for the kubernetes target", "render each environment with --env");
+  if (o.release !== undefined)
+    throw bad(
+      "--release names one environment's release; --overlays renders every environment",
+      "drop --release, or drop --overlays and pass --env",
+    );
+  const root = resolve(o.dir);
+  const stack = await loadSpec(root);
+  const rendered = [];
+  for (const env of Object.keys(stack.environments)) {
+    const release = await releaseToRender(root, stack, { ...o, env });
+    const input: RenderInput = {
+      stack: stack.name,
+      env,
+      release,
+      image: imageFor(stack.name, release.build, o.registry),
+    };
+    rendered.push({ input, ...renderTarget(input) });
+  }
+  const files = [
+    ...rendered.flatMap((r) => r.files.map((f) => ({ ...f, path: `${r.input.env}/${f.path}` }))),
+    ...dockerfile(root, stack),
+  ];
+  if (o.out) writeOutput(resolve(o.out), files);
+  if (o.json)
+    return printJson({
+      target: o.target,
+      stack: stack.name,
+      environments: rendered.map((r) => ({
+        env: r.input.env,
+        namespace: namespaceOf(r.input),
+        release: r.input.release.number,
+        build: r.input.release.build,
+        image: r.input.image,
+        files: r.files.map((f) => `${r.input.env}/${f.path}`),
+        objects: r.objects,
+      })),
+    });
+  process.stdout.write(
+    [
+      `rendered kubernetes for ${stack.name}, every environment in its own namespace, each object valid against its schema:`,
+      ...rendered.map(
+        (r) =>
+          `  ${r.input.env}/ → namespace ${namespaceOf(r.input)}, ${r.input.release.number !== null ? `release v${r.input.release.number}` : "the spec"}, image ${r.input.image}`,
+      ),
+      `wrote ${files.length} files to ${resolve(o.out!)}; apply one environment with kubectl apply -k DIR/<env> (docs/render-kubernetes.md)`,
+      "",
+    ].join("\n"),
+  );
+}
+
+function requireOut(o: RenderOptions): void {
+  if (!o.out && !o.json)
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      "--out is missing: where should the files go?",
+      "pass --out DIR (or --json to print the objects)",
+    );
+}
+
 /** The flags that make sense together, and the target's renderer. */
 function checkOptions(o: RenderOptions): (input: RenderInput) => Rendered {
   const bad = (message: string, hint: string) => new SlipwayError("SLW_BAD_REQUEST", message, hint);
   if (!Object.hasOwn(TARGETS, o.target))
     throw bad(
       `no render target named ${JSON.stringify(o.target)}`,
-      `use one of: ${Object.keys(TARGETS).join(", ")}`,
+      `use one of: ${[...Object.keys(TARGETS), ...PIPELINE_TARGETS].join(", ")}`,
     );
-  if (!o.out && !o.json)
-    throw bad(
-      "--out is missing: where should the files go?",
-      "pass --out DIR (or --json to print the objects)",
-    );
+  requireOut(o);
   if (o.release !== undefined && o.build !== undefined)
     throw bad("--release and --build both given", "a release has its build: pass one of them");
   return TARGETS[o.target]!;

@@ -78,9 +78,9 @@ export function registerShipCommands(program: Command) {
   program
     .command("render")
     .description(
-      "write the stack for another engine to run: kubernetes (manifests) or compose; nothing running is touched",
+      "write the stack for another engine to run: kubernetes (manifests), compose, or github-actions (CI workflows of the whole pipeline); nothing running is touched",
     )
-    .argument("<target>", "kubernetes or compose")
+    .argument("<target>", "kubernetes, compose or github-actions")
     .addOption(dirOpt())
     .addOption(envOpt())
     .option("--out <dir>", "where the files go (empty, or an earlier render's directory)")
@@ -95,6 +95,7 @@ export function registerShipCommands(program: Command) {
       buildId,
     )
     .option("--registry <registry>", "the image registry and path, e.g. ghcr.io/acme", registry)
+    .option("--overlays", "kubernetes: every environment of the spec, one directory (namespace) each")
     .addOption(jsonOpt())
     .action(
       act(
@@ -107,6 +108,7 @@ export function registerShipCommands(program: Command) {
             release?: number;
             build?: string;
             registry?: string;
+            overlays?: boolean;
             json?: boolean;
           },
         ) => (await renderCommand()).render({ ...o, target: renderTarget, json: !!o.json }),

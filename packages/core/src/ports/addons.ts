@@ -1,4 +1,5 @@
-import type { AddonConfig } from "../release/config";
+import type { MaskRules } from "../masking/rules";
+import type { AddonConfig, PostgresConfig } from "../release/config";
 
 /** What the control plane persists about one add-on instance; drivers read it, never store it. */
 export interface AddonRecord {
@@ -26,4 +27,24 @@ export interface AddonsPort {
   describe(record: AddonRecord): Promise<{ running: boolean; host: string; port: number }>;
   /** Stops it cleanly; data stays. */
   stop(record: AddonRecord): Promise<void>;
+  /**
+   * Replaces the rows of `target`'s first database with `source`'s, masked per `rules` on the
+   * way (both postgres add-ons, running). Nothing unmasked is written outside the source's
+   * instance; the whole copy is planned before a row moves. Throws SLW_MASK_REFUSED (a table or
+   * column without a fitting rule) or SLW_DATA_COPY_FAILED (the target keeps what it had).
+   */
+  copyMasked(source: PostgresEnd, target: PostgresEnd, rules: MaskRules): Promise<AddonCopyResult>;
+}
+
+/** One end of a masked copy: a postgres add-on's declaration and its record. */
+export interface PostgresEnd {
+  config: PostgresConfig;
+  record: AddonRecord;
+}
+
+export interface AddonCopyResult {
+  /** The database copied (the add-on's first). */
+  database: string;
+  /** Tables in the order they were loaded (parents first) and how many rows each got. */
+  tables: Array<{ table: string; rows: number }>;
 }

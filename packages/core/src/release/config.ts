@@ -28,6 +28,11 @@ export interface ReleaseConfig {
    * release names is the one its processes receive. Absent in releases before secrets.
    */
   secrets?: Record<string, SecretRef>;
+  /**
+   * The spec's `data.seed` (argv), frozen only for environments that may be seeded (not one
+   * that requires approval): run after the release job when the environment's database is new.
+   */
+  seed?: string[];
 }
 
 export interface RouteConfig {

@@ -4,6 +4,7 @@ import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { buildDir, launchOf } from "../environment/processes";
+import { seedDue, seededJob } from "../environment/seed";
 import { changeWithEvents } from "./record";
 
 /** How much of a failed job's output its rollout's error carries. */
@@ -43,17 +44,30 @@ export async function jobOutput(ctx: Ctx, env: EnvironmentRow, release: ReleaseR
  */
 export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<void> {
   const [service, cfg] = releaseJob(release.config)!;
+  const seed = (await seedDue(ctx, env, release)) ? release.config.seed : undefined;
   if (release.jobStatus === "pending") {
     const moved = await changeWithEvents(ctx, (tx) => tx.releases.moveJob(release.id, "pending", "running"), {
       kind: "release.job.started",
       subject: release.id,
-      message: `v${release.number}: running release job ${service} (${cfg.command.join(" ")})`,
+      message: `v${release.number}: running release job ${service} (${cfg.command.join(" ")})${
+        seed ? `, then the seed (${seed.join(" ")}): the database is new` : ""
+      }`,
+      ...(seed ? { data: { seed } } : {}),
     });
     if (!moved) return;
   }
   const dir = await buildDir(ctx, release);
   const addons = await addonEnv(ctx, env, release.config);
-  const { argv, env: jobEnv } = await launchOf(ctx, env, release, dir, service, addons);
+  const launched = seed
+    ? {
+        ...release,
+        config: {
+          ...release.config,
+          services: { ...release.config.services, [service]: seededJob(cfg, seed) },
+        },
+      }
+    : release;
+  const { argv, env: jobEnv } = await launchOf(ctx, env, launched, dir, service, addons);
   const { id, nonce, logFile } = jobRef(ctx, env, release);
   const pid = await ctx.driver.runtime.runJob({ id, argv, cwd: dir, env: jobEnv, nonce, logFile });
   ctx.fault("job:pid-unrecorded");
