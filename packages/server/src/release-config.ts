@@ -1,4 +1,4 @@
-import type { FlagDefinition, ReleaseConfig } from "@slipway/core";
+import { DEFAULT_BACKUP_POLICY, type FlagDefinition, type ReleaseConfig } from "@slipway/core";
 import { resolveServices, type Stack, secretRefsFor } from "@slipway/spec";
 
 /** Freezes what running the spec in one environment needs into what a release records. */
@@ -36,6 +36,7 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     ...(Object.keys(stack.flags).length ? { flags: flagDefinitionsFor(stack, env) } : {}),
     // Versions are pinned when a deploy is requested (see secrets/pin.ts).
     ...(Object.keys(secrets).length ? { secrets } : {}),
+    backup: structuredClone(stack.environments[env]?.backup ?? DEFAULT_BACKUP_POLICY),
   };
 }
 

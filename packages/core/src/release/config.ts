@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { BackupPolicy } from "../backup/policy";
 import type { FlagDefinition } from "../flags/definitions";
 import type { SecretRef } from "../secrets/refs";
 
@@ -28,6 +29,8 @@ export interface ReleaseConfig {
    * release names is the one its processes receive. Absent in releases before secrets.
    */
   secrets?: Record<string, SecretRef>;
+  /** How the environment's postgres add-ons are protected. Absent in releases before backups: the defaults. */
+  backup?: BackupPolicy;
 }
 
 export interface RouteConfig {
