@@ -42,7 +42,10 @@ export function fakeBackups(world: FakeWorld): BackupsPort {
           backups: [],
           streaming: true,
         });
-      repoOf(repo).streaming = true;
+      const r = repoOf(repo);
+      const started = !r.streaming;
+      r.streaming = true;
+      return { started };
     },
     async sealWal(_record, repo) {
       repoOf(repo);

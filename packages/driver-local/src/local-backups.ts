@@ -42,9 +42,10 @@ export function localBackups(): BackupsPort {
       // Running and the right key: nothing to do (this runs on every reconcile).
       if (config && receiverRunning(paths)) {
         checkKey(keyOf(repo), config.keyFingerprint);
-        return;
+        return { started: false };
       }
       await engine.protect(record, engineRepo(repo));
+      return { started: true };
     },
     sealWal: (record, repo) => engine.sealWal(record, engineRepo(repo)),
     async createBase(record, repo) {

@@ -55,8 +55,8 @@ export interface InstanceCheck {
  * I/O; the control plane decides when (schedule, retention, drills: `@slipway/core` backup/).
  */
 export interface BackupsPort {
-  /** Keeps the WAL streaming into the repository (idempotent, cheap when it already is). */
-  protect(record: AddonRecord, repo: BackupRepo): Promise<void>;
+  /** Keeps the WAL streaming into the repository (idempotent, cheap when it already is); `started`: it was not. */
+  protect(record: AddonRecord, repo: BackupRepo): Promise<{ started: boolean }>;
   /** Compresses and encrypts the WAL segments completed since the last call; returns how many. */
   sealWal(record: AddonRecord, repo: BackupRepo): Promise<number>;
   /** Takes a base backup and verifies the stored file; SLW_BACKUP_CORRUPT when it does not verify. */

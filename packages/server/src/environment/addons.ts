@@ -64,7 +64,7 @@ export async function addonEnv(ctx: Ctx, env: EnvironmentRow, config: ReleaseCon
   return out;
 }
 
-function recordOf(ctx: Ctx, env: EnvironmentRow, row: AddonRow): AddonRecord {
+export function recordOf(ctx: Ctx, env: EnvironmentRow, row: AddonRow): AddonRecord {
   return {
     env: env.name,
     name: row.name,
