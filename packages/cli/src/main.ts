@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { EXIT, fail } from "./output";
+import { registerBackupCommands } from "./program/backup";
 import { registerFlagCommands } from "./program/flags";
 import { registerInspectCommands } from "./program/inspect";
 import { registerPromotionCommands } from "./program/promotion";
@@ -26,5 +27,6 @@ registerInspectCommands(program);
 registerTokenCommands(program);
 registerFlagCommands(program);
 registerSecretCommands(program);
+registerBackupCommands(program);
 
 await program.parseAsync(process.argv).catch((e) => fail(e, false));

@@ -290,7 +290,13 @@ interface Protection {
   lastBaseBackup: string | null;
   window: { earliest: string; latest: string } | null;
   retentionDays: number;
-  lastDrill: { at: string; state: string; rpoMs: number | null; rtoMs: number | null; overTarget: boolean | null } | null;
+  lastDrill: {
+    at: string;
+    state: string;
+    rpoMs: number | null;
+    rtoMs: number | null;
+    overTarget: boolean | null;
+  } | null;
 }
 
 /** Backups per postgres add-on: WAL receiver, last base backup, recoverable window, last drill. */
@@ -308,7 +314,9 @@ function protectionLines(protections: Protection[]): string[] {
         backups: p.addon,
         wal: !p.enabled ? "off (spec)" : p.streaming ? "streaming" : "NOT STREAMING",
         "last base backup": time(p.lastBaseBackup) ?? "none yet",
-        "restorable window (UTC)": p.window ? `${time(p.window.earliest)} .. ${time(p.window.latest)}` : "none yet",
+        "restorable window (UTC)": p.window
+          ? `${time(p.window.earliest)} .. ${time(p.window.latest)}`
+          : "none yet",
         retention: `${p.retentionDays} d`,
         "last drill": drill(p.lastDrill),
       })),

@@ -11,7 +11,11 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
   const app = root.withTypeProvider<ZodTypeProvider>();
   const actor = (req: { token?: { name: string } }) => req.token?.name ?? "anonymous";
   const envParam = z.object({ env: z.string().describe("environment name, e.g. local") });
-  const addon = z.string().min(1).optional().describe("the postgres add-on; may be left out when there is one");
+  const addon = z
+    .string()
+    .min(1)
+    .optional()
+    .describe("the postgres add-on; may be left out when there is one");
 
   app.get(
     "/v1/environments/:env/backups",
@@ -19,7 +23,8 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
       config: { role: "viewer" },
       schema: {
         params: envParam,
-        summary: "Backups of each postgres add-on: base backups, the recoverable window, retention, the last drill",
+        summary:
+          "Backups of each postgres add-on: base backups, the recoverable window, retention, the last drill",
       },
     },
     async (req) => ops.list(req.params.env),
@@ -42,7 +47,8 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
       config: { role: "deployer" },
       schema: {
         params: envParam,
-        summary: "Restore into a new instance (never over the live one), to a time inside the window or the latest state",
+        summary:
+          "Restore into a new instance (never over the live one), to a time inside the window or the latest state",
         body: z.strictObject({
           addon,
           to: z

@@ -13,7 +13,11 @@ import { existingEnvironment, type ProtectedAddon, pickAddon, protectedAddons } 
 /** What `slipway backup` asks of the control plane (routes-backup.ts), and what the reconciler runs on schedule. */
 export interface BackupOperations {
   list(env: string): Promise<{ environment: string; addons: AddonBackups[] }>;
-  create(env: string, addon: string | undefined, actor: string): Promise<{ addon: string; backup: BackupInfo }>;
+  create(
+    env: string,
+    addon: string | undefined,
+    actor: string,
+  ): Promise<{ addon: string; backup: BackupInfo }>;
   restore(env: string, req: RestoreRequest, actor: string): Promise<RestoreReport>;
   drill(env: string, addon: string | undefined, actor: string): Promise<DrillReport>;
   /** The same, for one add-on the reconciler already holds. */
@@ -129,13 +133,19 @@ async function listing(ctx: Ctx, a: ProtectedAddon): Promise<AddonBackups> {
     if (isSlipwayError(e) && (e.code === "SLW_NOT_FOUND" || e.code === "SLW_BACKUP_FAILED")) return undefined;
     throw e;
   });
-  const [lastDrill] = (await ctx.store.backupRuns.list(a.env.id, a.row.name, 20)).filter((r) => r.kind === "drill");
+  const [lastDrill] = (await ctx.store.backupRuns.list(a.env.id, a.row.name, 20)).filter(
+    (r) => r.kind === "drill",
+  );
   return {
     addon: a.row.name,
     streaming: inv?.streaming ?? false,
     window: windowView(inv?.window),
     retentionDays: a.policy.retentionDays,
-    backups: (inv?.backups ?? []).map((b) => ({ ...b, startedAt: iso(b.startedAt), endedAt: iso(b.endedAt) })),
+    backups: (inv?.backups ?? []).map((b) => ({
+      ...b,
+      startedAt: iso(b.startedAt),
+      endedAt: iso(b.endedAt),
+    })),
     walSegments: inv?.walSegments ?? 0,
     lastDrill: lastDrill ? drillView(lastDrill) : null,
   };
@@ -157,18 +167,39 @@ async function takeBase(ctx: Ctx, a: ProtectedAddon, actor: string): Promise<Bac
     });
     return backup;
   } catch (e) {
-    await failed(ctx, run, subject, actor, "backup.failed", `${a.env.name}/${a.row.name}: base backup failed`, e);
+    await failed(
+      ctx,
+      run,
+      subject,
+      actor,
+      "backup.failed",
+      `${a.env.name}/${a.row.name}: base backup failed`,
+      e,
+    );
     throw e;
   }
 }
 
 /** Restores into a new instance beside the live one and reports what the copy holds. */
-async function restoreCopy(ctx: Ctx, a: ProtectedAddon, target: RestoreTarget, actor: string): Promise<RestoreReport> {
+async function restoreCopy(
+  ctx: Ctx,
+  a: ProtectedAddon,
+  target: RestoreTarget,
+  actor: string,
+): Promise<RestoreReport> {
   const subject = `${a.row.id}/backups`;
   const targetText = target.kind === "latest" ? "latest" : iso(target.at);
-  const run = await ctx.store.backupRuns.start({ ...runOf(a, "restore"), requestedBy: actor, at: ctx.now(), target: targetText });
+  const run = await ctx.store.backupRuns.start({
+    ...runOf(a, "restore"),
+    requestedBy: actor,
+    at: ctx.now(),
+    target: targetText,
+  });
   try {
-    const into = { dataDir: ctx.paths.env(a.env.name).restore(a.row.name, run.id), port: await ctx.driver.runtime.allocatePort() };
+    const into = {
+      dataDir: ctx.paths.env(a.env.name).restore(a.row.name, run.id),
+      port: await ctx.driver.runtime.allocatePort(),
+    };
     const restored = await ctx.driver.backups.restore(a.record, a.repo, { target, into });
     const check = await ctx.driver.backups.check(restored.record, a.config.databases, []);
     const report: RestoreReport = {
@@ -177,7 +208,10 @@ async function restoreCopy(ctx: Ctx, a: ProtectedAddon, target: RestoreTarget, a
       target: targetText,
       baseBackup: restored.baseBackup,
       instance: { host: "127.0.0.1", port: restored.record.port, dataDir: restored.record.dataDir },
-      restoredTo: { lastCommitAt: isoOrNull(restored.lastCommitAt), newestHeartbeatAt: isoOrNull(check.newestHeartbeatAt) },
+      restoredTo: {
+        lastCommitAt: isoOrNull(restored.lastCommitAt),
+        newestHeartbeatAt: isoOrNull(check.newestHeartbeatAt),
+      },
       rtoMs: restored.rtoMs,
     };
     await ctx.store.backupRuns.finish(run.id, "succeeded", ctx.now(), {
@@ -196,7 +230,15 @@ async function restoreCopy(ctx: Ctx, a: ProtectedAddon, target: RestoreTarget, a
     });
     return report;
   } catch (e) {
-    await failed(ctx, run, subject, actor, "backup.restore-failed", `${a.env.name}/${a.row.name}: restore to ${targetText} failed`, e);
+    await failed(
+      ctx,
+      run,
+      subject,
+      actor,
+      "backup.restore-failed",
+      `${a.env.name}/${a.row.name}: restore to ${targetText} failed`,
+      e,
+    );
     throw e;
   }
 }
@@ -210,15 +252,30 @@ async function runDrill(ctx: Ctx, a: ProtectedAddon, actor: string): Promise<Dri
   const subject = `${a.row.id}/backups`;
   const name = `${a.env.name}/${a.row.name}`;
   const startedAt = ctx.now();
-  const run = await ctx.store.backupRuns.start({ ...runOf(a, "drill"), requestedBy: actor, at: startedAt, target: "latest" });
-  await ctx.event({ kind: "backup.drill.started", subject, actor, message: `${name}: restore drill started`, data: { run: run.id } });
-  const into = { dataDir: ctx.paths.env(a.env.name).restore(a.row.name, run.id), port: await ctx.driver.runtime.allocatePort() };
+  const run = await ctx.store.backupRuns.start({
+    ...runOf(a, "drill"),
+    requestedBy: actor,
+    at: startedAt,
+    target: "latest",
+  });
+  await ctx.event({
+    kind: "backup.drill.started",
+    subject,
+    actor,
+    message: `${name}: restore drill started`,
+    data: { run: run.id },
+  });
+  const into = {
+    dataDir: ctx.paths.env(a.env.name).restore(a.row.name, run.id),
+    port: await ctx.driver.runtime.allocatePort(),
+  };
   let copy: Awaited<ReturnType<typeof ctx.driver.backups.restore>> | undefined;
   try {
     copy = await ctx.driver.backups.restore(a.record, a.repo, { target: { kind: "latest" }, into });
     const rtoMs = ctx.now() - startedAt;
     const check = await ctx.driver.backups.check(copy.record, a.config.databases, a.policy.verify);
-    const rpoMs = check.newestHeartbeatAt === undefined ? undefined : Math.max(0, startedAt - check.newestHeartbeatAt);
+    const rpoMs =
+      check.newestHeartbeatAt === undefined ? undefined : Math.max(0, startedAt - check.newestHeartbeatAt);
     const judged = judgeDrill(a.policy, { rpoMs, rtoMs });
     const failedQueries = check.queries.filter((q) => !q.ok);
     const outcome = {
@@ -256,7 +313,16 @@ async function runDrill(ctx: Ctx, a: ProtectedAddon, actor: string): Promise<Dri
     return { run: run.id, addon: a.row.name, ...drillView((await ctx.store.backupRuns.get(run.id))!) };
   } catch (e) {
     const outcome = isSlipwayError(e) ? (e.detail?.outcome as object | undefined) : undefined;
-    await failed(ctx, run, subject, actor, "backup.drill.failed", `ALERT ${name}: restore drill failed`, e, outcome);
+    await failed(
+      ctx,
+      run,
+      subject,
+      actor,
+      "backup.drill.failed",
+      `ALERT ${name}: restore drill failed`,
+      e,
+      outcome,
+    );
     if (isSlipwayError(e) && e.code === "SLW_DRILL_FAILED") throw e;
     throw new SlipwayError(
       "SLW_DRILL_FAILED",
@@ -265,7 +331,10 @@ async function runDrill(ctx: Ctx, a: ProtectedAddon, actor: string): Promise<Dri
       { cause: isSlipwayError(e) ? e.code : "SLW_INTERNAL" },
     );
   } finally {
-    if (copy) await ctx.driver.backups.discard(copy.record).catch((e) => ctx.log.error({ err: e }, "drill copy not removed"));
+    if (copy)
+      await ctx.driver.backups
+        .discard(copy.record)
+        .catch((e) => ctx.log.error({ err: e }, "drill copy not removed"));
   }
 }
 
@@ -281,7 +350,13 @@ async function failed(
 ): Promise<void> {
   const reason = e instanceof Error ? e.message : String(e);
   await ctx.store.backupRuns.finish(run.id, "failed", ctx.now(), { ...outcome, error: reason });
-  await ctx.event({ kind, subject, actor, message: `${message}: ${reason}`, data: { run: run.id, code: isSlipwayError(e) ? e.code : "SLW_INTERNAL" } });
+  await ctx.event({
+    kind,
+    subject,
+    actor,
+    message: `${message}: ${reason}`,
+    data: { run: run.id, code: isSlipwayError(e) ? e.code : "SLW_INTERNAL" },
+  });
 }
 
 function parseTarget(to: string): RestoreTarget {
@@ -297,11 +372,23 @@ function parseTarget(to: string): RestoreTarget {
   return { kind: "time", at };
 }
 
-const runOf = (a: ProtectedAddon, kind: BackupRunRow["kind"]) => ({ environmentId: a.env.id, addon: a.row.name, kind });
+const runOf = (a: ProtectedAddon, kind: BackupRunRow["kind"]) => ({
+  environmentId: a.env.id,
+  addon: a.row.name,
+  kind,
+});
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | undefined) => (ms === undefined ? null : iso(ms));
-const windowView = (w: RecoverableWindow | undefined) => (w ? { earliest: iso(w.earliest), latest: iso(w.latest) } : null);
+const windowView = (w: RecoverableWindow | undefined) =>
+  w ? { earliest: iso(w.earliest), latest: iso(w.latest) } : null;
 
 function drillView(r: BackupRunRow): DrillView {
-  return { at: r.startedAt, state: r.state, rpoMs: r.rpoMs, rtoMs: r.rtoMs, overTarget: r.overTarget, error: r.error };
+  return {
+    at: r.startedAt,
+    state: r.state,
+    rpoMs: r.rpoMs,
+    rtoMs: r.rtoMs,
+    overTarget: r.overTarget,
+    error: r.error,
+  };
 }

@@ -70,7 +70,7 @@ export function pickAddon(all: ProtectedAddon[], env: string, name: string | und
     throw new SlipwayError(
       "SLW_NOT_FOUND",
       `${env} has no postgres add-on in its live release`,
-      "declare one under `addons` (type: \"postgres\") and deploy",
+      'declare one under `addons` (type: "postgres") and deploy',
     );
   const names = all.map((a) => a.row.name).join(", ");
   if (name === undefined) {
@@ -85,8 +85,13 @@ export function pickAddon(all: ProtectedAddon[], env: string, name: string | und
   }
   const found = all.find((a) => a.row.name === name);
   if (!found)
-    throw new SlipwayError("SLW_NOT_FOUND", `${env} has no postgres add-on "${name}"`, `postgres add-ons: ${names}`, {
-      field: "addon",
-    });
+    throw new SlipwayError(
+      "SLW_NOT_FOUND",
+      `${env} has no postgres add-on "${name}"`,
+      `postgres add-ons: ${names}`,
+      {
+        field: "addon",
+      },
+    );
   return found;
 }
