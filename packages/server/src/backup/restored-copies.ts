@@ -1,0 +1,16 @@
+import type { EnvironmentRow } from "@slipway/store";
+import type { Ctx } from "../context";
+import { recordOf } from "../environment/addons";
+
+/**
+ * Stops the instances `slipway backup restore` made in an environment (on `down`, like its
+ * add-ons): their data stays where the restore reported it, for whoever wants to look again.
+ */
+export async function stopRestoredCopies(ctx: Ctx, env: EnvironmentRow): Promise<void> {
+  const rows = await ctx.store.environments.addons(env.id);
+  for (const run of await ctx.store.backupRuns.list(env.id, undefined, 1000)) {
+    const row = rows.find((r) => r.name === run.addon);
+    if (run.kind !== "restore" || !run.instance || !row) continue;
+    await ctx.driver.addons.stop({ ...recordOf(ctx, env, row), ...run.instance });
+  }
+}
