@@ -40,7 +40,7 @@ export function fakeBackups(world: FakeWorld): BackupsPort {
         world.repositories.set(repo.location, {
           key: Buffer.from(repo.key).toString("hex"),
           backups: [],
-          streaming: true,
+          streaming: false,
         });
       const r = repoOf(repo);
       const started = !r.streaming;
