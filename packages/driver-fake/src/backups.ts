@@ -47,6 +47,10 @@ export function fakeBackups(world: FakeWorld): BackupsPort {
       r.streaming = true;
       return { started };
     },
+    async unprotect(repo) {
+      world.call(`unprotect ${repo.location}`);
+      repoOf(repo).streaming = false;
+    },
     async sealWal(_record, repo) {
       repoOf(repo);
       return 0;

@@ -47,6 +47,7 @@ export function localBackups(): BackupsPort {
       await engine.protect(record, engineRepo(repo));
       return { started: true };
     },
+    unprotect: (repo) => engine.stopStreaming({ dir: repo.location }),
     sealWal: (record, repo) => engine.sealWal(record, engineRepo(repo)),
     async createBase(record, repo) {
       return info(await engine.createBackup(record, engineRepo(repo)));

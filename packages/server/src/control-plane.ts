@@ -152,7 +152,7 @@ async function startOnStore(
   const drainer = new Drainer(ctx);
   const cron = new CronScheduler(cronPorts(ctx));
   const secrets = new SecretsReconciler(ctx, (id) => void executor.kick(id));
-  const backupOps = backupOperations(ctx);
+  const backupOps = backupOperations(ctx, (id) => void executor.kick(id));
   const backups = new BackupReconciler(ctx, backupOps);
   const heartbeats = new HeartbeatWriter(ctx);
   // A backup, restore or drill the previous control plane was running did not finish.

@@ -62,6 +62,19 @@ export function backupRunQueries(sql: Sql) {
       );
       return rows.length === 1;
     },
+    /** A succeeded restore → switched to, once: false when it was already (or is not a restore that succeeded). */
+    async markSwitched(
+      id: string,
+      replaced: { dataDir: string; port: number },
+      at: number,
+    ): Promise<boolean> {
+      const rows = await sql.query(
+        `update backup_runs set switched_at = $2, replaced = $3
+         where id = $1 and kind = 'restore' and state = 'succeeded' and switched_at is null returning id`,
+        [id, new Date(at), JSON.stringify(replaced)],
+      );
+      return rows.length === 1;
+    },
     /** Runs a control plane left running when it stopped: they did not finish. */
     async failAbandoned(at: number): Promise<number> {
       const rows = await sql.query(

@@ -181,4 +181,6 @@ export interface BackupRunRow {
   overTarget: boolean | null;
   instance: { dataDir: string; port: number } | null;
   error: string | null;
+  switchedAt: string | null;
+  replaced: { dataDir: string; port: number } | null;
 }

@@ -84,7 +84,9 @@ export async function create(o: Opts): Promise<void> {
 }
 
 /** `slipway backup restore --to TIME | --latest`: a new instance; says what it holds. */
-export async function restore(o: Opts & { to?: string; latest?: boolean }): Promise<void> {
+export async function restore(
+  o: Opts & { to?: string; latest?: boolean; switch?: boolean; yes?: boolean },
+): Promise<void> {
   if (!!o.to === !!o.latest)
     throw new SlipwayError(
       "SLW_BAD_REQUEST",
@@ -104,9 +106,11 @@ export async function restore(o: Opts & { to?: string; latest?: boolean }): Prom
     instance: { host: string; port: number; dataDir: string };
     restoredTo: { lastCommitAt: string | null; newestHeartbeatAt: string | null };
     rtoMs: number;
+    switched?: { release: number; rollout: string };
   }>(target(o.dir), "POST", `${base(o.env)}/restores`, {
     ...(o.addon ? { addon: o.addon } : {}),
     to: o.to ?? "latest",
+    ...(o.switch ? { switch: true, confirm: !!o.yes } : {}),
   });
   if (o.json) return printJson(got);
   process.stdout.write(
@@ -115,7 +119,9 @@ export async function restore(o: Opts & { to?: string; latest?: boolean }): Prom
       `  last commit in the copy:     ${time(got.restoredTo.lastCommitAt)}`,
       `  newest heartbeat in the copy: ${time(got.restoredTo.newestHeartbeatAt)}`,
       `  new instance: ${got.instance.host}:${got.instance.port} (same roles and passwords as the live one), data in ${got.instance.dataDir}`,
-      "  the live instance was not touched",
+      got.switched
+        ? `  switched: ${o.env}/${got.addon} now uses it; release v${got.switched.release} restarts the services onto it (rollout ${got.switched.rollout}); the replaced instance keeps its data`
+        : "  the live instance was not touched",
       "",
     ].join("\n"),
   );

@@ -30,12 +30,14 @@ export function registerBackupCommands(program: Command) {
     .description("restore into a NEW instance (the live one is never touched) and report what it holds")
     .option("--to <time>", "an ISO time inside the recoverable window, e.g. 2026-11-30T14:05:00Z")
     .option("--latest", "everything the backups hold")
+    .option("--switch", "then switch the environment's add-on to the copy, with a new release (needs --yes)")
+    .option("--yes", "confirm --switch")
     .addOption(addonOpt())
     .addOption(dirOpt())
     .addOption(envOpt())
     .addOption(jsonOpt())
     .action(
-      act(async (o: BackupOpts & { to?: string; latest?: boolean }) =>
+      act(async (o: BackupOpts & { to?: string; latest?: boolean; switch?: boolean; yes?: boolean }) =>
         (await backupCmd()).restore({ ...o, json: !!o.json }),
       ),
     );

@@ -23,6 +23,12 @@ describe("dueBackupWork", () => {
     expect(dueBackupWork(DEFAULT_BACKUP_POLICY, { ...h, lastDrillAt: 30 * D }, 59 * D).drill).toBe(false);
   });
 
+  it("takes a first base backup of a restored copy the add-on was switched to", () => {
+    const h = { lastBaseAt: 10 * H, firstBaseAt: 0, lastDrillAt: undefined, switchedAt: 11 * H };
+    expect(dueBackupWork(DEFAULT_BACKUP_POLICY, h, 11 * H)).toEqual({ base: true, drill: false });
+    expect(dueBackupWork(DEFAULT_BACKUP_POLICY, { ...h, lastBaseAt: 11 * H }, 12 * H).base).toBe(false);
+  });
+
   it("does nothing when the policy is off", () => {
     expect(dueBackupWork({ ...DEFAULT_BACKUP_POLICY, enabled: false }, none, 0)).toEqual({
       base: false,

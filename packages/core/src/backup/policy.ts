@@ -40,6 +40,8 @@ export interface BackupHistory {
   /** The first base backup that succeeded: drills are scheduled from it until one has run. */
   firstBaseAt: number | undefined;
   lastDrillAt: number | undefined;
+  /** When the add-on was last switched onto a restored copy: base backups before it belong to the old instance. */
+  switchedAt?: number | undefined;
 }
 
 export interface BackupWork {
@@ -54,8 +56,10 @@ export interface BackupWork {
  */
 export function dueBackupWork(policy: BackupPolicy, history: BackupHistory, now: number): BackupWork {
   if (!policy.enabled) return { base: false, drill: false };
-  const base =
-    history.lastBaseAt === undefined || now - history.lastBaseAt >= policy.baseBackupEveryHours * HOUR;
+  const ownBase = (at: number | undefined) =>
+    at !== undefined && (history.switchedAt === undefined || at >= history.switchedAt) ? at : undefined;
+  const lastBaseAt = ownBase(history.lastBaseAt);
+  const base = lastBaseAt === undefined || now - lastBaseAt >= policy.baseBackupEveryHours * HOUR;
   const drillFrom = history.lastDrillAt ?? history.firstBaseAt;
   const drill = drillFrom !== undefined && now - drillFrom >= policy.drillEveryDays * DAY;
   return { base, drill };

@@ -57,6 +57,8 @@ export interface InstanceCheck {
 export interface BackupsPort {
   /** Keeps the WAL streaming into the repository (idempotent, cheap when it already is); `started`: it was not. */
   protect(record: AddonRecord, repo: BackupRepo): Promise<{ started: boolean }>;
+  /** Stops streaming into the repository (the add-on is being replaced); its backups stay. */
+  unprotect(repo: BackupRepo): Promise<void>;
   /** Compresses and encrypts the WAL segments completed since the last call; returns how many. */
   sealWal(record: AddonRecord, repo: BackupRepo): Promise<number>;
   /** Takes a base backup and verifies the stored file; SLW_BACKUP_CORRUPT when it does not verify. */

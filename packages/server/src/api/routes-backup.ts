@@ -55,6 +55,11 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
             .string()
             .min(1)
             .describe('"latest", or an ISO time inside the recoverable window, e.g. 2026-11-30T14:05:00Z'),
+          switch: z
+            .boolean()
+            .optional()
+            .describe("then switch the environment's add-on to the copy, with a new release (rollout)"),
+          confirm: z.boolean().optional().describe("required with switch: true"),
         }),
       },
     },

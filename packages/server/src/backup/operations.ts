@@ -9,6 +9,7 @@ import {
 import type { BackupRunRow, EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { existingEnvironment, type ProtectedAddon, pickAddon, protectedAddons } from "./protected-addons";
+import { switchToRestored } from "./switch";
 
 /** What `slipway backup` asks of the control plane (routes-backup.ts), and what the reconciler runs on schedule. */
 export interface BackupOperations {
@@ -39,6 +40,9 @@ export interface RestoreRequest {
   addon?: string;
   /** An ISO time inside the window, or "latest". */
   to: string;
+  /** Switch the environment's add-on to the copy, with a new release; needs `confirm`. */
+  switch?: boolean;
+  confirm?: boolean;
 }
 
 export interface RestoreReport {
@@ -51,6 +55,8 @@ export interface RestoreReport {
   /** The last commit replayed and the newest heartbeat present: what the copy holds. */
   restoredTo: { lastCommitAt: string | null; newestHeartbeatAt: string | null };
   rtoMs: number;
+  /** When switched: the release that moved the services onto the copy, and its rollout. */
+  switched?: { release: number; rollout: string };
 }
 
 export interface DrillReport extends DrillView {
@@ -67,7 +73,7 @@ interface DrillView {
   error: string | null;
 }
 
-export function backupOperations(ctx: Ctx): BackupOperations {
+export function backupOperations(ctx: Ctx, kick: (rolloutId: string) => void = () => {}): BackupOperations {
   // One backup, restore or drill at a time per add-on: they share its repository and CPU.
   const busy = new Map<string, Promise<unknown>>();
   const serial = <T>(a: ProtectedAddon, fn: () => Promise<T>): Promise<T> => {
@@ -98,8 +104,24 @@ export function backupOperations(ctx: Ctx): BackupOperations {
     },
     async restore(envName, req, actor) {
       const target = parseTarget(req.to);
+      if (req.switch && !req.confirm)
+        throw new SlipwayError(
+          "SLW_BAD_REQUEST",
+          "switching the environment onto a restored copy needs an explicit confirmation",
+          "add --yes (API: confirm: true); without --switch the restore only makes a new instance",
+          { field: "confirm" },
+        );
       const a = await addonOf(envName, req.addon);
-      return serial(a, () => restoreCopy(ctx, a, target, actor));
+      return serial(a, async () => {
+        const report = await restoreCopy(ctx, a, target, actor);
+        if (!req.switch) return report;
+        const run = {
+          id: report.run,
+          instance: report.instance,
+          restoredTo: report.restoredTo.lastCommitAt ?? report.target,
+        };
+        return { ...report, switched: await switchToRestored(ctx, a, run, actor, kick) };
+      });
     },
     async drill(envName, addon, actor) {
       return drillFor(await addonOf(envName, addon), actor);

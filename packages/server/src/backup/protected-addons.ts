@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import {
   type AddonRecord,
   type BackupPolicy,
@@ -45,7 +46,8 @@ export async function protectedAddons(ctx: Ctx, env: EnvironmentRow): Promise<Pr
  */
 function backupRepo(ctx: Ctx, env: EnvironmentRow, row: AddonRow): BackupRepo {
   return {
-    location: ctx.paths.env(env.name).backups(row.name),
+    // Per instance: a restored copy switched to streams a new timeline into a repository of its own.
+    location: ctx.paths.env(env.name).backups(basename(row.dataDir)),
     key: Buffer.from(ctx.box.derive(`backup key ${row.id}`), "base64url"),
   };
 }

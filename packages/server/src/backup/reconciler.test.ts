@@ -124,6 +124,40 @@ describe("backups reconciler", () => {
     expect(isSlipwayError(bad) && bad.detail).toEqual({ field: "to" });
   });
 
+  it("switches the add-on to a restored copy only when confirmed, with a new release rolled out", async () => {
+    const unconfirmed = await ops()
+      .restore("local", { to: "latest", switch: true }, "alice")
+      .catch((e: unknown) => e);
+    expect(isSlipwayError(unconfirmed) && unconfirmed.detail).toEqual({ field: "confirm" });
+    const before = (await store.environments.addons(envId))[0]!;
+    const kicked: string[] = [];
+    clock.advance(SEC);
+    const switched = await backupOperations(ctx, (id) => kicked.push(id)).restore(
+      "local",
+      { to: "latest", switch: true, confirm: true },
+      "alice",
+    );
+    const after = (await store.environments.addons(envId))[0]!;
+    expect(after).toMatchObject({ dataDir: switched.instance.dataDir, port: switched.instance.port });
+    expect(kicked).toEqual([switched.switched!.rollout]);
+    const rollout = (await store.rollouts.get(kicked[0]!))!;
+    const release = (await store.releases.getRelease(rollout.toReleaseId!))!;
+    expect(release).toMatchObject({ buildId: "b1", jobStatus: "none" });
+    expect(release.description).toContain("switched to the copy restored to");
+    expect(world.calls).toContain(`unprotect ${ctx.paths.env("local").backups("db")}`);
+    expect(await kinds()).toContain("backup.switched");
+    const [run] = await runs("restore");
+    expect(run!.replaced).toEqual({ dataDir: before.dataDir, port: before.port });
+    // What the rollout would do: the new release goes live.
+    await store.environments.switchLive(envId, rollout.fromReleaseId, rollout.toReleaseId!);
+    await store.rollouts.move(rollout.id, "pending", "succeeded");
+    // The next tick protects the copy into its own repository and takes its first base backup.
+    const bases = (await runs("base")).length;
+    await reconciler.tick();
+    expect(world.calls).toContain(`protect local/db`);
+    expect(await runs("base")).toHaveLength(bases + 1);
+  });
+
   it("drills a month after the first backup: RPO from the newest heartbeat, an alert over target, the copy removed", async () => {
     world.failingQueries.clear();
     clock.advance(30 * DAY - DAY);

@@ -84,8 +84,14 @@ export class BackupReconciler {
     const base = await this.ctx.store.backupRuns.succeeded(a.env.id, a.row.name, "base");
     const drills = await this.ctx.store.backupRuns.list(a.env.id, a.row.name, 50);
     const lastDrill = drills.find((r) => r.kind === "drill" && r.state !== "running");
-    const ms = (s: string | undefined) => (s ? Date.parse(s) : undefined);
-    return { lastBaseAt: ms(base.last), firstBaseAt: ms(base.first), lastDrillAt: ms(lastDrill?.startedAt) };
+    const switched = drills.find((r) => r.switchedAt);
+    const ms = (s: string | null | undefined) => (s ? Date.parse(s) : undefined);
+    return {
+      lastBaseAt: ms(base.last),
+      firstBaseAt: ms(base.first),
+      lastDrillAt: ms(lastDrill?.startedAt),
+      switchedAt: ms(switched?.switchedAt),
+    };
   }
 
   async #reportOnce(a: ProtectedAddon, e: unknown): Promise<void> {

@@ -11,6 +11,9 @@ export async function stopRestoredCopies(ctx: Ctx, env: EnvironmentRow): Promise
   for (const run of await ctx.store.backupRuns.list(env.id, undefined, 1000)) {
     const row = rows.find((r) => r.name === run.addon);
     if (run.kind !== "restore" || !run.instance || !row) continue;
-    await ctx.driver.addons.stop({ ...recordOf(ctx, env, row), ...run.instance });
+    // A copy switched to is the add-on now (stopped with the others); the one it replaced is not.
+    if (run.instance.dataDir !== row.dataDir)
+      await ctx.driver.addons.stop({ ...recordOf(ctx, env, row), ...run.instance });
+    if (run.replaced) await ctx.driver.addons.stop({ ...recordOf(ctx, env, row), ...run.replaced });
   }
 }

@@ -23,6 +23,9 @@ create table backup_runs (
   over_target boolean,
   -- restore: the new instance ({ dataDir, port }), kept until switched to or removed
   instance jsonb,
-  error text
+  error text,
+  -- restore: when the environment was switched onto the new instance, and the instance it replaced
+  switched_at timestamptz,
+  replaced jsonb
 );
 create index backup_runs_by_addon on backup_runs (environment_id, addon, kind, started_at desc);
