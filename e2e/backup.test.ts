@@ -15,7 +15,11 @@ describe("slipway backup on the example stack", () => {
   let liveUrl: URL;
   let live: pg.Client;
 
-  const cli = async (args: string[]) => slipway([...args, "--dir", dir]);
+  /** `--dir` goes before a `--` (after it, everything is the one-off command's). */
+  const cli = async (args: string[]) => {
+    const end = args.includes("--") ? args.indexOf("--") : args.length;
+    return slipway([...args.slice(0, end), "--dir", dir, ...args.slice(end)]);
+  };
   const json = async <T>(args: string[]): Promise<T> => {
     const r = await cli([...args, "--json"]);
     expect(r.code, r.stderr).toBe(0);

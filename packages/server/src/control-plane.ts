@@ -13,7 +13,7 @@ import { registerSecretRoutes } from "./api/routes-secrets";
 import { HeartbeatWriter } from "./backup/heartbeat";
 import { backupOperations } from "./backup/operations";
 import { BackupReconciler } from "./backup/reconciler";
-import { stopRestoredCopies } from "./backup/restored-copies";
+import { stopProtection, stopRestoredCopies } from "./backup/restored-copies";
 import type { Ctx } from "./context";
 import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { stopAddons } from "./environment/addons";
@@ -264,6 +264,7 @@ async function startOnStore(
       // Draining ones too: `down` stops everything, now.
       await stopProcesses(ctx, (await store.processes.forEnvironment(env.id)).filter(stillThere));
       await edgeOf(ctx, env).stop();
+      await stopProtection(ctx, env);
       await stopAddons(ctx, env);
       await stopRestoredCopies(ctx, env);
     }

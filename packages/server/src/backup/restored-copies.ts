@@ -1,6 +1,12 @@
 import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { recordOf } from "../environment/addons";
+import { protectedAddons } from "./protected-addons";
+
+/** Stops the WAL receivers of an environment (on `down`: they stream from add-ons being stopped). */
+export async function stopProtection(ctx: Ctx, env: EnvironmentRow): Promise<void> {
+  for (const a of await protectedAddons(ctx, env)) await ctx.driver.backups.unprotect(a.repo);
+}
 
 /**
  * Stops the instances `slipway backup restore` made in an environment (on `down`, like its
