@@ -113,9 +113,13 @@ async function checkInstance(
   for (const [i, db] of databases.entries()) {
     const client = await connectAsOwner(instance, db);
     try {
-      const { rows } = await client.query<{ at: Date | null }>(
-        "select (select max(at) from slipway.slipway_heartbeat) as at where to_regclass('slipway.slipway_heartbeat') is not null",
+      // Names are resolved before a WHERE is evaluated: ask whether the table exists first.
+      const { rows: found } = await client.query<{ t: string | null }>(
+        "select to_regclass('slipway.slipway_heartbeat')::text as t",
       );
+      const { rows } = found[0]?.t
+        ? await client.query<{ at: Date | null }>("select max(at) as at from slipway.slipway_heartbeat")
+        : { rows: [] };
       const at = rows[0]?.at?.getTime();
       if (at !== undefined && (newest === undefined || at > newest)) newest = at;
       // Verification queries run in the first database, the one services get as DATABASE_URL.
