@@ -17,9 +17,10 @@ create table backup_runs (
   -- restore and drill: the last commit replayed, and the newest heartbeat in the copy
   restored_to timestamptz,
   newest_heartbeat timestamptz,
-  -- drill: measured RPO (drill moment − newest heartbeat) and RTO (start → accepting queries)
-  rpo_ms bigint,
-  rto_ms bigint,
+  -- drill: measured RPO (drill moment − newest heartbeat) and RTO (start → accepting queries);
+  -- double precision, as node-postgres hands a bigint back as a string
+  rpo_ms double precision,
+  rto_ms double precision,
   over_target boolean,
   -- restore: the new instance ({ dataDir, port }), kept until switched to or removed
   instance jsonb,
