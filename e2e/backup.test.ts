@@ -125,14 +125,41 @@ describe("slipway backup on the example stack", () => {
     expect(readdirSync(join(dir, ".slipway/envs/local/restores"))).toHaveLength(2);
   }, 180_000);
 
+  it("restore --latest --switch --yes moves the add-on to the copy with a new release; the replaced instance keeps its data", async () => {
+    const unconfirmed = await cli(["backup", "restore", "--latest", "--switch"]);
+    expect(unconfirmed.code).not.toBe(0);
+    expect(unconfirmed.stderr).toContain("--yes");
+    const restored = await json<Restore & { switched: { release: number } }>([
+      "backup",
+      "restore",
+      "--latest",
+      "--switch",
+      "--yes",
+    ]);
+    await eventually(async () => {
+      const s = await json<{ environments: { live: { release: number } }[] }>(["status"]);
+      return s.environments[0]!.live.release === restored.switched.release;
+    }, 120_000);
+    const r = await cli(["run", "api", "--", "node", "-e", "console.log(process.env.DATABASE_URL)"]);
+    expect(new URL(r.stdout.trim()).port).toBe(String(restored.instance.port));
+    expect(await ids(atPort(restored.instance.port))).toEqual([1, 2, 3, 4, 5, 6]);
+    // The copy is protected in a repository of its own, with a first base backup.
+    await eventually(async () => {
+      const l = await json<{ addons: Listing[] }>(["backup", "list"]);
+      return l.addons[0]!.streaming && l.addons[0]!.backups.some((b) => b.verified);
+    }, 120_000);
+    expect(await ids(liveUrl)).toEqual([1, 2, 3, 4, 5, 6]);
+  }, 300_000);
+
   it("a corrupted stored backup makes the drill fail loudly, recorded and alerted", async () => {
-    const baseDir = join(dir, ".slipway/envs/local/backups/db/base");
-    for (const id of readdirSync(baseDir)) {
-      const file = join(baseDir, id, "base.tar.zst.enc");
-      const bytes = readFileSync(file);
-      bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
-      writeFileSync(file, bytes);
-    }
+    const repos = join(dir, ".slipway/envs/local/backups");
+    for (const repo of readdirSync(repos))
+      for (const id of readdirSync(join(repos, repo, "base"))) {
+        const file = join(repos, repo, "base", id, "base.tar.zst.enc");
+        const bytes = readFileSync(file);
+        bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+        writeFileSync(file, bytes);
+      }
     const r = await cli(["backup", "drill"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("SLW_DRILL_FAILED");
