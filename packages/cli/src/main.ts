@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { EXIT, fail } from "./output";
+import { registerBackupCommands } from "./program/backup";
 import { registerDataCommands } from "./program/data";
 import { registerFlagCommands } from "./program/flags";
 import { registerInspectCommands } from "./program/inspect";
@@ -28,5 +29,6 @@ registerTokenCommands(program);
 registerFlagCommands(program);
 registerSecretCommands(program);
 registerDataCommands(program);
+registerBackupCommands(program);
 
 await program.parseAsync(process.argv).catch((e) => fail(e, false));

@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   SLW_MASK_REFUSED:
     "A masked data copy was refused before copying anything: a table or column has no fitting rule.",
   SLW_DATA_COPY_FAILED: "A database copy failed part-way; the target database was left as it was.",
+  SLW_DRILL_FAILED: "A restore drill failed: the restore, or a verification query in the restored copy.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

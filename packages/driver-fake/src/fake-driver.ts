@@ -1,5 +1,6 @@
 import type { Driver, EdgePort } from "@slipway/core";
 import { fakeAddons } from "./addons";
+import { fakeBackups } from "./backups";
 import { fakeBuilder } from "./builder";
 import { fakeEdge } from "./edge";
 import { fakeRuntime } from "./runtime";
@@ -17,6 +18,7 @@ export function fakeDriver(opts: { world?: FakeWorld } = {}): { driver: Driver; 
     name: "fake",
     runtime: fakeRuntime(world),
     addons: fakeAddons(world),
+    backups: fakeBackups(world),
     builder: fakeBuilder(world),
     edge(target) {
       let edge = edges.get(target.env);

@@ -1,4 +1,12 @@
-import type { Clock, EdgeConfig, EdgeServer, JobSpec, ProcessSpec, ServerStats } from "@slipway/core";
+import type {
+  BackupInfo as BaseBackupInfo,
+  Clock,
+  EdgeConfig,
+  EdgeServer,
+  JobSpec,
+  ProcessSpec,
+  ServerStats,
+} from "@slipway/core";
 
 /**
  * The machine the fake driver "runs" things on: every process, job, edge, add-on and build
@@ -13,6 +21,17 @@ export class FakeWorld {
   readonly jobs: FakeJob[] = [];
   readonly edges = new Map<string, FakeEdgeState>();
   readonly addons = new Map<string, { pid: number; running: boolean }>();
+  /** Backup repositories by location (see backups.ts). */
+  readonly repositories = new Map<
+    string,
+    { key: string; backups: (BaseBackupInfo & { startLsn: string; endLsn: string })[]; streaming: boolean }
+  >();
+  /** Heartbeats committed into an instance, by its data directory. */
+  readonly heartbeats = new Map<string, number[]>();
+  /** Verification queries that fail in a restored copy. */
+  readonly failingQueries = new Set<string>();
+  /** What a restore reports as its RTO. */
+  restoreMs = 1_000;
   /** Content of a source tree by directory (see `setTree`); a directory never set is its own content. */
   readonly trees = new Map<string, string>();
   /** Ids of builds made so far (a second build of the same tree is cached). */

@@ -2,6 +2,7 @@ import type { Driver, EdgePort } from "@slipway/core";
 import { makeBuild } from "./build/make-build";
 import { HaproxyEdge } from "./edge";
 import { localAddons } from "./local-addons";
+import { localBackups } from "./local-backups";
 import { localRuntime } from "./local-runtime";
 import type { SupervisorOptions } from "./process/supervisor";
 import { requireBinary, requirePostgresBinDir } from "./system/binaries";
@@ -26,10 +27,12 @@ export function localDriver(opts: LocalDriverOptions): Driver {
   const runAs = appUser();
   const runtime = localRuntime(runAs, opts.supervisor);
   const edges = new Map<string, HaproxyEdge>();
+  const backups = localBackups();
   return {
     name: "local",
     runtime,
     addons: localAddons(),
+    backups,
     builder: {
       async build(req) {
         const b = await makeBuild({ ...req, buildsDir: opts.buildsDir, depsDir: opts.depsDir, runAs });
@@ -54,6 +57,7 @@ export function localDriver(opts: LocalDriverOptions): Driver {
     },
     async detach() {
       runtime.detach();
+      await backups.detach();
       for (const edge of edges.values()) await edge.detach();
     },
   };

@@ -5,11 +5,16 @@ import type { Stack } from "@slipway/spec";
 import type { EnvironmentRow, RolloutRow } from "@slipway/store";
 import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
+import { registerBackupRoutes } from "./api/routes-backup";
 import { registerDataRoutes } from "./api/routes-data";
 import { registerFlagRoutes } from "./api/routes-flags";
 import { registerPromotionRoutes } from "./api/routes-promotion";
 import { registerRunRoutes } from "./api/routes-run";
 import { registerSecretRoutes } from "./api/routes-secrets";
+import { HeartbeatWriter } from "./backup/heartbeat";
+import { backupOperations } from "./backup/operations";
+import { BackupReconciler } from "./backup/reconciler";
+import { stopProtection, stopRestoredCopies } from "./backup/restored-copies";
 import type { Ctx } from "./context";
 import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { dataOperations } from "./data/masked-copy";
@@ -149,6 +154,11 @@ async function startOnStore(
   const drainer = new Drainer(ctx);
   const cron = new CronScheduler(cronPorts(ctx));
   const secrets = new SecretsReconciler(ctx, (id) => void executor.kick(id));
+  const backupOps = backupOperations(ctx, (id) => void executor.kick(id));
+  const backups = new BackupReconciler(ctx, backupOps);
+  const heartbeats = new HeartbeatWriter(ctx);
+  // A backup, restore or drill the previous control plane was running did not finish.
+  await store.backupRuns.failAbandoned(ctx.now());
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -206,6 +216,7 @@ async function startOnStore(
     api,
     secretOperations(ctx, () => secrets.tickNow()),
   );
+  registerBackupRoutes(api, backupOps);
 
   const envName = o.env ?? "local";
   // `up` is a request too: what it brings up is the spec, frozen now, as a first deploy would run it.
@@ -237,12 +248,16 @@ async function startOnStore(
   cron.start(1_000, (e) => log.error({ err: e }, "cron tick failed"));
   autoDeployer.start(autoDeployPollMs());
   secrets.start(1_000, (e) => log.error({ err: e }, "secrets tick failed"));
+  backups.start(backupTickMs(), (e) => log.error({ err: e }, "backups tick failed"));
+  heartbeats.start();
   writeFileAtomic(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
     // The executor stops first: a chain waiting on a rollout then ends (as stopped) at once.
     const autoDeployStopped = autoDeployer.stop();
     await secrets.stop();
+    await heartbeats.stop();
+    await backups.stop();
     await executor.stop();
     await autoDeployStopped;
     await cron.stop();
@@ -252,7 +267,9 @@ async function startOnStore(
       // Draining ones too: `down` stops everything, now.
       await stopProcesses(ctx, (await store.processes.forEnvironment(env.id)).filter(stillThere));
       await edgeOf(ctx, env).stop();
+      await stopProtection(ctx, env);
       await stopAddons(ctx, env);
+      await stopRestoredCopies(ctx, env);
     }
     await drainer.stop();
   }
@@ -274,6 +291,8 @@ async function startOnStore(
     async shutdown() {
       const autoDeployStopped = autoDeployer.stop();
       await secrets.stop();
+      await heartbeats.stop();
+      await backups.stop();
       await executor.stop();
       await autoDeployStopped;
       await drainer.stop();
@@ -291,6 +310,12 @@ async function startOnStore(
 function autoDeployPollMs(): number {
   const seconds = Number(process.env.SLIPWAY_AUTODEPLOY_POLL_SECONDS ?? 30);
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
+}
+
+/** How often the backups reconciler runs: SLIPWAY_BACKUP_TICK_SECONDS, default 5 s. */
+function backupTickMs(): number {
+  const seconds = Number(process.env.SLIPWAY_BACKUP_TICK_SECONDS ?? 5);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 5) * 1000;
 }
 
 /** One control plane per project: a second `up` says where the first one is. */

@@ -17,6 +17,10 @@ export function statePaths(projectDir: string) {
       return {
         dir,
         addon: (name: string) => join(dir, "addons", name),
+        /** A postgres add-on's backup repository (WAL and base backups, encrypted). */
+        backups: (name: string) => join(dir, "backups", name),
+        /** Restored copies (a restore's new instance, a drill's scratch one), never inside the live one. */
+        restore: (name: string, runId: string) => join(dir, "restores", `${name}-${runId}`),
         edge: join(dir, "edge"),
         logs: join(dir, "logs"),
         log: (processId: string) => join(dir, "logs", `${processId.replaceAll("/", "_")}.log`),

@@ -1,4 +1,4 @@
-import type { FlagDefinition, ReleaseConfig } from "@slipway/core";
+import { DEFAULT_BACKUP_POLICY, type FlagDefinition, type ReleaseConfig } from "@slipway/core";
 import { resolveServices, type Stack, secretRefsFor } from "@slipway/spec";
 
 /** Freezes what running the spec in one environment needs into what a release records. */
@@ -38,6 +38,7 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     ...(Object.keys(secrets).length ? { secrets } : {}),
     // Synthetic data never lands where releases need approval (prod): its data is real.
     ...(stack.data?.seed && !stack.environments[env]?.requiresApproval ? { seed: [...stack.data.seed] } : {}),
+    backup: structuredClone(stack.environments[env]?.backup ?? DEFAULT_BACKUP_POLICY),
   };
 }
 

@@ -1,5 +1,6 @@
 import { cronServices, nextFire, overdueSecrets } from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
+import { protectionStatus } from "./backup/operations";
 import type { Ctx } from "./context";
 import { edgeOf } from "./environment/edge";
 import { volumePath } from "./environment/processes";
@@ -53,6 +54,7 @@ export async function statusView(ctx: Ctx) {
         pid: a.pid,
       })),
       cron: await cronStatus(ctx, env, live),
+      backups: await protectionStatus(ctx, env),
       volumes: volumes(ctx, env, live),
       // Names and ages only: `slipway secrets list` has the rest.
       secretsOverdue: overdueSecrets(live?.config.secrets, await newestVersions(ctx, env.id), ctx.now()),

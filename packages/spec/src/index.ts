@@ -1,3 +1,4 @@
+export * from "./backup-schema";
 export * from "./data-schema";
 export { SPEC_EXTENSIONS } from "./evaluate";
 export { type FlagSpec, flagStateSchema } from "./flags-schema";

@@ -1,5 +1,6 @@
-import { checkSchedule, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
+import { checkSchedule, DEFAULT_BACKUP_POLICY, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
+import { backupPolicySchema } from "./backup-schema";
 import { dataSchema } from "./data-schema";
 import { flagIssues, flagsSchema } from "./flags-schema";
 import { promotionIssues } from "./promotion-issues";
@@ -440,6 +441,7 @@ export const environmentSchema = z.strictObject({
     .default([])
     .describe("Windows in which deploys and promotions here are refused."),
   strategy: strategySchema.default({ kind: "direct" }),
+  backup: backupPolicySchema.default(() => ({ ...DEFAULT_BACKUP_POLICY, verify: [] })),
 });
 
 export const buildSchema = z.strictObject({
@@ -471,6 +473,7 @@ export const stackSchema = z
           soakMinutes: 0,
           freeze: [],
           strategy: { kind: "direct" },
+          backup: { ...DEFAULT_BACKUP_POLICY, verify: [] },
         },
       })
       .describe("Isolated copies of the stack (local, dev, staging, prod), keyed by name."),

@@ -38,6 +38,16 @@ describe("validateStack", () => {
         soakMinutes: 0,
         freeze: [],
         strategy: { kind: "direct" },
+        // The seeds' backup policy: daily base backups, 35 days, monthly drills, RPO 5 min, RTO 1 h.
+        backup: {
+          enabled: true,
+          baseBackupEveryHours: 24,
+          retentionDays: 35,
+          drillEveryDays: 30,
+          rpoTargetSeconds: 300,
+          rtoTargetSeconds: 3600,
+          verify: [],
+        },
       },
     });
     expect(result.stack.services.api).toMatchObject({ env: {}, uses: [], calls: [], drainSeconds: 30 });

@@ -72,6 +72,18 @@ export function environmentQueries(sql: Sql) {
         [a.id, a.environmentId, a.name, a.kind, a.port, a.passwordSealed, a.dataDir],
       );
     },
+    /** Points the add-on at another instance (a restored copy), guarded on the one the caller saw. */
+    async moveAddon(
+      id: string,
+      fromDataDir: string,
+      to: { dataDir: string; port: number },
+    ): Promise<boolean> {
+      const rows = await sql.query(
+        "update addon_instances set data_dir = $3, port = $4, pid = null where id = $1 and data_dir = $2 returning id",
+        [id, fromDataDir, to.dataDir, to.port],
+      );
+      return rows.length === 1;
+    },
     async setAddonPid(id: string, pid: number | null): Promise<void> {
       await sql.query("update addon_instances set pid = $2 where id = $1", [id, pid]);
     },

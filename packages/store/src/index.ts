@@ -1,3 +1,4 @@
+export type { BackupRunOutcome } from "./backup-runs";
 export type { EventQuery, NewEvent } from "./events";
 export type { FlagChangeRow, FlagRow } from "./flags";
 export { openPglite, openPostgres, type Sql } from "./sql";

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { SlipwayError } from "@slipway/core";
+import { backupRunQueries } from "./backup-runs";
 import { cronRunQueries } from "./cron-runs";
 import { environmentQueries } from "./environments";
 import { eventQueries } from "./events";
@@ -61,5 +62,6 @@ function queriesOver(sql: Sql) {
     secrets: secretQueries(sql),
     flags: flagQueries(sql),
     promotions: promotionQueries(sql),
+    backupRuns: backupRunQueries(sql),
   };
 }

@@ -162,3 +162,25 @@ export interface AutoDeployRow {
   enabledAt: string;
   lastSha: string | null;
 }
+
+export interface BackupRunRow {
+  id: string;
+  environmentId: string;
+  addon: string;
+  kind: "base" | "restore" | "drill";
+  state: "running" | "succeeded" | "failed";
+  requestedBy: string;
+  startedAt: string;
+  finishedAt: string | null;
+  target: string | null;
+  backupId: string | null;
+  restoredTo: string | null;
+  newestHeartbeat: string | null;
+  rpoMs: number | null;
+  rtoMs: number | null;
+  overTarget: boolean | null;
+  instance: { dataDir: string; port: number } | null;
+  error: string | null;
+  switchedAt: string | null;
+  replaced: { dataDir: string; port: number } | null;
+}

@@ -37,6 +37,7 @@ interface Status {
     volumes: { service: string; path: string }[];
     /** Absent from control planes before secrets. */
     secretsOverdue?: { name: string; version: number; overdueDays: number }[];
+    backups?: Protection[];
     traffic: {
       service: string;
       revision: string;
@@ -91,6 +92,7 @@ export async function status(o: { dir: string; json: boolean }): Promise<void> {
       ),
     );
     out.push(...cronAndVolumes(e));
+    out.push(...protectionLines(e.backups ?? []));
     for (const o of e.secretsOverdue ?? [])
       out.push(
         `secret ${o.name} (v${o.version}) is overdue for rotation by ${o.overdueDays} d: slipway secrets rotate ${o.name} --env ${e.name}`,
@@ -280,3 +282,44 @@ export async function revokeToken(o: { dir: string; ref: string; json: boolean }
 }
 
 const when = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
+
+interface Protection {
+  addon: string;
+  enabled: boolean;
+  streaming: boolean;
+  lastBaseBackup: string | null;
+  window: { earliest: string; latest: string } | null;
+  retentionDays: number;
+  lastDrill: {
+    at: string;
+    state: string;
+    rpoMs: number | null;
+    rtoMs: number | null;
+    overTarget: boolean | null;
+  } | null;
+}
+
+/** Backups per postgres add-on: WAL receiver, last base backup, recoverable window, last drill. */
+function protectionLines(protections: Protection[]): string[] {
+  if (!protections.length) return [];
+  const time = (iso: string | null | undefined) => (iso ? iso.slice(0, 19).replace("T", " ") : undefined);
+  const drill = (d: Protection["lastDrill"]) =>
+    d
+      ? `${time(d.at)} ${d.state}${d.rpoMs !== null ? ` RPO ${(d.rpoMs / 1000).toFixed(1)} s` : ""}${d.rtoMs !== null ? ` RTO ${(d.rtoMs / 1000).toFixed(1)} s` : ""}${d.overTarget ? " OVER TARGET" : ""}`
+      : "never";
+  return [
+    "",
+    table(
+      protections.map((p) => ({
+        backups: p.addon,
+        wal: !p.enabled ? "off (spec)" : p.streaming ? "streaming" : "NOT STREAMING",
+        "last base backup": time(p.lastBaseBackup) ?? "none yet",
+        "restorable window (UTC)": p.window
+          ? `${time(p.window.earliest)} .. ${time(p.window.latest)}`
+          : "none yet",
+        retention: `${p.retentionDays} d`,
+        "last drill": drill(p.lastDrill),
+      })),
+    ),
+  ];
+}

@@ -1,3 +1,4 @@
+export * from "./policy";
 export * from "./retention";
 export * from "./types";
 export * from "./window";

@@ -1,5 +1,6 @@
 import type { AddonConfig } from "../release/config";
 import type { AddonsPort } from "./addons";
+import type { BackupsPort } from "./backups";
 import type { BuilderPort } from "./builder";
 import type { EdgePort, EdgeTarget } from "./edge";
 import type { RuntimePort } from "./runtime";
@@ -14,6 +15,8 @@ export interface Driver {
   readonly name: string;
   runtime: RuntimePort;
   addons: AddonsPort;
+  /** Postgres add-ons' continuous protection, restores and drills. */
+  backups: BackupsPort;
   builder: BuilderPort;
   /** The edge of one environment (the same object for the same env each time). */
   edge(target: EdgeTarget): EdgePort;

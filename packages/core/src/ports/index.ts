@@ -1,4 +1,5 @@
 export type * from "./addons";
+export type * from "./backups";
 export type * from "./builder";
 export type * from "./driver";
 export type * from "./edge";

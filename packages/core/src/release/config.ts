@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { BackupPolicy } from "../backup/policy";
 import type { FlagDefinition } from "../flags/definitions";
 import type { SecretRef } from "../secrets/refs";
 
@@ -33,6 +34,8 @@ export interface ReleaseConfig {
    * that requires approval): run after the release job when the environment's database is new.
    */
   seed?: string[];
+  /** How the environment's postgres add-ons are protected. Absent in releases before backups: the defaults. */
+  backup?: BackupPolicy;
 }
 
 export interface RouteConfig {

@@ -34,7 +34,8 @@ export async function readTables(client: pg.Client): Promise<CatalogTable[]> {
         WHERE f.conrelid = c.oid AND f.contype = 'f') AS fks
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      -- slipway: the control plane's own heartbeat (backups), never the app's data to copy or mask
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'slipway') AND n.nspname NOT LIKE 'pg\\_%'
     ORDER BY n.nspname, c.relname`);
   return rows.map((r) => ({
     name: tableName(r.schema, r.table),

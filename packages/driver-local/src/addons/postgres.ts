@@ -79,7 +79,7 @@ export function postgresDriver(opts: AddonDriverOptions = {}): AddonDriver<Postg
 }
 
 /** Services get a password derived from the record's, which stays the superuser's alone. */
-function appPassword(record: AddonRecord): string {
+export function appPassword(record: AddonRecord): string {
   return derivedSecret(record.password, `postgres:${record.env}:${record.name}:${APP_ROLE}`);
 }
 

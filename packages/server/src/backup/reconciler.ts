@@ -1,0 +1,108 @@
+import { dueBackupWork, retentionMs } from "@slipway/core";
+import type { Ctx } from "../context";
+import type { BackupOperations } from "./operations";
+import { type ProtectedAddon, protectedAddons } from "./protected-addons";
+
+const ACTOR = "backups";
+
+/**
+ * Keeps every postgres add-on of every running environment protected (level-triggered: each
+ * tick reads the store and the repository, so a restarted control plane picks up where it
+ * stood): the WAL receiver running, completed WAL sealed, a base backup when the policy says
+ * one is due, retention applied (never what the window still needs: planExpiry), and a drill
+ * when one is due. Each step's outcome is an event; a failing step is reported once per reason.
+ */
+export class BackupReconciler {
+  #timer?: NodeJS.Timeout;
+  #ticking?: Promise<void>;
+  /** The last failure reported per add-on, so a step failing every tick is one event, not thousands. */
+  readonly #reported = new Map<string, string>();
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly ops: BackupOperations,
+  ) {}
+
+  start(everyMs: number, onError: (e: unknown) => void): void {
+    this.#timer ??= setInterval(() => void this.tickNow().catch(onError), everyMs).unref();
+  }
+
+  tickNow(): Promise<void> {
+    this.#ticking ??= this.tick().finally(() => (this.#ticking = undefined));
+    return this.#ticking;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#ticking;
+  }
+
+  async tick(): Promise<void> {
+    for (const env of await this.ctx.store.environments.list()) {
+      if (env.desired !== "active") continue;
+      for (const a of await protectedAddons(this.ctx, env)) {
+        if (!a.policy.enabled) continue;
+        try {
+          await this.#reconcile(a);
+          this.#reported.delete(a.row.id);
+        } catch (e) {
+          await this.#reportOnce(a, e);
+        }
+      }
+    }
+  }
+
+  async #reconcile(a: ProtectedAddon): Promise<void> {
+    const { backups } = this.ctx.driver;
+    const name = `${a.env.name}/${a.row.name}`;
+    const subject = `${a.row.id}/backups`;
+    if ((await backups.protect(a.record, a.repo)).started)
+      await this.ctx.event({
+        kind: "backup.protected",
+        subject,
+        actor: ACTOR,
+        message: `${name}: WAL streaming into the backup repository`,
+      });
+    await backups.sealWal(a.record, a.repo);
+    const work = dueBackupWork(a.policy, await this.#history(a), this.ctx.now());
+    if (work.base) await this.ops.createFor(a, ACTOR);
+    const expired = await backups.expire(a.record, a.repo, retentionMs(a.policy), this.ctx.now());
+    if (expired.removedBackups.length || expired.removedWalSegments)
+      await this.ctx.event({
+        kind: "backup.expired",
+        subject,
+        actor: ACTOR,
+        message: `${name}: retention (${a.policy.retentionDays} days) removed ${expired.removedBackups.length} base backups and ${expired.removedWalSegments} WAL segments`,
+        data: expired,
+      });
+    // A failed drill is recorded and alerted by the drill itself; the next one is a period later.
+    if (work.drill) await this.ops.drillFor(a, ACTOR).catch(() => {});
+  }
+
+  async #history(a: ProtectedAddon) {
+    const base = await this.ctx.store.backupRuns.succeeded(a.env.id, a.row.name, "base");
+    const drills = await this.ctx.store.backupRuns.list(a.env.id, a.row.name, 50);
+    const lastDrill = drills.find((r) => r.kind === "drill" && r.state !== "running");
+    const switched = drills.find((r) => r.switchedAt);
+    const ms = (s: string | null | undefined) => (s ? Date.parse(s) : undefined);
+    return {
+      lastBaseAt: ms(base.last),
+      firstBaseAt: ms(base.first),
+      lastDrillAt: ms(lastDrill?.startedAt),
+      switchedAt: ms(switched?.switchedAt),
+    };
+  }
+
+  async #reportOnce(a: ProtectedAddon, e: unknown): Promise<void> {
+    const reason = e instanceof Error ? e.message : String(e);
+    if (this.#reported.get(a.row.id) === reason) return;
+    this.#reported.set(a.row.id, reason);
+    await this.ctx.event({
+      kind: "backup.protection-failed",
+      subject: `${a.row.id}/backups`,
+      actor: ACTOR,
+      message: `ALERT ${a.env.name}/${a.row.name}: backups are not being kept: ${reason}`,
+    });
+  }
+}
