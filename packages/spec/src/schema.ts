@@ -257,6 +257,16 @@ export const redisSchema = z.strictObject({
     .default("noeviction")
     .describe("noeviction suits queues: a full Redis refuses writes instead of dropping jobs."),
   persistence: z.boolean().default(false).describe("Append-only file persistence."),
+  backup: z
+    .strictObject({
+      snapshots: z
+        .enum(["hourly", "daily"], { error: () => 'snapshots is "hourly" or "daily"' })
+        .describe("How often an RDB snapshot is taken."),
+    })
+    .optional()
+    .describe(
+      "RDB snapshots into the environment's backup repository, compressed and encrypted like the postgres backups. Absent: nothing of this Redis is kept (caches warm up after a restart).",
+    ),
 });
 
 export const bucketSchema = z.strictObject({

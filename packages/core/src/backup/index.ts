@@ -1,3 +1,4 @@
+export * from "./redis-snapshots";
 export * from "./retention";
 export * from "./types";
 export * from "./window";

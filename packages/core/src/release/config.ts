@@ -51,6 +51,8 @@ export interface RedisConfig {
   maxmemory: string;
   evictionPolicy: string;
   persistence: boolean;
+  /** RDB snapshots into the backup repository; absent: none (see REDIS_SNAPSHOT_EVERY_MS). */
+  backup?: { snapshots: "hourly" | "daily" };
 }
 
 export interface BucketConfig {
