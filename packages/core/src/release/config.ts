@@ -43,6 +43,8 @@ export interface PostgresConfig {
   version: number;
   /** The first is DATABASE_URL; each gets DATABASE_URL_<NAME>. */
   databases: string[];
+  /** The bucket add-on holding the backup repository; absent: a local directory. */
+  backup?: { bucket: string };
 }
 
 export interface RedisConfig {
