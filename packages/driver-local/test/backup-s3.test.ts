@@ -99,6 +99,12 @@ async function objectsInBucket(): Promise<string[]> {
   return (listed.Contents ?? []).map((o) => o.Key!.slice("backups/test/db/".length)).sort();
 }
 
+/** The receiver renames a segment once the server has switched past it: a moment after the flush. */
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(50)) if (await check()) return;
+  throw new Error("timed out");
+}
+
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe("postgres backups in an S3 bucket", () => {
@@ -160,5 +166,30 @@ describe("postgres backups in an S3 bucket", () => {
     expect(objects.some((o) => o.startsWith(`base/${older.id}/`))).toBe(false);
     expect(objects).toContain(`base/${newer.id}/base.tar.zst.enc`);
     expect(objects.filter((o) => o.startsWith("wal/")).length).toBe(walBefore - expired.removedWalSegments);
+  });
+
+  it("with the bucket down, sealing fails naming it and keeps the WAL locally until it is back", async () => {
+    await insert(300, 310, "while the bucket is down");
+    await app.query("SELECT pg_switch_wal()");
+    await backups.waitForArchived(live);
+    const incoming = () => readdirSync(join(repo.dir, "incoming")).filter((f) => /^[0-9A-F]{24}$/.test(f));
+    await waitUntil(async () => incoming().length > 0);
+    const pending = incoming();
+
+    await buckets.stop(bucket);
+    const error = await backups.sealWal(live, repo).then(
+      () => undefined,
+      (e: { code?: string; message: string }) => e,
+    );
+    expect(error?.code).toBe("SLW_BACKUP_FAILED");
+    expect(error?.message).toContain("s3://backups/backups/test/db/wal/");
+    expect(incoming()).toEqual(expect.arrayContaining(pending));
+    expect(readdirSync(join(repo.dir, "staging"))).toEqual([]);
+
+    await buckets.ensure(bucketSpec, bucket);
+    expect(await backups.sealWal(live, repo)).toBeGreaterThanOrEqual(pending.length);
+    expect(incoming().filter((f) => pending.includes(f))).toEqual([]);
+    const objects = await objectsInBucket();
+    for (const segment of pending) expect(objects).toContain(`wal/${segment}.zst.enc`);
   });
 });
