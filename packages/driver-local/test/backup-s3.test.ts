@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { BucketAddon, PostgresAddon } from "@slipway/spec";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   type RestoreResult,
   s3LocationFromEnv,
 } from "../src/addons/postgres-backup";
+import { connectAdmin } from "../src/addons/postgres-provision";
 import type { AddonRecord } from "../src/addons/types";
 import { freePort } from "../src/system/ports";
 
@@ -168,9 +169,29 @@ describe("postgres backups in an S3 bucket", () => {
     expect(objects.filter((o) => o.startsWith("wal/")).length).toBe(walBefore - expired.removedWalSegments);
   });
 
+  it("detects a base backup changed in the bucket by verification, naming the object", async () => {
+    const target = (await backups.list(live, repo)).backups.at(-1)!;
+    const Key = `backups/test/db/base/${target.id}/base.tar.zst.enc`;
+    const got = await s3.send(new GetObjectCommand({ Bucket: "backups", Key }));
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    await s3.send(new PutObjectCommand({ Bucket: "backups", Key, Body: bytes }));
+
+    const error = await backups.verify(live, repo, target.id).then(
+      () => undefined,
+      (e: { code?: string; message: string }) => e,
+    );
+    expect(error?.code).toBe("SLW_BACKUP_CORRUPT");
+    expect(error?.message).toContain(`s3://backups/${Key} failed verification`);
+    const listed = (await backups.list(live, repo)).backups.find((b) => b.id === target.id)!;
+    expect(listed.verified).toBe(false);
+  });
+
   it("with the bucket down, sealing fails naming it and keeps the WAL locally until it is back", async () => {
     await insert(300, 310, "while the bucket is down");
-    await app.query("SELECT pg_switch_wal()");
+    const admin = await connectAdmin(live);
+    await admin.query("SELECT pg_switch_wal()"); // completes the segment, as a full one would be
+    await admin.end();
     await backups.waitForArchived(live);
     const incoming = () => readdirSync(join(repo.dir, "incoming")).filter((f) => /^[0-9A-F]{24}$/.test(f));
     await waitUntil(async () => incoming().length > 0);

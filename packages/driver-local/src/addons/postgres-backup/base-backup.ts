@@ -11,6 +11,7 @@ import {
   backupMetaName,
   backupName,
   listBackups,
+  locate,
   ownedDir,
   type Repo,
   removeBackup,
@@ -105,7 +106,7 @@ export async function verifyBackup(
     await runTool(join(c.binDir, "pg_verifybackup"), ["--quiet", scratch], "pg_verifybackup", {
       runAs: c.runAs,
     }).catch((e) => {
-      throw corrupt(storedName(repo, meta.id), isSlipwayError(e) ? e.message : String(e));
+      throw corrupt(locate(repo, backupName(meta.id)), isSlipwayError(e) ? e.message : String(e));
     });
     const range = walRange(scratch);
     result = { ...meta, ...range, verified: true };
@@ -135,7 +136,7 @@ export async function unpackBackup(
   key: BackupKey,
   dir: string,
 ): Promise<void> {
-  const file = storedName(repo, id);
+  const file = locate(repo, backupName(id));
   const source = await repo.store.read(backupName(id));
   if (!source) throw corrupt(file, "it is missing");
   const tar = spawnTool("tar", ["--zstd", "--extract", "--file=-", `--directory=${dir}`], {
@@ -149,9 +150,6 @@ export async function unpackBackup(
     throw corrupt(file, `it does not unpack: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
-
-/** The backup file's name for messages: its path, or its s3:// URL. */
-const storedName = (repo: Repo, id: string) => `${repo.store.where.replace(/\/?$/, "/")}${backupName(id)}`;
 
 /** The WAL range the backup needs, from its manifest (pg_verifybackup has just checked it). */
 function walRange(dir: string): Pick<BackupMeta, "startLsn" | "endLsn" | "timeline"> {

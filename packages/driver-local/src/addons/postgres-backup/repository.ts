@@ -128,6 +128,9 @@ export async function listBackups(repo: Repo): Promise<BackupMeta[]> {
   return texts.flatMap((text) => (text === undefined ? [] : [JSON.parse(text) as BackupMeta]));
 }
 
+/** Where a stored file is, for messages: its path, or its s3:// URL. */
+export const locate = (repo: Repo, name: string) => `${repo.store.where.replace(/\/?$/, "/")}${name}`;
+
 export const backupMetaName = (id: string) => `base/${id}/meta.json`;
 export const backupName = (id: string) => `base/${id}/base.tar.zst.enc`;
 /** The name bound into the file's encryption (see encryption.ts). */

@@ -14,7 +14,7 @@ import { pipeline } from "node:stream/promises";
 import { isSlipwayError } from "@slipway/core";
 import type { RunAs } from "../../system/service-user";
 import { type BackupKey, corrupt, decryptStream, encryptStream } from "./encryption";
-import type { Repo } from "./repository";
+import { locate, type Repo } from "./repository";
 import { finished, pipeInto, spawnTool } from "./tools";
 
 /**
@@ -91,7 +91,7 @@ export async function unsealDecompressed(
   aad: string,
   dest: string,
 ): Promise<void> {
-  const file = `${repo.store.where.replace(/\/?$/, "/")}${name}`;
+  const file = locate(repo, name);
   const source = await repo.store.read(name);
   if (!source) throw corrupt(file, "it is missing");
   const zstd = spawnTool("zstd", ["-d", "-q", "-f", "-o", dest], { runAs, stdin: "pipe" });
