@@ -1,5 +1,6 @@
 export * from "./addons";
 export * from "./addons/postgres-backup";
+export * from "./addons/redis-snapshot";
 export * from "./edge";
 export { type LocalDriverOptions, localDriver } from "./local-driver";
 export * from "./process";

@@ -6,7 +6,7 @@ import { appPassword } from "./addons/postgres";
 import { type BackupMeta, type BackupRepository, postgresBackups } from "./addons/postgres-backup";
 import { checkKey } from "./addons/postgres-backup/encryption";
 import { receiverRunning } from "./addons/postgres-backup/protection";
-import { readRepoConfig, repoPaths } from "./addons/postgres-backup/repository";
+import { openRepo, readRepoConfig } from "./addons/postgres-backup/repository";
 import { APP_ROLE } from "./addons/postgres-provision";
 
 /**
@@ -37,10 +37,10 @@ export function localBackups(): BackupsPort {
 
   return {
     async protect(record, repo) {
-      const paths = repoPaths(repo.location);
-      const config = readRepoConfig(paths);
+      const local = openRepo(repo.location);
+      const config = await readRepoConfig(local);
       // Running and the right key: nothing to do (this runs on every reconcile).
-      if (config && receiverRunning(paths)) {
+      if (config && receiverRunning(local.paths)) {
         checkKey(keyOf(repo), config.keyFingerprint);
         return { started: false };
       }

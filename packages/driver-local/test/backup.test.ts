@@ -232,7 +232,7 @@ describe("postgres backups with point-in-time recovery", () => {
 
     // A period that starts between b2 and b3: b2 is needed to reach its first instant.
     const now = b3.endedAt + 1_000;
-    const expired = backups.expire(live, repo, now - (b2.endedAt + b3.endedAt) / 2, now);
+    const expired = await backups.expire(live, repo, now - (b2.endedAt + b3.endedAt) / 2, now);
     const after = await backups.list(live, repo);
     expect(after.backups.map((b) => b.id)).toEqual([b2.id, b3.id]);
     expect(expired.removedBackups).toContain(b1.id);
@@ -268,6 +268,18 @@ describe("postgres backups with point-in-time recovery", () => {
 
     const result = await restoreInto("skipping corrupt", { kind: "latest" });
     expect(result.baseBackup).toBe(good.id);
+  });
+
+  it("caps the WAL the slot may keep for a dead receiver, so it cannot fill the live disk", async () => {
+    const { rows } = await app.query<{ cap: string }>(
+      "SELECT current_setting('max_slot_wal_keep_size') AS cap",
+    );
+    expect(rows[0]!.cap).toBe("4GB");
+    const slot = await app.query<{ wal_status: string }>(
+      "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'slipway_backup'",
+    );
+    // "reserved": within the cap, so nothing the receiver still needs can be recycled.
+    expect(slot.rows[0]!.wal_status).toBe("reserved");
   });
 
   it("refuses a missing or wrong key with a clear error, writing nothing", async () => {

@@ -85,6 +85,35 @@ describe("examples/shop rendered for Kubernetes", () => {
   });
 });
 
+describe("examples/shop with its database backed up into its bucket", () => {
+  const BACKUP_GOLDEN = join(import.meta.dirname, "golden", "kubernetes-backup", "prod");
+  const backedUp = () => {
+    const stack = structuredClone(shop);
+    const db = stack.addons.db!;
+    if (db.type === "postgres") db.backup = { bucket: "files" };
+    return inputFor(stack, "prod");
+  };
+
+  it("renders the database's file as its golden one (UPDATE_GOLDEN=1 rewrites it), every object passing its schema", () => {
+    // Only the database's objects change; the other files are the prod golden files.
+    const files = renderKubernetes(backedUp());
+    const plain = renderKubernetes(inputFor(shop, "prod"));
+    const changed = files.filter((f) => plain.find((p) => p.path === f.path)?.content !== f.content);
+    expect(changed.map((f) => f.path)).toEqual(["10-addon-db.yaml"]);
+    const golden = join(BACKUP_GOLDEN, "10-addon-db.yaml");
+    if (process.env.UPDATE_GOLDEN === "1") {
+      mkdirSync(BACKUP_GOLDEN, { recursive: true });
+      writeFileSync(golden, changed[0]!.content);
+    }
+    expect(changed[0]!.content).toBe(readFileSync(golden, "utf8"));
+    const objects = kubernetesManifests(backedUp()).flatMap((f) => f.objects);
+    expect(objects.filter((o) => o.kind === "ScheduledBackup").map((o) => o.metadata.name)).toEqual([
+      "db-daily",
+    ]);
+    expect(validateKubernetes(objects)).toEqual([]);
+  });
+});
+
 describe("schema validation catches what a cluster would refuse", () => {
   const deploymentOf = (objects: K8sObject[]) => objects.find((o) => o.kind === "Deployment")!;
 

@@ -235,6 +235,16 @@ export const postgresSchema = z.strictObject({
     .describe(
       "Databases created on the server; a service that uses the add-on gets DATABASE_URL (the first) and DATABASE_URL_<NAME> for each.",
     ),
+  backup: z
+    .strictObject({
+      bucket: name("bucket add-on").describe(
+        "A bucket add-on of this stack that holds the backup repository (base backups, WAL, metadata; encrypted before they leave the machine) instead of a local directory. On Kubernetes, CloudNativePG archives WAL and takes scheduled base backups into it.",
+      ),
+    })
+    .optional()
+    .describe(
+      "Where the continuous backups of this database are kept. Absent: a local directory (and, on Kubernetes, no backups rendered).",
+    ),
 });
 
 export const redisSchema = z.strictObject({
@@ -258,6 +268,14 @@ export const redisSchema = z.strictObject({
     .default("noeviction")
     .describe("noeviction suits queues: a full Redis refuses writes instead of dropping jobs."),
   persistence: z.boolean().default(false).describe("Append-only file persistence."),
+  backup: z
+    .strictObject({
+      snapshots: z.enum(["hourly", "daily"]).describe("How often an RDB snapshot is taken."),
+    })
+    .optional()
+    .describe(
+      "RDB snapshots into the environment's backup repository, compressed and encrypted like the postgres backups. Absent: nothing of this Redis is kept (caches warm up after a restart).",
+    ),
 });
 
 export const bucketSchema = z.strictObject({
@@ -532,6 +550,24 @@ export const stackSchema = z
         message: "the seed runs after the release job (migrations), and this stack has none",
         params: { hint: 'add a service of type "release" that creates the schema, or remove data.seed' },
       });
+    for (const [addonName, addon] of Object.entries(stack.addons))
+      if (
+        addon.type === "postgres" &&
+        addon.backup &&
+        own(stack.addons, addon.backup.bucket)?.type !== "bucket"
+      ) {
+        const buckets = Object.entries(stack.addons).filter(([, a]) => a.type === "bucket");
+        ctx.addIssue({
+          code: "custom",
+          path: ["addons", addonName, "backup", "bucket"],
+          message: `${JSON.stringify(addon.backup.bucket)} is not a bucket add-on of this stack`,
+          params: {
+            hint: buckets.length
+              ? `name one of: ${buckets.map(([n]) => n).join(", ")}`
+              : 'declare one, e.g. addons: { backups: { type: "bucket" } }, or remove backup to keep backups in a local directory',
+          },
+        });
+      }
     for (const issue of promotionIssues(stack.environments)) ctx.addIssue({ code: "custom", ...issue });
     for (const issue of flagIssues(stack.flags, Object.keys(stack.environments)))
       ctx.addIssue({ code: "custom", ...issue });

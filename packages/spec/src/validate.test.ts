@@ -160,6 +160,29 @@ describe("validateStack", () => {
     expect(issues[3]!.hint).toBe("override one of: api, worker");
   });
 
+  it("checks that a postgres backup bucket is a bucket add-on, naming the ones there are", () => {
+    const addons = { db: { type: "postgres", backup: { bucket: "cache" } }, cache: { type: "redis" } };
+    const issue = only({ ...minimal, addons });
+    expect(issue.path).toEqual(["addons", "db", "backup", "bucket"]);
+    expect(issue.message).toBe('"cache" is not a bucket add-on of this stack');
+    expect(issue.hint).toMatch(/declare one/);
+    const withBucket = { ...addons, files: { type: "bucket" } };
+    expect(only({ ...minimal, addons: withBucket }).hint).toBe("name one of: files");
+    const ok = validateStack({
+      ...minimal,
+      addons: { ...withBucket, db: { type: "postgres", backup: { bucket: "files" } } },
+    });
+    expect(ok.ok).toBe(true);
+  });
+
+  it("takes redis snapshots only at a period it knows", () => {
+    const redis = (backup: unknown) => ({ ...minimal, addons: { cache: { type: "redis", backup } } });
+    expect(validateStack(redis({ snapshots: "hourly" })).ok).toBe(true);
+    const issue = only(redis({ snapshots: "weekly" }));
+    expect(issue.path).toEqual(["addons", "cache", "backup", "snapshots"]);
+    expect(issue.message).toBe('expected one of "hourly", "daily", got "weekly"');
+  });
+
   it("does not take inherited object keys for declared names", () => {
     expect(only(withApi({ uses: ["constructor"] })).message).toBe('no add-on named "constructor"');
   });

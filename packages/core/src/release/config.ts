@@ -51,6 +51,8 @@ export interface PostgresConfig {
   version: number;
   /** The first is DATABASE_URL; each gets DATABASE_URL_<NAME>. */
   databases: string[];
+  /** The bucket add-on holding the backup repository; absent: a local directory. */
+  backup?: { bucket: string };
 }
 
 export interface RedisConfig {
@@ -59,6 +61,8 @@ export interface RedisConfig {
   maxmemory: string;
   evictionPolicy: string;
   persistence: boolean;
+  /** RDB snapshots into the backup repository; absent: none (see REDIS_SNAPSHOT_EVERY_MS). */
+  backup?: { snapshots: "hourly" | "daily" };
 }
 
 export interface BucketConfig {

@@ -1,4 +1,4 @@
-import type { AddonConfig, PostgresConfig, RedisConfig } from "@slipway/core";
+import { type AddonConfig, addonsOf, type PostgresConfig, type RedisConfig } from "@slipway/core";
 import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import type { IService } from "kubernetes-models/v1/Service";
 import type { RenderInput } from "../input";
@@ -7,6 +7,7 @@ import {
   type K8sObject,
   labels,
   meta,
+  namespaceOf,
   postgresImage,
   REDIS_IMAGE,
   REDIS_PORT,
@@ -50,6 +51,7 @@ function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sO
       enableSuperuserAccess: false,
       bootstrap: { initdb: { database: first, owner: APP_ROLE } },
       storage: { size: DEFAULT_STORAGE },
+      ...(addon.backup ? { backup: clusterBackup(input, addon.backup.bucket) } : {}),
     },
   };
   const databases: K8sObject[] = rest.map((db) => ({
@@ -58,7 +60,54 @@ function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sO
     metadata: meta(input, `${name}-${db}`, labels(input, name, "postgres"), wave(WAVE.addons)),
     spec: { name: db, owner: APP_ROLE, cluster: { name } },
   }));
-  return [cluster, ...databases];
+  const scheduled: K8sObject[] = addon.backup
+    ? [
+        {
+          apiVersion: "postgresql.cnpg.io/v1",
+          kind: "ScheduledBackup",
+          metadata: meta(input, `${name}-daily`, labels(input, name, "postgres"), wave(WAVE.addons)),
+          spec: {
+            cluster: { name },
+            schedule: BASE_BACKUP_SCHEDULE,
+            method: "barmanObjectStore",
+            // The first base backup at once: until one exists, no point in time is restorable.
+            immediate: true,
+            backupOwnerReference: "self",
+          },
+        },
+      ]
+    : [];
+  return [cluster, ...databases, ...scheduled];
+}
+
+/** The seeds' defaults (daily base backups, 35 days kept). CloudNativePG's cron has a seconds field. */
+const BASE_BACKUP_SCHEDULE = "0 0 3 * * *";
+const RETENTION = "35d";
+
+/**
+ * WAL archiving and base backups into the bucket add-on, with the bucket's own Secret
+ * (`<bucket>-s3`, which the services read too) for credentials. CloudNativePG archives each WAL
+ * segment as it completes or every `archive_timeout` (its default: 5 minutes, the seeds' PITR
+ * window); the local driver streams instead (docs/backups.md). The bucket is encrypted at rest
+ * by the store (AES256); each cluster writes under its own path: <namespace>/<cluster>.
+ */
+function clusterBackup(input: RenderInput, bucketAddon: string) {
+  const bucket = addonsOf(input.release.config)[bucketAddon];
+  const bucketName = bucket?.type === "bucket" ? (bucket.bucket ?? bucketAddon) : bucketAddon;
+  const secret = secretNames.bucket(bucketAddon);
+  return {
+    retentionPolicy: RETENTION,
+    barmanObjectStore: {
+      destinationPath: `s3://${bucketName}/${namespaceOf(input)}`,
+      s3Credentials: {
+        accessKeyId: { name: secret, key: "access-key-id" },
+        secretAccessKey: { name: secret, key: "secret-access-key" },
+        region: { name: secret, key: "region" },
+      },
+      wal: { compression: "zstd", encryption: "AES256" },
+      data: { compression: "lz4", encryption: "AES256" },
+    },
+  };
 }
 
 /** "64mb" (Redis counts 1mb as 1024 kb) → mebibytes, rounded up. */

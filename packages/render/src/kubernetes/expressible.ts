@@ -19,7 +19,12 @@ const INGRESS_HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]
  * @throws SlipwayError SLW_RENDER_UNSUPPORTED listing every problem.
  */
 export function assertExpressible(input: RenderInput): void {
-  const problems = [...serviceProblems(input), ...nameProblems(input), ...routeProblems(input)];
+  const problems = [
+    ...serviceProblems(input),
+    ...nameProblems(input),
+    ...routeProblems(input),
+    ...backupProblems(input),
+  ];
   if (!problems.length) return;
   throw new SlipwayError(
     "SLW_RENDER_UNSUPPORTED",
@@ -96,6 +101,22 @@ function routeProblems(input: RenderInput): Problem[] {
             field: `routes.${i}.host`,
             message: `an Ingress host is a DNS name (a leading "*." allowed, no port): "${r.host}"`,
             hint: `write routes.${i}.host as a name like "shop.example.com"`,
+          },
+        ]
+      : [],
+  );
+}
+
+/** Redis snapshots are the local driver's (redis-cli into the backup repository); nothing here takes them. */
+function backupProblems(input: RenderInput): Problem[] {
+  return Object.entries(addonsOf(input.release.config)).flatMap(([name, addon]): Problem[] =>
+    addon.type === "redis" && addon.backup
+      ? [
+          {
+            field: `addons.${name}.backup`,
+            message:
+              "RDB snapshots into the backup repository are taken by the local driver; the Kubernetes render has no job that takes them",
+            hint: `remove addons.${name}.backup for Kubernetes, or set addons.${name}.persistence: true (an append-only file on a PersistentVolume)`,
           },
         ]
       : [],

@@ -268,3 +268,80 @@ describe("objects", () => {
     });
   });
 });
+
+describe("postgres backups become CloudNativePG WAL archiving and a ScheduledBackup", () => {
+  const withBackup = input({
+    addons: {
+      db: { type: "postgres", version: 15, databases: ["app"], backup: { bucket: "files" } },
+      files: { type: "bucket", bucket: "acme-backups" },
+    },
+  });
+
+  it("archives WAL and base backups into the bucket add-on, with its Secret and a retention policy", () => {
+    const backup = spec(find(withBackup, "Cluster", "db")).backup;
+    expect(backup).toEqual({
+      retentionPolicy: "35d",
+      barmanObjectStore: {
+        destinationPath: "s3://acme-backups/app-dev",
+        s3Credentials: {
+          accessKeyId: { name: "files-s3", key: "access-key-id" },
+          secretAccessKey: { name: "files-s3", key: "secret-access-key" },
+          region: { name: "files-s3", key: "region" },
+        },
+        wal: { compression: "zstd", encryption: "AES256" },
+        data: { compression: "lz4", encryption: "AES256" },
+      },
+    });
+  });
+
+  it("takes a base backup at once and daily, and every object passes its CRD schema", () => {
+    const scheduled = find(withBackup, "ScheduledBackup", "db-daily");
+    expect(spec(scheduled)).toEqual({
+      cluster: { name: "db" },
+      schedule: "0 0 3 * * *",
+      method: "barmanObjectStore",
+      immediate: true,
+      backupOwnerReference: "self",
+    });
+    expect(validateKubernetes(objects(withBackup))).toEqual([]);
+  });
+
+  it("the ScheduledBackup schema refuses what a cluster would", () => {
+    const broken = structuredClone(objects(withBackup));
+    const scheduled = broken.find((o) => o.kind === "ScheduledBackup")!;
+    delete (scheduled.spec as { schedule?: string }).schedule;
+    (scheduled.spec as { method: string }).method = "rsync";
+    const problems = validateKubernetes(broken);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.object).toBe("ScheduledBackup/db-daily");
+    expect(problems[0]!.message).toMatch(/must have required property 'schedule'/);
+    expect(problems[0]!.message).toMatch(/method must be equal to one of the allowed values/);
+  });
+
+  it("renders no backup for a postgres add-on without one", () => {
+    const plain = input({ addons: { db: { type: "postgres", version: 15, databases: ["app"] } } });
+    expect(spec(find(plain, "Cluster", "db")).backup).toBeUndefined();
+    expect(objects(plain).some((o) => o.kind === "ScheduledBackup")).toBe(false);
+  });
+
+  it("refuses redis snapshots, which only the local driver takes, naming the field", () => {
+    const e = refusal(() =>
+      renderKubernetes(
+        input({
+          addons: {
+            cache: {
+              type: "redis",
+              maxmemory: "64mb",
+              evictionPolicy: "noeviction",
+              persistence: false,
+              backup: { snapshots: "hourly" },
+            },
+          },
+        }),
+      ),
+    );
+    expect(e.code).toBe("SLW_RENDER_UNSUPPORTED");
+    expect(e.message).toMatch(/addons\.cache\.backup: RDB snapshots/);
+    expect(e.hint).toMatch(/persistence: true/);
+  });
+});

@@ -40,6 +40,7 @@ const MODELS: Record<string, Check> = {
   "keda.sh/v1alpha1/TriggerAuthentication": model(TriggerAuthentication),
   "postgresql.cnpg.io/v1/Cluster": crd("postgresql.cnpg.io_clusters.yaml"),
   "postgresql.cnpg.io/v1/Database": crd("postgresql.cnpg.io_databases.yaml"),
+  "postgresql.cnpg.io/v1/ScheduledBackup": crd("postgresql.cnpg.io_scheduledbackups.yaml"),
 };
 
 /**

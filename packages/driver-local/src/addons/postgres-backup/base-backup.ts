@@ -1,4 +1,4 @@
-import { createReadStream, mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { isSlipwayError, SlipwayError } from "@slipway/core";
 import { readFileNoFollow } from "@slipway/files";
@@ -8,10 +8,13 @@ import { replicationPassword } from "./protection";
 import {
   type BackupMeta,
   backupAad,
-  backupFile,
+  backupMetaName,
+  backupName,
   listBackups,
+  locate,
   ownedDir,
-  type RepoPaths,
+  type Repo,
+  removeBackup,
   requireRepoConfig,
   writeJson,
 } from "./repository";
@@ -25,14 +28,13 @@ import { finished, pipeInto, runTool, spawnTool } from "./tools";
  */
 export async function takeBaseBackup(
   c: Cluster,
-  paths: RepoPaths,
+  repo: Repo,
   key: BackupKey,
   now = Date.now,
 ): Promise<BackupMeta> {
-  const config = requireRepoConfig(paths);
+  const config = await requireRepoConfig(repo);
   const fingerprint = checkKey(key, config.keyFingerprint);
-  const id = backupId(now(), listBackups(paths));
-  mkdirSync(join(paths.base, id), { recursive: true, mode: 0o700 });
+  const id = backupId(now(), await listBackups(repo));
   const startedAt = now();
   const child = spawnTool(
     join(c.binDir, "pg_basebackup"),
@@ -56,10 +58,10 @@ export async function takeBaseBackup(
   let bytes: number;
   try {
     if (!child.stdout) throw new Error("pg_basebackup has no stdout");
-    bytes = await writeSealed(child.stdout, [], key, backupAad(id), backupFile(paths, id));
+    bytes = await writeSealed(child.stdout, [], key, backupAad(id), repo, backupName(id));
     await exited;
   } catch (e) {
-    rmSync(join(paths.base, id), { recursive: true, force: true });
+    await removeBackup(repo, id).catch(() => {});
     // The tool's own message says more than the broken pipe it caused.
     throw (
       (await exited.then(
@@ -80,7 +82,7 @@ export async function takeBaseBackup(
     bytes,
     keyFingerprint: fingerprint,
   };
-  return verifyBackup(c, paths, meta, key);
+  return verifyBackup(c, repo, meta, key);
 }
 
 /**
@@ -90,27 +92,27 @@ export async function takeBaseBackup(
  */
 export async function verifyBackup(
   c: Cluster,
-  paths: RepoPaths,
+  repo: Repo,
   meta: BackupMeta,
   key: BackupKey,
 ): Promise<BackupMeta> {
   checkKey(key, meta.keyFingerprint);
-  const scratch = paths.scratch(`verify-${meta.id}`);
+  const scratch = repo.paths.scratch(`verify-${meta.id}`);
   rmSync(scratch, { recursive: true, force: true });
   ownedDir(scratch, c.runAs);
   let result: BackupMeta;
   try {
-    await unpackBackup(c, paths, meta.id, key, scratch);
+    await unpackBackup(c, repo, meta.id, key, scratch);
     await runTool(join(c.binDir, "pg_verifybackup"), ["--quiet", scratch], "pg_verifybackup", {
       runAs: c.runAs,
     }).catch((e) => {
-      throw corrupt(backupFile(paths, meta.id), isSlipwayError(e) ? e.message : String(e));
+      throw corrupt(locate(repo, backupName(meta.id)), isSlipwayError(e) ? e.message : String(e));
     });
     const range = walRange(scratch);
     result = { ...meta, ...range, verified: true };
     delete result.verifyError;
   } catch (e) {
-    writeJson(join(paths.base, meta.id, "meta.json"), {
+    await writeJson(repo, backupMetaName(meta.id), {
       ...meta,
       verified: false,
       verifyError: e instanceof Error ? e.message : String(e),
@@ -119,7 +121,7 @@ export async function verifyBackup(
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  writeJson(join(paths.base, meta.id, "meta.json"), result);
+  await writeJson(repo, backupMetaName(meta.id), result);
   return result;
 }
 
@@ -129,23 +131,20 @@ export async function verifyBackup(
  */
 export async function unpackBackup(
   c: Cluster,
-  paths: RepoPaths,
+  repo: Repo,
   id: string,
   key: BackupKey,
   dir: string,
 ): Promise<void> {
-  const file = backupFile(paths, id);
+  const file = locate(repo, backupName(id));
+  const source = await repo.store.read(backupName(id));
+  if (!source) throw corrupt(file, "it is missing");
   const tar = spawnTool("tar", ["--zstd", "--extract", "--file=-", `--directory=${dir}`], {
     runAs: c.runAs,
     stdin: "pipe",
   });
   try {
-    await pipeInto(
-      createReadStream(file),
-      [decryptStream(key, backupAad(id), file)],
-      tar,
-      "unpacking the backup",
-    );
+    await pipeInto(source, [decryptStream(key, backupAad(id), file)], tar, "unpacking the backup");
   } catch (e) {
     if (isSlipwayError(e) && e.code !== "SLW_BACKUP_FAILED") throw e;
     throw corrupt(file, `it does not unpack: ${e instanceof Error ? e.message : String(e)}`);

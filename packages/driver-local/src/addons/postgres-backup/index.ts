@@ -9,13 +9,15 @@ import { enableProtection, receiverRunning, stopReceiver, waitForArchived } from
 import {
   type BackupMeta,
   listBackups,
+  openRepo,
+  type Repo,
   type RepoConfig,
-  type RepoPaths,
   removeBackup,
   repoPaths,
   requireRepoConfig,
 } from "./repository";
 import { type RestoreRequest, type RestoreResult, restore } from "./restore";
+import type { S3Location } from "./store-s3";
 import { requireZstd } from "./tools";
 import { lastCommitTime, removeWalBefore, sealWal, walInventory } from "./wal";
 import { segmentOf } from "./wal-names";
@@ -24,12 +26,18 @@ export type { BackupKey } from "./encryption";
 export { keyFingerprint } from "./encryption";
 export type { BackupMeta, RepoConfig } from "./repository";
 export type { RestoreRequest, RestoreResult } from "./restore";
+export { type S3Location, s3LocationFromEnv } from "./store-s3";
 
 /** Where one add-on's backups live and the key they are encrypted with (the caller keeps it). */
 export interface BackupRepository {
+  /** Local working directory (the WAL being streamed, staging, scratch); the sealed files too unless `s3`. */
   dir: string;
   key: BackupKey;
+  /** Keep the sealed files (base backups, WAL, metadata) in this bucket instead of `dir`. */
+  s3?: S3Location;
 }
+
+const open = (repo: BackupRepository): Repo => openRepo(repo.dir, repo.s3);
 
 export interface BackupListing {
   backups: BackupMeta[];
@@ -75,30 +83,31 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
   return {
     /** Enables protection on the running add-on (idempotent): role, slot, repository, WAL receiver. */
     async protect(record: AddonRecord, repo: BackupRepository): Promise<RepoConfig> {
-      return enableProtection(cluster(record), repoPaths(repo.dir), repo.key);
+      return enableProtection(cluster(record), open(repo), repo.key);
     },
 
     /** Takes a base backup and verifies it; throws SLW_BACKUP_CORRUPT if the stored file does not verify. */
     async createBackup(record: AddonRecord, repo: BackupRepository): Promise<BackupMeta> {
-      return takeBaseBackup(cluster(record), repoPaths(repo.dir), repo.key);
+      return takeBaseBackup(cluster(record), open(repo), repo.key);
     },
 
     /** Verifies a stored backup again (drills); marks it unverified when it fails. */
     async verify(record: AddonRecord, repo: BackupRepository, id: string): Promise<BackupMeta> {
-      const all = listBackups(repoPaths(repo.dir));
+      const r = open(repo);
+      const all = await listBackups(r);
       const meta = all.find((b) => b.id === id);
       if (!meta)
         throw new SlipwayError(
           "SLW_NOT_FOUND",
-          `there is no base backup ${id} in ${repo.dir}`,
+          `there is no base backup ${id} in ${r.store.where}`,
           `backups: ${all.map((b) => b.id).join(", ") || "none yet"}`,
         );
-      return verifyBackup(cluster(record), repoPaths(repo.dir), meta, repo.key);
+      return verifyBackup(cluster(record), r, meta, repo.key);
     },
 
     /** Seals (compresses, encrypts) the WAL segments the receiver has completed. */
     async sealWal(record: AddonRecord, repo: BackupRepository): Promise<number> {
-      return sealWal(cluster(record), keyedRepo(repo), repo.key);
+      return sealWal(cluster(record), await keyedRepo(repo), repo.key);
     },
 
     /** Waits until the repository has every WAL byte the server has flushed; returns that position. */
@@ -107,36 +116,36 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
     },
 
     async list(record: AddonRecord, repo: BackupRepository): Promise<BackupListing> {
-      const paths = keyedRepo(repo);
-      const backups = listBackups(paths);
-      const inv = walInventory(paths);
-      const lastCommit = await lastCommitTime(cluster(record), paths, repo.key);
+      const r = await keyedRepo(repo);
+      const backups = await listBackups(r);
+      const inv = await walInventory(r);
+      const lastCommit = await lastCommitTime(cluster(record), r, repo.key);
       return {
         backups,
         window: recoverableWindow(backups, lastCommit),
-        receiverRunning: receiverRunning(paths),
+        receiverRunning: receiverRunning(r.paths),
         walSegments: inv.sealed.length + inv.unsealed.length + (inv.partial ? 1 : 0),
       };
     },
 
     /** Removes what retention allows (see planExpiry): base backups, then the WAL only they needed. */
-    expire(_record: AddonRecord, repo: BackupRepository, retentionMs: number, now = Date.now()) {
-      const paths = repoPaths(repo.dir);
-      const config = requireRepoConfig(paths);
-      const backups = listBackups(paths);
+    async expire(_record: AddonRecord, repo: BackupRepository, retentionMs: number, now = Date.now()) {
+      const r = open(repo);
+      const config = await requireRepoConfig(r);
+      const backups = await listBackups(r);
       const plan = planExpiry(backups, now, retentionMs);
-      for (const id of plan.backups) removeBackup(paths, id);
+      for (const id of plan.backups) await removeBackup(r, id);
       const oldest = backups.find((b) => b.startLsn === plan.walBefore);
       const walRemoved =
         plan.walBefore && oldest
-          ? removeWalBefore(paths, segmentOf(plan.walBefore, oldest.timeline, config.walSegmentSize))
+          ? await removeWalBefore(r, segmentOf(plan.walBefore, oldest.timeline, config.walSegmentSize))
           : 0;
       return { removedBackups: plan.backups, removedWalSegments: walRemoved };
     },
 
     /** Restores into a new data directory and port; the live instance is never touched. */
     async restore(record: AddonRecord, repo: BackupRepository, req: RestoreRequest): Promise<RestoreResult> {
-      return restore(cluster(record), repoPaths(repo.dir), repo.key, req);
+      return restore(cluster(record), open(repo), repo.key, req);
     },
 
     /** Stops the WAL receiver (protection paused; the slot keeps the WAL it has not received). */
@@ -148,9 +157,9 @@ export function postgresBackups(opts: AddonDriverOptions = {}) {
 
 export type PostgresBackups = ReturnType<typeof postgresBackups>;
 
-/** The repository's paths, once the key is known to be the one it was made with. */
-function keyedRepo(repo: BackupRepository): RepoPaths {
-  const paths = repoPaths(repo.dir);
-  checkKey(repo.key, requireRepoConfig(paths).keyFingerprint);
-  return paths;
+/** The repository, once the key is known to be the one it was made with. */
+async function keyedRepo(repo: BackupRepository): Promise<Repo> {
+  const r = open(repo);
+  checkKey(repo.key, (await requireRepoConfig(r)).keyFingerprint);
+  return r;
 }

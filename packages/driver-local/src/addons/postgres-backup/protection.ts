@@ -17,10 +17,29 @@ import {
 import { derivedSecret } from "../secrets";
 import type { AddonRecord } from "../types";
 import { type BackupKey, checkKey } from "./encryption";
-import { prepareRepo, type RepoConfig, type RepoPaths, readRepoConfig, writeJson } from "./repository";
+import {
+  CONFIG,
+  prepareRepo,
+  type Repo,
+  type RepoConfig,
+  type RepoPaths,
+  readRepoConfig,
+  writeJson,
+} from "./repository";
 
 /** The physical replication slot that keeps on the server every WAL byte the receiver has not flushed. */
 export const SLOT = "slipway_backup";
+
+/**
+ * How much WAL the server keeps for a receiver that has stopped confirming (max_slot_wal_keep_size).
+ * The trade-off: without a cap, a receiver that dies unnoticed makes the slot pin WAL until the
+ * live database's disk is full and it stops; with it, once the receiver is this far behind,
+ * PostgreSQL invalidates the slot and recycles that WAL, so the database keeps running but the
+ * archive has a gap: restores reach up to the gap from older backups, and after it only from a
+ * base backup taken once protection resumes (protect() replaces a lost slot). Protection is there
+ * for the database; it must never be what takes it down.
+ */
+export const MAX_SLOT_WAL_KEEP = "4GB";
 
 /** The replication role's password, derived like the app's: nothing new to store. */
 export function replicationPassword(record: AddonRecord): string {
@@ -33,8 +52,9 @@ export function replicationPassword(record: AddonRecord): string {
  * ships with wal_level = replica and ten WAL senders, so no restart is needed; a cluster
  * configured below that is refused rather than restarted under its users.
  */
-export async function enableProtection(c: Cluster, paths: RepoPaths, key: BackupKey): Promise<RepoConfig> {
-  const existing = readRepoConfig(paths);
+export async function enableProtection(c: Cluster, repo: Repo, key: BackupKey): Promise<RepoConfig> {
+  const paths = repo.paths;
+  const existing = await readRepoConfig(repo);
   const fingerprint = checkKey(key, existing?.keyFingerprint);
   const client = await connectAdmin(c.record);
   try {
@@ -43,12 +63,14 @@ export async function enableProtection(c: Cluster, paths: RepoPaths, key: Backup
     if (existing && existing.systemIdentifier !== server.systemIdentifier)
       throw new SlipwayError(
         "SLW_BACKUP_FAILED",
-        `${paths.dir} holds the backups of another cluster (system ${existing.systemIdentifier}, this one is ${server.systemIdentifier})`,
+        `${repo.store.where} holds the backups of another cluster (system ${existing.systemIdentifier}, this one is ${server.systemIdentifier})`,
         "give each postgres add-on its own backup repository",
       );
     await ensureReplicationRole(client, replicationPassword(c.record));
     writeAccessRules(c);
+    await client.query(`ALTER SYSTEM SET max_slot_wal_keep_size = '${MAX_SLOT_WAL_KEEP}'`);
     await client.query("SELECT pg_reload_conf()");
+    await replaceLostSlot(client);
     await client.query(
       "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
       [SLOT],
@@ -60,12 +82,23 @@ export async function enableProtection(c: Cluster, paths: RepoPaths, key: Backup
       keyFingerprint: fingerprint,
     };
     prepareRepo(paths, c.runAs);
-    if (!existing) writeJson(paths.config, config);
+    if (!existing) await writeJson(repo, CONFIG, config);
     if (!receiverRunning(paths)) await startReceiver(c, paths, client);
     return config;
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * A slot the server invalidated (the receiver fell MAX_SLOT_WAL_KEEP behind) can never stream
+ * again: it is dropped so a new one starts from the current WAL. The gap stays a gap.
+ */
+async function replaceLostSlot(client: pg.Client): Promise<void> {
+  await client.query(
+    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND wal_status = 'lost' AND NOT active",
+    [SLOT],
+  );
 }
 
 interface ServerFacts {

@@ -1,35 +1,71 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { type BaseBackup, SlipwayError } from "@slipway/core";
-import { readFileNoFollow, writeFileAtomic } from "@slipway/files";
 import type { RunAs } from "../../system/service-user";
+import { localStore } from "./store-local";
+import { type S3Location, s3Store } from "./store-s3";
 
 /**
- * A backup repository on local disk, one per postgres add-on:
+ * A backup repository, one per add-on. The sealed files (compressed, encrypted) live in a
+ * store, a local directory or an S3-compatible bucket, under these names:
  *
  *     repository.json        which cluster, WAL segment size, key fingerprint
- *     incoming/              pg_receivewal's directory (the add-on user's): the segment being
- *                            streamed (`.partial`) and completed ones not sealed yet
  *     wal/<segment>.zst.enc  sealed WAL: zstd, then AES-256-GCM
  *     base/<id>/meta.json    a base backup's positions, times and verification
  *     base/<id>/base.tar.zst.enc
+ *     redis/<id>.rdb.zst.enc a Redis snapshot (see redis-snapshot.ts)
  *
- * Root owns everything but `incoming/` (0711 on the top so the add-on user can reach its own
- * directory and the verification scratch space, and list nothing else).
+ * What is only ever local sits in the repository's directory whichever the store:
+ *
+ *     incoming/              pg_receivewal's directory (the add-on user's): the segment being
+ *                            streamed (`.partial`) and completed ones not sealed yet
+ *     staging/               sealed files being written, before the store takes them
+ *     receiver.pid, receiver.log, scratch-*
+ *
+ * Root owns everything but `incoming/` and scratch (0711 on the top so the add-on user can
+ * reach its own directories, and list nothing else).
  */
 export function repoPaths(dir: string) {
   return {
     dir,
-    config: join(dir, "repository.json"),
     incoming: join(dir, "incoming"),
-    wal: join(dir, "wal"),
-    base: join(dir, "base"),
+    staging: join(dir, "staging"),
     receiverPid: join(dir, "receiver.pid"),
     receiverLog: join(dir, "receiver.log"),
     scratch: (purpose: string) => join(dir, `scratch-${purpose}`),
   };
 }
 export type RepoPaths = ReturnType<typeof repoPaths>;
+
+/**
+ * Where sealed files are kept. Every write is whole or absent (a local rename, one S3 PUT),
+ * so a crash never leaves half a file under a name the engine reads.
+ */
+export interface SealedStore {
+  /** For messages: a directory, or s3://bucket/prefix. */
+  readonly where: string;
+  /** The names under a prefix ("wal/", "base/"), any order. */
+  list(prefix: string): Promise<string[]>;
+  /** Undefined when there is no such file. */
+  read(name: string): Promise<Readable | undefined>;
+  readText(name: string): Promise<string | undefined>;
+  /** Takes a finished local file (in staging/) in under `name`; the local file is gone after. */
+  put(name: string, file: string): Promise<void>;
+  putText(name: string, text: string): Promise<void>;
+  remove(names: readonly string[]): Promise<void>;
+}
+
+/** The repository as the engine sees it: local working directories and the store. */
+export interface Repo {
+  paths: RepoPaths;
+  store: SealedStore;
+}
+
+/** Local by default; with `s3`, the sealed files go to that bucket and only working files stay in `dir`. */
+export function openRepo(dir: string, s3?: S3Location): Repo {
+  return { paths: repoPaths(dir), store: s3 ? s3Store(s3) : localStore(dir) };
+}
 
 export interface RepoConfig {
   version: 1;
@@ -49,10 +85,12 @@ export interface BackupMeta extends BaseBackup {
   verifyError?: string;
 }
 
+export const CONFIG = "repository.json";
+
 export function prepareRepo(paths: RepoPaths, runAs: RunAs | undefined): void {
   mkdirSync(paths.dir, { recursive: true, mode: 0o711 });
   chmodSync(paths.dir, runAs ? 0o711 : 0o700);
-  for (const d of [paths.wal, paths.base]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.staging, { recursive: true, mode: 0o700 });
   ownedDir(paths.incoming, runAs);
 }
 
@@ -63,41 +101,41 @@ export function ownedDir(dir: string, runAs: RunAs | undefined): void {
   if (runAs) chownSync(dir, runAs.uid, runAs.gid);
 }
 
-export function readRepoConfig(paths: RepoPaths): RepoConfig | undefined {
-  const text = readFileNoFollow(paths.config);
+export async function readRepoConfig(repo: Repo): Promise<RepoConfig | undefined> {
+  const text = await repo.store.readText(CONFIG);
   return text === undefined ? undefined : (JSON.parse(text) as RepoConfig);
 }
 
-export function requireRepoConfig(paths: RepoPaths): RepoConfig {
-  const config = readRepoConfig(paths);
+export async function requireRepoConfig(repo: Repo): Promise<RepoConfig> {
+  const config = await readRepoConfig(repo);
   if (!config)
     throw new SlipwayError(
       "SLW_BACKUP_FAILED",
-      `${paths.dir} is not a backup repository (no repository.json)`,
+      `${repo.store.where} is not a backup repository (no ${CONFIG})`,
       "enable protection on the add-on first",
     );
   return config;
 }
 
-export function writeJson(file: string, value: unknown): void {
-  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, 0o600);
+export function writeJson(repo: Repo, name: string, value: unknown): Promise<void> {
+  return repo.store.putText(name, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Every base backup that has a meta.json, oldest first. */
-export function listBackups(paths: RepoPaths): BackupMeta[] {
-  if (!existsSync(paths.base)) return [];
-  return readdirSync(paths.base)
-    .sort()
-    .flatMap((id) => {
-      const text = readFileNoFollow(join(paths.base, id, "meta.json"));
-      return text === undefined ? [] : [JSON.parse(text) as BackupMeta];
-    });
+export async function listBackups(repo: Repo): Promise<BackupMeta[]> {
+  const metas = (await repo.store.list("base/")).filter((n) => /^base\/[^/]+\/meta\.json$/.test(n)).sort();
+  const texts = await Promise.all(metas.map((n) => repo.store.readText(n)));
+  return texts.flatMap((text) => (text === undefined ? [] : [JSON.parse(text) as BackupMeta]));
 }
 
-export const backupFile = (paths: RepoPaths, id: string) => join(paths.base, id, "base.tar.zst.enc");
+/** Where a stored file is, for messages: its path, or its s3:// URL. */
+export const locate = (repo: Repo, name: string) => `${repo.store.where.replace(/\/?$/, "/")}${name}`;
+
+export const backupMetaName = (id: string) => `base/${id}/meta.json`;
+export const backupName = (id: string) => `base/${id}/base.tar.zst.enc`;
 /** The name bound into the file's encryption (see encryption.ts). */
 export const backupAad = (id: string) => `base/${id}/base.tar.zst`;
 
-export function removeBackup(paths: RepoPaths, id: string): void {
-  rmSync(join(paths.base, id), { recursive: true, force: true });
+export async function removeBackup(repo: Repo, id: string): Promise<void> {
+  await repo.store.remove(await repo.store.list(`base/${id}/`));
 }

@@ -17,7 +17,7 @@ import { logTail, run, waitFor } from "../process";
 import type { AddonRecord } from "../types";
 import { unpackBackup } from "./base-backup";
 import { type BackupKey, checkKey } from "./encryption";
-import { listBackups, type RepoPaths, requireRepoConfig } from "./repository";
+import { listBackups, type Repo, requireRepoConfig } from "./repository";
 import { lastCommitTime, materializeWal } from "./wal";
 import { segmentOf } from "./wal-names";
 
@@ -52,20 +52,20 @@ export interface RestoreResult {
  */
 export async function restore(
   live: Cluster,
-  paths: RepoPaths,
+  repo: Repo,
   key: BackupKey,
   req: RestoreRequest,
   now = Date.now,
 ): Promise<RestoreResult> {
   const startedAt = now();
-  const config = requireRepoConfig(paths);
+  const config = await requireRepoConfig(repo);
   checkKey(key, config.keyFingerprint);
   const record: AddonRecord = { ...live.record, dataDir: resolve(req.dataDir), port: req.port };
   assertSeparate(live.record, record);
   assertShellSafeDataDir(record);
   await assertPortFree(req.port, "choose another port for the restored instance");
-  const backups = listBackups(paths);
-  const lastCommit = req.target.kind === "time" ? await lastCommitTime(live, paths, key) : undefined;
+  const backups = await listBackups(repo);
+  const lastCommit = req.target.kind === "time" ? await lastCommitTime(live, repo, key) : undefined;
   const plan = planRestore(backups, lastCommit, req.target);
   const base = backups.find((b) => b.id === plan.base.id)!;
 
@@ -73,10 +73,10 @@ export async function restore(
   prepareDataDir(record, c.runAs);
   try {
     const t0 = now();
-    await unpackBackup(c, paths, base.id, key, record.dataDir);
+    await unpackBackup(c, repo, base.id, key, record.dataDir);
     const t1 = now();
     const firstSegment = segmentOf(base.startLsn, base.timeline, config.walSegmentSize);
-    await materializeWal(c, paths, key, firstSegment, join(record.dataDir, "pg_wal"));
+    await materializeWal(c, repo, key, firstSegment, join(record.dataDir, "pg_wal"));
     const t2 = now();
     writeRecoverySettings(c, plan.stopAt);
     await startRecovery(c);
@@ -106,7 +106,7 @@ export async function restore(
 }
 
 /** The new directory must not be, contain or sit inside the live one, and must be empty. */
-function assertSeparate(live: AddonRecord, next: AddonRecord): void {
+export function assertSeparate(live: AddonRecord, next: AddonRecord): void {
   const liveDir = existsSync(live.dataDir) ? realpathSync(live.dataDir) : resolve(live.dataDir);
   const parent = existsSync(dirname(next.dataDir))
     ? realpathSync(dirname(next.dataDir))

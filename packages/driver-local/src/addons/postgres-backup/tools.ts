@@ -10,6 +10,8 @@ import { ADDON_ENV } from "../process";
 export interface ToolOptions {
   runAs: RunAs | undefined;
   password?: string;
+  /** More variables for the tool, e.g. REDISCLI_AUTH (secrets go here, never in argv). */
+  env?: Record<string, string>;
   /** Whether our side writes its stdin / reads its stdout. */
   stdin?: "pipe" | "ignore";
   stdout?: "pipe" | "ignore";
@@ -24,6 +26,7 @@ export function requireZstd(): void {
 export function spawnTool(cmd: string, args: string[], opts: ToolOptions): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...ADDON_ENV, TZ: "UTC" };
   if (opts.password !== undefined) env.PGPASSWORD = opts.password;
+  Object.assign(env, opts.env);
   return spawn(cmd, args, {
     shell: false,
     cwd: "/",

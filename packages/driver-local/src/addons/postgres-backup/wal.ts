@@ -1,19 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, existsSync, readdirSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { isSlipwayError } from "@slipway/core";
 import type { Cluster } from "../postgres-cluster";
-import { type BackupKey, corrupt, decryptStream } from "./encryption";
-import { ownedDir, type RepoPaths } from "./repository";
-import { openNoFollow, writeSealed } from "./sealed-file";
-import { finished, outcome, pipeInto, runTool, spawnTool } from "./tools";
+import type { BackupKey } from "./encryption";
+import { ownedDir, type Repo } from "./repository";
+import { openNoFollow, unsealDecompressed, writeCompressedSealed } from "./sealed-file";
+import { outcome, runTool, spawnTool } from "./tools";
 import { SEGMENT, segmentOrder } from "./wal-names";
 
-const SEALED = /^([0-9A-F]{24})\.zst\.enc$/;
+const SEALED = /^wal\/([0-9A-F]{24})\.zst\.enc$/;
 const walAad = (segment: string) => `wal/${segment}.zst`;
-const sealedFile = (paths: RepoPaths, segment: string) => join(paths.wal, `${segment}.zst.enc`);
+const sealedName = (segment: string) => `wal/${segment}.zst.enc`;
 
 /** The archived WAL: sealed segments, completed ones not sealed yet, and the one being streamed. */
 export interface WalInventory {
@@ -23,10 +20,9 @@ export interface WalInventory {
   partial: string | undefined;
 }
 
-export function walInventory(paths: RepoPaths): WalInventory {
-  const sealed = existsSync(paths.wal)
-    ? readdirSync(paths.wal).flatMap((f) => SEALED.exec(f)?.[1] ?? [])
-    : [];
+export async function walInventory(repo: Repo): Promise<WalInventory> {
+  const paths = repo.paths;
+  const sealed = (await repo.store.list("wal/")).flatMap((f) => SEALED.exec(f)?.[1] ?? []);
   const incoming = existsSync(paths.incoming) ? readdirSync(paths.incoming) : [];
   const unsealed = incoming.filter((f) => SEGMENT.test(f));
   const partials = incoming
@@ -44,34 +40,15 @@ export function walInventory(paths: RepoPaths): WalInventory {
  * plaintext. Only the segment being streamed stays plaintext, beside a live data directory
  * that holds the same bytes. Returns how many were sealed.
  */
-export async function sealWal(c: Cluster, paths: RepoPaths, key: BackupKey): Promise<number> {
-  const { unsealed } = walInventory(paths);
+export async function sealWal(c: Cluster, repo: Repo, key: BackupKey): Promise<number> {
+  const { unsealed } = await walInventory(repo);
   for (const segment of unsealed) {
-    const source = openNoFollow(join(paths.incoming, segment));
+    const source = openNoFollow(join(repo.paths.incoming, segment));
     if (!source) continue; // not a plain file: never ours to read
-    await compressAndSeal(c, source, key, walAad(segment), sealedFile(paths, segment));
-    unlinkSync(join(paths.incoming, segment));
+    await writeCompressedSealed(c.runAs, source, key, walAad(segment), repo, sealedName(segment));
+    unlinkSync(join(repo.paths.incoming, segment));
   }
   return unsealed.length;
-}
-
-async function compressAndSeal(
-  c: Cluster,
-  source: Readable,
-  key: BackupKey,
-  aad: string,
-  dest: string,
-): Promise<void> {
-  const zstd = spawnTool("zstd", ["-1", "-q", "-c"], { runAs: c.runAs, stdin: "pipe", stdout: "pipe" });
-  const exited = finished(zstd, "compressing WAL with zstd", false);
-  exited.catch(() => {}); // awaited below
-  zstd.stdin!.on("error", () => {}); // EPIPE if zstd dies: its exit says why
-  const steps = await Promise.allSettled([
-    pipeline(source, zstd.stdin!),
-    writeSealed(zstd.stdout!, [], key, aad, dest),
-  ]);
-  await exited;
-  for (const step of steps) if (step.status === "rejected") throw step.reason;
 }
 
 /**
@@ -81,46 +58,33 @@ async function compressAndSeal(
  */
 export async function materializeWal(
   c: Cluster,
-  paths: RepoPaths,
+  repo: Repo,
   key: BackupKey,
   from: string,
   dir: string,
 ): Promise<number> {
-  const inv = walInventory(paths);
+  const inv = await walInventory(repo);
   const after = (s: string) => segmentOrder(s, from) >= 0;
   const sealed = inv.sealed.filter(after);
-  for (const segment of sealed) await unsealSegment(c, paths, key, segment, join(dir, segment));
+  for (const segment of sealed) await unsealSegment(c, repo, key, segment, join(dir, segment));
   const plain = [
     ...inv.unsealed.filter(after).map((s) => [s, s]),
     ...(inv.partial && after(inv.partial) ? [[`${inv.partial}.partial`, inv.partial]] : []),
   ];
   for (const [file, segment] of plain)
-    await runTool("cp", ["--", join(paths.incoming, file!), join(dir, segment!)], `copying WAL ${file}`, {
-      runAs: c.runAs,
-    });
+    await runTool(
+      "cp",
+      ["--", join(repo.paths.incoming, file!), join(dir, segment!)],
+      `copying WAL ${file}`,
+      {
+        runAs: c.runAs,
+      },
+    );
   return sealed.length + plain.length;
 }
 
-async function unsealSegment(
-  c: Cluster,
-  paths: RepoPaths,
-  key: BackupKey,
-  segment: string,
-  dest: string,
-): Promise<void> {
-  const file = sealedFile(paths, segment);
-  const zstd = spawnTool("zstd", ["-d", "-q", "-f", "-o", dest], { runAs: c.runAs, stdin: "pipe" });
-  try {
-    await pipeInto(
-      createReadStream(file),
-      [decryptStream(key, walAad(segment), file)],
-      zstd,
-      `unpacking WAL ${segment}`,
-    );
-  } catch (e) {
-    if (isSlipwayError(e) && e.code !== "SLW_BACKUP_FAILED") throw e;
-    throw corrupt(file, `it does not decompress: ${e instanceof Error ? e.message : String(e)}`);
-  }
+function unsealSegment(c: Cluster, repo: Repo, key: BackupKey, segment: string, dest: string): Promise<void> {
+  return unsealDecompressed(c.runAs, repo, key, sealedName(segment), walAad(segment), dest);
 }
 
 /**
@@ -130,11 +94,12 @@ async function unsealSegment(
  */
 export async function lastCommitTime(
   c: Cluster,
-  paths: RepoPaths,
+  repo: Repo,
   key: BackupKey,
   limit = 8,
 ): Promise<number | undefined> {
-  const inv = walInventory(paths);
+  const paths = repo.paths;
+  const inv = await walInventory(repo);
   const newestFirst = [
     ...(inv.partial ? [{ segment: inv.partial, plain: `${inv.partial}.partial` }] : []),
     ...[...inv.unsealed].reverse().map((s) => ({ segment: s, plain: s })),
@@ -150,7 +115,7 @@ export async function lastCommitTime(
         await runTool("cp", ["--", join(paths.incoming, plain), copy], `copying WAL ${plain}`, {
           runAs: c.runAs,
         });
-      else await unsealSegment(c, paths, key, segment, copy);
+      else await unsealSegment(c, repo, key, segment, copy);
       const at = newestTransactionEnd(await waldump(c, scratch, segment));
       rmSync(copy, { force: true });
       if (at !== undefined) return at;
@@ -181,16 +146,12 @@ export function newestTransactionEnd(waldumpOutput: string): number | undefined 
 }
 
 /** Removes archived segments before `segment` (sealed or not); returns how many. */
-export function removeWalBefore(paths: RepoPaths, segment: string): number {
-  const inv = walInventory(paths);
-  let removed = 0;
-  for (const s of inv.sealed.filter((x) => segmentOrder(x, segment) < 0)) {
-    rmSync(sealedFile(paths, s), { force: true });
-    removed++;
-  }
-  for (const s of inv.unsealed.filter((x) => segmentOrder(x, segment) < 0)) {
-    rmSync(join(paths.incoming, s), { force: true });
-    removed++;
-  }
-  return removed;
+export async function removeWalBefore(repo: Repo, segment: string): Promise<number> {
+  const inv = await walInventory(repo);
+  const before = (x: string) => segmentOrder(x, segment) < 0;
+  const sealed = inv.sealed.filter(before);
+  await repo.store.remove(sealed.map(sealedName));
+  const unsealed = inv.unsealed.filter(before);
+  for (const s of unsealed) rmSync(join(repo.paths.incoming, s), { force: true });
+  return sealed.length + unsealed.length;
 }
