@@ -130,7 +130,10 @@ export function planAnalysis(s: CanarySnapshot, now: number): AnalysisStep {
         reason: a.reason,
       };
     case "hold":
-      return { do: "hold", ms: a.recheckMs, state: next, ...j, reason: a.reason };
+      // Entering a step that holds at once (blue/green's probe at 0%) still sets its weight.
+      return entered
+        ? { do: "set-weight", weight: next.weight, state: next, ...j, reason: a.reason }
+        : { do: "hold", ms: a.recheckMs, state: next, ...j, reason: a.reason };
     case "freeze":
       return { do: "hold", ms: 5_000, state: next, ...j, reason: a.reason, frozen: true };
     case "roll-back":

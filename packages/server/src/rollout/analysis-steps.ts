@@ -17,20 +17,35 @@ export async function performAnalysis(ctx: Ctx, w: RolloutWorld, step: AnalysisS
     case "converge-canary":
       return converge(ctx, w, w.rollout.stepState?.weight ?? 0);
     case "set-weight": {
-      const saved = await save(ctx, w, step.state, step.judgement, "set-weight", step.reason, {
-        kind: "rollout.step",
-        message: `v${w.target!.number} takes ${step.weight}% of new requests: ${step.reason}`,
-        data: { weight: step.weight, step: step.state.step },
-      });
+      const saved = await save(
+        ctx,
+        w,
+        step.state,
+        step.judgement,
+        "set-weight",
+        step.reason,
+        ...humanEvents(w, step.state, step.reason),
+        {
+          kind: "rollout.step",
+          message: `v${w.target!.number} takes ${step.weight}% of new requests: ${step.reason}`,
+          data: { weight: step.weight, step: step.state.step },
+        },
+      );
       ctx.fault("canary:step-saved");
       if (saved) await converge(ctx, w, step.weight);
       return;
     }
-    case "hold": {
-      const event = holdEvent(w, step);
-      await save(ctx, w, step.state, step.judgement, "hold", step.reason, event);
+    case "hold":
+      await save(
+        ctx,
+        w,
+        step.state,
+        step.judgement,
+        "hold",
+        step.reason,
+        ...humanEvents(w, step.state, step.reason),
+      );
       return;
-    }
     case "roll-back":
       return rollBack(ctx, w, step);
     case "finish":
@@ -87,16 +102,17 @@ async function rollBack(ctx: Ctx, w: RolloutWorld, step: Extract<AnalysisStep, {
 type Event = { kind: string; message: string; data?: Record<string, unknown> };
 
 /** Pausing, resuming and freezing are worth an event; a plain hold is only a judgement. */
-function holdEvent(w: RolloutWorld, step: Extract<AnalysisStep, { do: "hold" }>): Event | undefined {
+function humanEvents(w: RolloutWorld, state: CanaryState, reason: string): Event[] {
   const before = w.rollout.stepState;
-  if (step.frozen && !before?.frozen)
-    return { kind: "rollout.frozen", message: `frozen at ${step.state.weight}%: ${step.reason}` };
-  if (step.state.paused !== (before?.paused ?? false))
-    return {
-      kind: step.state.paused ? "rollout.paused" : "rollout.resumed",
-      message: `${step.state.paused ? "paused" : "resumed"} at ${step.state.weight}%`,
-    };
-  return undefined;
+  const events: Event[] = [];
+  if (state.frozen && !before?.frozen)
+    events.push({ kind: "rollout.frozen", message: `frozen at ${state.weight}%: ${reason}` });
+  if (state.paused !== (before?.paused ?? false))
+    events.push({
+      kind: state.paused ? "rollout.paused" : "rollout.resumed",
+      message: `${state.paused ? "paused" : "resumed"} at ${before?.weight ?? state.weight}%`,
+    });
+  return events;
 }
 
 async function save(
@@ -106,12 +122,12 @@ async function save(
   judgement: Judged | undefined,
   action: string,
   reason: string,
-  event?: Event,
+  ...events: Event[]
 ): Promise<boolean> {
   return changeWithEvents(
     ctx,
     (tx) => saveStep(ctx, tx, w, state, judgement, action, reason),
-    ...(event ? [{ subject: w.rollout.id, data: {}, ...event }] : []),
+    ...events.map((e) => ({ subject: w.rollout.id, data: {}, ...e })),
   );
 }
 
