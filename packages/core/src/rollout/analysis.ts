@@ -154,7 +154,11 @@ function crashed(atStart: Record<string, number>, now: Record<string, number>): 
   return undefined;
 }
 
-/** Every web service's window since its step began, judged as one group. */
+/**
+ * Every web service's window since its step began, judged as one group. A service neither
+ * revision served a request in the window (no route the traffic takes) has no evidence either
+ * way and is left out, so it cannot hold the others forever; with none left, the group holds.
+ */
 function judge(s: CanarySnapshot, state: CanaryState): Judged {
   const services: Record<string, Judgement> = {};
   let requests = 0;
@@ -162,6 +166,8 @@ function judge(s: CanarySnapshot, state: CanaryState): Judged {
     const base = state.baseline[name];
     const canary = windowOf(now.canary, base?.canary);
     const stable = windowOf(now.stable, base?.stable);
+    const idle = (a: ArmObservation) => !("error" in a) && a.requests === 0;
+    if (idle(canary) && idle(stable)) continue;
     if (!("error" in canary)) requests += canary.requests;
     services[name] = judgeCanary({ canary, stable }, s.policy);
   }
