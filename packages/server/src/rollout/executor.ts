@@ -7,6 +7,9 @@ import { abort, perform, retryLater } from "./steps";
 /** How long a step that failed after the switch waits before it is tried again. */
 export const RETRY_MS = 1_000;
 
+/** How long a canary whose edge or processes were just converged waits before looking again. */
+const CONVERGE_MS = 250;
+
 /** When to look at a rollout again: in so many milliseconds, or never (it is over). */
 export type NextTick = number | "done";
 
@@ -63,7 +66,10 @@ export class RolloutExecutor {
       return 0;
     }
     this.ctx.fault(step.do === "move" ? `after:move:${step.to}` : `after:${step.do}`);
-    return step.do === "done" ? "done" : step.do === "wait" || step.do === "hold" ? step.ms : 0;
+    if (step.do === "done") return "done";
+    if (step.do === "wait" || step.do === "hold") return step.ms;
+    // Converging again at once could spin if the edge never reports the weights asked for.
+    return step.do === "converge-canary" ? CONVERGE_MS : 0;
   }
 
   private async drive(id: string): Promise<void> {
