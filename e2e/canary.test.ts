@@ -139,10 +139,19 @@ describe("canary releases under load", () => {
   }, 240_000);
 
   it("pause holds the canary at its weight, promote sends it all traffic; abort rolls another back", async () => {
+    // Steps held a minute, so only a human moves these rollouts on.
+    editFile(join(dir, "slipway.config.ts"), (t) => t.replace("holdMinutes: 0.05", "holdMinutes: 1"));
+    /** A new rollout (not `before`), analysing at 50%. */
+    const analysing = (before: string) =>
+      eventually(async () => {
+        const t = await timeline();
+        return t.rollout.id !== before && t.judgements.some((j) => j.weight === 50);
+      }, 120_000);
+    const before = (await timeline()).rollout.id;
     nextRelease();
     const load = startLoad(`${edge}/api/version`, { concurrency: 2, ratePerLoop: 25, maxSeconds: 150 });
     const deploying = cli(["deploy", "--env", "local"]);
-    await eventually(async () => (await timeline()).judgements.some((j) => j.weight === 50), 120_000);
+    await analysing(before);
     const paused = await cli(["rollout", "pause", "--env", "local"]);
     expect(paused.code, paused.stderr).toBe(0);
     await eventually(async () => (await timeline()).events.some((e) => e.kind === "rollout.paused"), 30_000);
@@ -156,9 +165,10 @@ describe("canary releases under load", () => {
     expect((await deploying).code).toBe(0);
     expect((await timeline()).rollout.phase).toBe("succeeded");
 
+    const promotedId = (await timeline()).rollout.id;
     nextRelease();
     const deployingAgain = cli(["deploy", "--env", "local"]);
-    await eventually(async () => (await timeline()).judgements.some((j) => j.weight === 50), 120_000);
+    await analysing(promotedId);
     const aborted = await cli(["rollout", "abort", "--env", "local"]);
     expect(aborted.code, aborted.stderr).toBe(0);
     const end = await deployingAgain;

@@ -496,6 +496,10 @@ function traffic(
   };
 }
 
+async function eventually(ok: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** V1 live, and a deploy of `config` started over it. */
 async function canaryOver(config: ReleaseConfig) {
   const { env, plane } = await withLiveV1();
@@ -698,6 +702,24 @@ describe("canary rollouts, tick by tick", () => {
     expect(edgeWeights(next.env)).toEqual({ "v2-1": 100, "v2-2": 100 });
     const warm = (await judgementsOf(next.id)).filter((j) => /kept warm/.test(j.reason));
     expect(warm.length).toBeGreaterThan(0);
+  });
+
+  it("a human's command wakes the driving loop at once instead of waiting out the hold", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const holds: number[] = [];
+    // Short waits pass on the fake clock; a hold's wait never ends by itself.
+    const executor = new RolloutExecutor(plane.ctx, (ms) => {
+      if (ms < 1_000) return Promise.resolve(env.world.clock.advance(ms));
+      holds.push(ms);
+      return new Promise(() => {});
+    });
+    const driving = executor.kick(id);
+    await eventually(async () => holds.length > 0);
+    expect((await store.rollouts.get(id))!.phase).toBe("analyzing");
+    await command(id, "abort");
+    void executor.kick(id);
+    await driving;
+    expect((await store.rollouts.get(id))!.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
   });
 
   it("the control plane dies at every crash point of a canary, a fresh one carries on from the stored step", async () => {

@@ -19,6 +19,8 @@ export type NextTick = number | "done";
  */
 export class RolloutExecutor {
   private readonly driving = new Map<string, Promise<void>>();
+  /** Ends the wait of a rollout that is between two ticks. */
+  private readonly wakers = new Map<string, () => void>();
   private stopped = false;
 
   /** `wait` is how the driving loop waits between ticks (tests drive `tick` themselves). */
@@ -27,8 +29,10 @@ export class RolloutExecutor {
     private readonly wait: (ms: number) => Promise<unknown> = sleep,
   ) {}
 
+  /** Drives the rollout, or, if it is being driven, makes it look again now (a human's command). */
   kick(id: string): Promise<void> {
     const current = this.driving.get(id);
+    this.wakers.get(id)?.();
     if (current) return current;
     const p = this.drive(id).finally(() => this.driving.delete(id));
     this.driving.set(id, p);
@@ -80,7 +84,11 @@ export class RolloutExecutor {
         return RETRY_MS;
       });
       if (next === "done") return;
-      if (next > 0) await this.wait(next);
+      if (next > 0) {
+        const woken = new Promise<void>((resolve) => this.wakers.set(id, resolve));
+        await Promise.race([this.wait(next), woken]);
+        this.wakers.delete(id);
+      }
     }
   }
 }
