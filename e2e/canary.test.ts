@@ -182,4 +182,49 @@ describe("canary releases under load", () => {
     expect(late.code).toBe(1);
     expect(late.stderr).toMatch(/SLW_NOT_FOUND|SLW_CONFLICT/);
   }, 300_000);
+  it("blue/green: the new release takes no user traffic until switched, all at once; an abort while warm is instant", async () => {
+    editFile(join(dir, "slipway.config.ts"), (t) =>
+      t.replace(
+        /strategy: \{[\s\S]*?\n {6}\},/,
+        `strategy: { kind: "blueGreen", keepWarmMinutes: 0.1, analysis: { maxErrorRate: 0.05, minRequests: 30 } },`,
+      ),
+    );
+    const load = startLoad(`${edge}/api/version`, { concurrency: 2, ratePerLoop: 25, maxSeconds: 150 });
+    const switchedTo = async (before: string) => {
+      await eventually(async () => {
+        const t = await timeline();
+        return t.rollout.id !== before && t.rollout.phase === "analyzing";
+      }, 120_000);
+      // Probing: every user request still reaches the live release.
+      const live = (await getJson<{ release: string }>(`${edge}/api/version`)).release;
+      expect(live).toBe(`v${release - 1}`);
+      const promoted = await cli(["rollout", "promote", "--env", "local"]);
+      expect(promoted.code, promoted.stderr).toBe(0);
+      await eventually(
+        async () => (await getJson<{ release: string }>(`${edge}/api/version`)).release === `v${release}`,
+      );
+      return live;
+    };
+
+    let before = (await timeline()).rollout.id;
+    nextRelease();
+    const first = cli(["deploy", "--env", "local"]);
+    const old = await switchedTo(before);
+    const aborted = await cli(["rollout", "abort", "--env", "local"]);
+    expect(aborted.code, aborted.stderr).toBe(0);
+    expect((await first).code).toBe(1);
+    expect((await getJson<{ release: string }>(`${edge}/api/version`)).release).toBe(old);
+
+    before = (await timeline()).rollout.id;
+    nextRelease();
+    const second = cli(["deploy", "--env", "local"]);
+    await switchedTo(before);
+    const done = await second;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/kept warm|warm period over/);
+    const t = await timeline();
+    expect(t.rollout.phase).toBe("succeeded");
+    const report = await load.stop();
+    expect(report.failed, report.failures.slice(0, 5).join("\n")).toBe(0);
+  }, 300_000);
 });
