@@ -190,35 +190,33 @@ describe("canary releases under load", () => {
       ),
     );
     const load = startLoad(`${edge}/api/version`, { concurrency: 2, ratePerLoop: 25, maxSeconds: 150 });
-    const switchedTo = async (before: string) => {
+    const version = async () => (await getJson<{ release: string }>(`${edge}/api/version`)).release;
+    const switchedTo = async (before: string, live: string) => {
       await eventually(async () => {
         const t = await timeline();
         return t.rollout.id !== before && t.rollout.phase === "analyzing";
       }, 120_000);
       // Probing: every user request still reaches the live release.
-      const live = (await getJson<{ release: string }>(`${edge}/api/version`)).release;
-      expect(live).toBe(`v${release - 1}`);
+      expect(await version()).toBe(live);
       const promoted = await cli(["rollout", "promote", "--env", "local"]);
       expect(promoted.code, promoted.stderr).toBe(0);
-      await eventually(
-        async () => (await getJson<{ release: string }>(`${edge}/api/version`)).release === `v${release}`,
-      );
-      return live;
+      await eventually(async () => (await version()) === `v${release}`);
     };
 
     let before = (await timeline()).rollout.id;
     nextRelease();
+    const old = await version();
     const first = cli(["deploy", "--env", "local"]);
-    const old = await switchedTo(before);
+    await switchedTo(before, old);
     const aborted = await cli(["rollout", "abort", "--env", "local"]);
     expect(aborted.code, aborted.stderr).toBe(0);
     expect((await first).code).toBe(1);
-    expect((await getJson<{ release: string }>(`${edge}/api/version`)).release).toBe(old);
+    expect(await version()).toBe(old);
 
     before = (await timeline()).rollout.id;
     nextRelease();
     const second = cli(["deploy", "--env", "local"]);
-    await switchedTo(before);
+    await switchedTo(before, old);
     const done = await second;
     expect(done.code, done.stderr).toBe(0);
     expect(done.stderr).toMatch(/kept warm|warm period over/);
