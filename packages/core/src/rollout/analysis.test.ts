@@ -79,6 +79,33 @@ describe("planAnalysis", () => {
   });
 });
 
+describe("planAnalysis with probes", () => {
+  it("a failing probe rolls back a healthy window; a pending one holds an advance", () => {
+    const first = planAnalysis(snap(), 0);
+    if (first.do !== "set-weight") throw new Error(first.do);
+    const healthy = { api: { stable: counts(14_000), canary: counts(1_000) } };
+    const failing = planAnalysis(
+      snap({
+        state: first.state,
+        counters: healthy,
+        probes: { verdict: "rollback", reason: "login p95 900 ms" },
+      }),
+      20_000,
+    );
+    expect(failing).toMatchObject({ do: "roll-back" });
+    expect(failing.do === "roll-back" && failing.reason).toMatch(/probes: login p95 900 ms/);
+    const pending = planAnalysis(
+      snap({
+        state: first.state,
+        counters: healthy,
+        probes: { verdict: "hold", reason: "job probe waiting" },
+      }),
+      20_000,
+    );
+    expect(pending).toMatchObject({ do: "hold" });
+  });
+});
+
 describe("replicasAt", () => {
   it("runs every web replica, and a worker's share of its replicas (at least one) beside the stable ones", () => {
     expect(replicasAt({ type: "web", replicas: 3 }, 5)).toBe(3);

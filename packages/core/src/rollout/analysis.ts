@@ -56,6 +56,11 @@ export interface CanarySnapshot {
   restarts: Record<string, number>;
   /** Processes and edge match the stored state (false after a crash between state and action). */
   converged: boolean;
+  /**
+   * What the step's probes say, when the release has any (filled in by the observation, see
+   * server/src/rollout/snapshot.ts): a failing probe rolls back, a pending one holds.
+   */
+  probes?: { verdict: Verdict; reason: string };
 }
 
 /** A step that moves the canary: store `state` (and the judgement), then make the world match it. */
@@ -172,6 +177,10 @@ function judge(s: CanarySnapshot, state: CanaryState): Judged {
     services[name] = judgeCanary({ canary, stable }, s.policy);
   }
   const group = judgeGroup(services);
+  const p = s.probes;
+  // Probes gate the step as one more member of the group: any rollback wins, then any hold.
+  if (p && p.verdict !== "advance" && (group.verdict === "advance" || p.verdict === "rollback"))
+    return { verdict: p.verdict, reason: `probes: ${p.reason}`, services, requests };
   return { verdict: group.verdict, reason: group.reason, services, requests };
 }
 

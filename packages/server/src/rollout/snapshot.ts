@@ -45,6 +45,8 @@ export interface CanaryWorld {
   restarts: Record<string, number>;
   /** The edge's weights are those the stored step state asks for. */
   edgeInStep: boolean;
+  /** The step's probes, reduced to one verdict (see `CanarySnapshot.probes`). */
+  probes?: CanarySnapshot["probes"];
 }
 
 /** A deploy over a live release with a canary or blue/green strategy; rollbacks and restores go direct. */
@@ -119,6 +121,9 @@ async function observeCanary(
           stats.some((r) => r.backend === b.name && r.server === s.name && r.weight === s.weight),
         ),
     );
+  // Probes (issue 7, seed 001) gate each step here: `runProbes` from ./probes (the canary-edge
+  // branch) is called with the canary's base URL, and its results, reduced to one verdict and
+  // reason, are returned here as `probes` (see `CanarySnapshot.probes` in core).
   return { rollout: strategy, stable, stats, restarts, edgeInStep };
 }
 
@@ -178,5 +183,6 @@ function canarySnapshot(w: RolloutWorld, c: CanaryWorld, allStarted: boolean): C
     counters,
     restarts: c.restarts,
     converged: allStarted && c.edgeInStep,
+    ...(c.probes ? { probes: c.probes } : {}),
   };
 }
