@@ -5,6 +5,7 @@ import {
   type Judgement,
   type JudgePolicy,
   judgeCanary,
+  type Verdict,
 } from "../canary/judge";
 import {
   INITIAL_STEP_STATE,
