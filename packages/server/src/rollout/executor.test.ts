@@ -21,6 +21,7 @@ import { statePaths } from "../paths";
 import { SecretBox } from "../secret-box";
 import { masterKeyProvider } from "../secrets/master-key";
 import { secretVault } from "../secrets/vault";
+import { rolloutControls } from "./controls";
 import { RolloutExecutor } from "./executor";
 
 /**
@@ -702,6 +703,28 @@ describe("canary rollouts, tick by tick", () => {
     expect(edgeWeights(next.env)).toEqual({ "v2-1": 100, "v2-2": 100 });
     const warm = (await judgementsOf(next.id)).filter((j) => /kept warm/.test(j.reason));
     expect(warm.length).toBeGreaterThan(0);
+  });
+
+  it("controls: a command needs a canary that is analysing; each is an audit event naming who asked", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const kicked: string[] = [];
+    const controls = rolloutControls(plane.ctx, (r) => kicked.push(r));
+    await expect(controls.command({ env: env.name }, "pause", "alice")).rejects.toMatchObject({
+      code: "SLW_CONFLICT",
+      message: expect.stringMatching(/is pending, not analysing a canary: there is nothing to pause/),
+    });
+    await expect(controls.command({ env: "nowhere" }, "pause", "alice")).rejects.toMatchObject({
+      code: "SLW_NOT_FOUND",
+    });
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    expect((await controls.command({ id }, "pause", "alice")).command).toBe("pause");
+    expect(kicked).toEqual([id]);
+    const asked = (await store.events.about([id])).find((e) => e.kind === "rollout.pause-requested");
+    expect(asked).toMatchObject({ actor: "alice", message: "alice asked to pause the rollout" });
+    await plane.executor.tick(id);
+    const t = await controls.latest(env.name);
+    expect(t.rollout).toMatchObject({ id, command: null, stepState: { paused: true, weight: 10 } });
+    expect(t.judgements.map((j) => j.action)).toEqual(["set-weight"]);
   });
 
   it("a human's command wakes the driving loop at once instead of waiting out the hold", async () => {
