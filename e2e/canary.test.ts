@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -222,6 +223,59 @@ describe("canary releases under load", () => {
     expect(done.stderr).toMatch(/kept warm|warm period over/);
     const t = await timeline();
     expect(t.rollout.phase).toBe("succeeded");
+    const report = await load.stop();
+    expect(report.failed, report.failures.slice(0, 5).join("\n")).toBe(0);
+  }, 300_000);
+  it("kill -9 of the control plane right after a step is stored: the restarted one resumes it and finishes", async () => {
+    editFile(join(dir, "slipway.config.ts"), (t) =>
+      t.replace(
+        /strategy: \{ kind: "blueGreen"[^\n]*\n/,
+        `strategy: {
+        kind: "canary",
+        steps: [{ weight: 50, holdMinutes: 0.05, holdRequests: 200 }, { weight: 100, holdMinutes: 0, holdRequests: 0 }],
+        analysis: { maxErrorRate: 0.05, minRequests: 30 },
+      },
+`,
+      ),
+    );
+    const server = () =>
+      JSON.parse(readFileSync(join(dir, ".slipway", "server.json"), "utf8")) as { pid: number };
+    const alive = (pid: number) => {
+      try {
+        return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+      } catch {
+        return false;
+      }
+    };
+    const upAgain = async (env: NodeJS.ProcessEnv) => {
+      const r = await slipway(["up", "--detach", "--dir", dir, "--port", "0", "--api-port", "0", "--json"], {
+        env,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      api = (JSON.parse(r.stdout) as { controlPlane: string }).controlPlane;
+    };
+    const before = server().pid;
+    process.kill(before, "SIGTERM");
+    await eventually(async () => !alive(before), 60_000);
+    await upAgain({ ...process.env, SLIPWAY_FAULT: "canary:step-saved" });
+    const previous = (await timeline()).rollout.id;
+    const load = startLoad(`${edge}/api/version`, { concurrency: 2, ratePerLoop: 25, maxSeconds: 150 });
+    nextRelease();
+    const armed = server().pid;
+    const dying = await cli(["deploy", "--env", "local"]);
+    expect(dying.code).not.toBe(0);
+    await eventually(async () => !alive(armed), 60_000);
+
+    await upAgain(process.env);
+    const t = await eventually(async () => {
+      const now = await timeline();
+      return now.rollout.id !== previous && ["succeeded", "failed"].includes(now.rollout.phase)
+        ? now
+        : undefined;
+    }, 120_000);
+    expect(t.rollout.phase).toBe("succeeded");
+    expect(t.judgements.filter((j) => j.action === "set-weight").map((j) => j.weight)).toEqual([50, 100]);
+    expect((await getJson<{ release: string }>(`${edge}/api/version`)).release).toBe(`v${release}`);
     const report = await load.stop();
     expect(report.failed, report.failures.slice(0, 5).join("\n")).toBe(0);
   }, 300_000);
