@@ -5,6 +5,7 @@ import { registerDataCommands } from "./program/data";
 import { registerFlagCommands } from "./program/flags";
 import { registerInspectCommands } from "./program/inspect";
 import { registerPromotionCommands } from "./program/promotion";
+import { registerRolloutCommands } from "./program/rollout";
 import { registerSecretCommands } from "./program/secrets";
 import { registerShipCommands } from "./program/ship";
 import { registerSpecCommands } from "./program/spec";
@@ -24,6 +25,7 @@ const program = new Command("slipway")
 registerSpecCommands(program);
 registerShipCommands(program);
 registerPromotionCommands(program);
+registerRolloutCommands(program);
 registerInspectCommands(program);
 registerTokenCommands(program);
 registerFlagCommands(program);

@@ -9,6 +9,7 @@ import { registerBackupRoutes } from "./api/routes-backup";
 import { registerDataRoutes } from "./api/routes-data";
 import { registerFlagRoutes } from "./api/routes-flags";
 import { registerPromotionRoutes } from "./api/routes-promotion";
+import { registerRolloutRoutes } from "./api/routes-rollout";
 import { registerRunRoutes } from "./api/routes-run";
 import { registerSecretRoutes } from "./api/routes-secrets";
 import { HeartbeatWriter } from "./backup/heartbeat";
@@ -36,6 +37,7 @@ import { environmentViews } from "./promotion/environment-views";
 import { gitBranches } from "./promotion/git-branch";
 import { promotions } from "./promotion/promotion-ops";
 import { releaseConfigFor } from "./release-config";
+import { rolloutControls } from "./rollout/controls";
 import { RolloutExecutor } from "./rollout/executor";
 import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
@@ -212,6 +214,10 @@ async function startOnStore(
   });
   registerDataRoutes(api, dataOperations(ctx));
   registerFlagRoutes(api, flagOperations(ctx));
+  registerRolloutRoutes(
+    api,
+    rolloutControls(ctx, (id) => void executor.kick(id)),
+  );
   registerSecretRoutes(
     api,
     secretOperations(ctx, () => secrets.tickNow()),

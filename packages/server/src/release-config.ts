@@ -1,10 +1,16 @@
-import { DEFAULT_BACKUP_POLICY, type FlagDefinition, type ReleaseConfig } from "@slipway/core";
+import {
+  DEFAULT_BACKUP_POLICY,
+  type FlagDefinition,
+  type ReleaseConfig,
+  strategyFromSpec,
+} from "@slipway/core";
 import { resolveServices, type Stack, secretRefsFor } from "@slipway/spec";
 
 /** Freezes what running the spec in one environment needs into what a release records. */
 export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
   const secrets = secretRefsFor(stack.secrets, env);
   const services: ReleaseConfig["services"] = {};
+  const strategy = Object.hasOwn(stack.environments, env) ? stack.environments[env]!.strategy : undefined;
   for (const s of resolveServices(stack, env)) {
     const scaled = s.type === "web" || s.type === "worker";
     services[s.name] = {
@@ -39,6 +45,8 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     // Synthetic data never lands where releases need approval (prod): its data is real.
     ...(stack.data?.seed && !stack.environments[env]?.requiresApproval ? { seed: [...stack.data.seed] } : {}),
     backup: structuredClone(stack.environments[env]?.backup ?? DEFAULT_BACKUP_POLICY),
+    // A direct strategy is the default and is left out, so existing configs hash as before.
+    ...(strategy && strategy.kind !== "direct" ? { rollout: strategyFromSpec(strategy) } : {}),
   };
 }
 

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import type { BackupPolicy } from "../backup/policy";
+import type { JudgePolicy } from "../canary/judge";
+import type { RolloutStrategy } from "../canary/steps";
 import type { FlagDefinition } from "../flags/definitions";
 import type { SecretRef } from "../secrets/refs";
 
@@ -36,6 +38,11 @@ export interface ReleaseConfig {
   seed?: string[];
   /** How the environment's postgres add-ons are protected. Absent in releases before backups: the defaults. */
   backup?: BackupPolicy;
+  /**
+   * How a deploy of this release moves traffic and how each step is judged (the environment's
+   * `strategy`), so a rollout never reads the spec. Absent in older releases: direct.
+   */
+  rollout?: { strategy: RolloutStrategy; policy: JudgePolicy };
 }
 
 export interface RouteConfig {

@@ -7,6 +7,9 @@ import { abort, perform, retryLater } from "./steps";
 /** How long a step that failed after the switch waits before it is tried again. */
 export const RETRY_MS = 1_000;
 
+/** How long a canary whose edge or processes were just converged waits before looking again. */
+const CONVERGE_MS = 250;
+
 /** When to look at a rollout again: in so many milliseconds, or never (it is over). */
 export type NextTick = number | "done";
 
@@ -16,6 +19,8 @@ export type NextTick = number | "done";
  */
 export class RolloutExecutor {
   private readonly driving = new Map<string, Promise<void>>();
+  /** Ends the wait of a rollout that is between two ticks. */
+  private readonly wakers = new Map<string, () => void>();
   private stopped = false;
 
   /** `wait` is how the driving loop waits between ticks (tests drive `tick` themselves). */
@@ -24,8 +29,10 @@ export class RolloutExecutor {
     private readonly wait: (ms: number) => Promise<unknown> = sleep,
   ) {}
 
+  /** Drives the rollout, or, if it is being driven, makes it look again now (a human's command). */
   kick(id: string): Promise<void> {
     const current = this.driving.get(id);
+    this.wakers.get(id)?.();
     if (current) return current;
     const p = this.drive(id).finally(() => this.driving.delete(id));
     this.driving.set(id, p);
@@ -51,7 +58,8 @@ export class RolloutExecutor {
     const rollout = await this.ctx.store.rollouts.get(id);
     if (!rollout || TERMINAL.has(rollout.phase as RolloutPhase)) return "done";
     const world = await observe(this.ctx, rollout);
-    const step = planRollout(snapshot(world, this.ctx.now()));
+    const now = this.ctx.now();
+    const step = planRollout(snapshot(world, now), now);
     try {
       await perform(this.ctx, world, step);
     } catch (e) {
@@ -62,7 +70,10 @@ export class RolloutExecutor {
       return 0;
     }
     this.ctx.fault(step.do === "move" ? `after:move:${step.to}` : `after:${step.do}`);
-    return step.do === "done" ? "done" : step.do === "wait" ? step.ms : 0;
+    if (step.do === "done") return "done";
+    if (step.do === "wait" || step.do === "hold") return step.ms;
+    // Converging again at once could spin if the edge never reports the weights asked for.
+    return step.do === "converge-canary" ? CONVERGE_MS : 0;
   }
 
   private async drive(id: string): Promise<void> {
@@ -73,7 +84,11 @@ export class RolloutExecutor {
         return RETRY_MS;
       });
       if (next === "done") return;
-      if (next > 0) await this.wait(next);
+      if (next > 0) {
+        const woken = new Promise<void>((resolve) => this.wakers.set(id, resolve));
+        await Promise.race([this.wait(next), woken]);
+        this.wakers.delete(id);
+      }
     }
   }
 }
