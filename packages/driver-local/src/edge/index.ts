@@ -1,6 +1,20 @@
 export { HaproxyEdge, type HaproxyEdgeOptions } from "./haproxy-edge";
 export { type EdgeLogEntry, EdgeLogReceiver, parseEdgeLogLine, type ServerTally } from "./log-receiver";
-export { commandsFor, planDrainCookies, planServerChanges, type ServerAction } from "./plan";
-export { cookieName, LOG_FORMAT, orderRoutes, type RenderOptions, renderHaproxyConfig } from "./render";
+export {
+  commandsFor,
+  planCanaryCookie,
+  planDrainCookies,
+  planServerChanges,
+  type ServerAction,
+} from "./plan";
+export {
+  cookieName,
+  FORCE_CANARY_COOKIE,
+  FORCE_CANARY_HEADER,
+  LOG_FORMAT,
+  orderRoutes,
+  type RenderOptions,
+  renderHaproxyConfig,
+} from "./render";
 export { RuntimeSocket } from "./runtime-socket";
 export type * from "./types";
