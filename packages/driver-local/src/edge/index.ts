@@ -12,7 +12,6 @@ export {
   FORCE_CANARY_COOKIE,
   FORCE_CANARY_HEADER,
   LOG_FORMAT,
-  orderRoutes,
   type RenderOptions,
   renderHaproxyConfig,
 } from "./render";
