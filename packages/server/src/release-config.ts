@@ -36,6 +36,7 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     ...(Object.keys(stack.flags).length ? { flags: flagDefinitionsFor(stack, env) } : {}),
     // Versions are pinned when a deploy is requested (see secrets/pin.ts).
     ...(Object.keys(secrets).length ? { secrets } : {}),
+    ...probesFor(stack, env),
   };
 }
 
@@ -49,4 +50,11 @@ function flagDefinitionsFor(stack: Stack, env: string): Record<string, FlagDefin
       return [name, d];
     }),
   );
+}
+
+/** The environment's rollout probes; none (and no field, so older configs hash as before) when it has none. */
+function probesFor(stack: Stack, env: string): Pick<ReleaseConfig, "probes"> {
+  const strategy = Object.hasOwn(stack.environments, env) ? stack.environments[env]!.strategy : undefined;
+  if (!strategy || strategy.kind === "direct" || strategy.analysis.probes.length === 0) return {};
+  return { probes: structuredClone(strategy.analysis.probes) };
 }

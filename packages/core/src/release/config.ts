@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { ProbeSpec } from "../canary/probes";
 import type { FlagDefinition } from "../flags/definitions";
 import type { SecretRef } from "../secrets/refs";
 
@@ -28,6 +29,11 @@ export interface ReleaseConfig {
    * release names is the one its processes receive. Absent in releases before secrets.
    */
   secrets?: Record<string, SecretRef>;
+  /**
+   * The probes that gate each step of a canary or blue/green rollout of this release (the
+   * environment's `strategy.analysis.probes`). Absent: none.
+   */
+  probes?: ProbeSpec[];
 }
 
 export interface RouteConfig {
