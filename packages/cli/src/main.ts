@@ -3,6 +3,7 @@ import { EXIT, fail } from "./output";
 import { registerFlagCommands } from "./program/flags";
 import { registerInspectCommands } from "./program/inspect";
 import { registerPromotionCommands } from "./program/promotion";
+import { registerRolloutCommands } from "./program/rollout";
 import { registerSecretCommands } from "./program/secrets";
 import { registerShipCommands } from "./program/ship";
 import { registerSpecCommands } from "./program/spec";
@@ -22,6 +23,7 @@ const program = new Command("slipway")
 registerSpecCommands(program);
 registerShipCommands(program);
 registerPromotionCommands(program);
+registerRolloutCommands(program);
 registerInspectCommands(program);
 registerTokenCommands(program);
 registerFlagCommands(program);

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   SLW_MASK_REFUSED:
     "A masked data copy was refused before copying anything: a table or column has no fitting rule.",
   SLW_DATA_COPY_FAILED: "A database copy failed part-way; the target database was left as it was.",
+  SLW_CANARY_ROLLED_BACK:
+    "The canary was judged worse than allowed (or aborted): all traffic went back to the live release.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -15,5 +15,6 @@ export * from "./release/config-diff";
 export * from "./release/process-env";
 export * from "./release/references";
 export * from "./release/rollback";
+export * from "./rollout/analysis";
 export * from "./rollout/plan";
 export * from "./secrets";

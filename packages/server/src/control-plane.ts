@@ -7,6 +7,7 @@ import pino, { type Logger } from "pino";
 import { buildApi } from "./api/app";
 import { registerFlagRoutes } from "./api/routes-flags";
 import { registerPromotionRoutes } from "./api/routes-promotion";
+import { registerRolloutRoutes } from "./api/routes-rollout";
 import { registerRunRoutes } from "./api/routes-run";
 import { registerSecretRoutes } from "./api/routes-secrets";
 import type { Ctx } from "./context";
@@ -29,6 +30,7 @@ import { environmentViews } from "./promotion/environment-views";
 import { gitBranches } from "./promotion/git-branch";
 import { promotions } from "./promotion/promotion-ops";
 import { releaseConfigFor } from "./release-config";
+import { rolloutControls } from "./rollout/controls";
 import { RolloutExecutor } from "./rollout/executor";
 import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
@@ -199,6 +201,10 @@ async function startOnStore(
     },
   });
   registerFlagRoutes(api, flagOperations(ctx));
+  registerRolloutRoutes(
+    api,
+    rolloutControls(ctx, (id) => void executor.kick(id)),
+  );
   registerSecretRoutes(
     api,
     secretOperations(ctx, () => secrets.tickNow()),

@@ -1,10 +1,11 @@
-import type { FlagDefinition, ReleaseConfig } from "@slipway/core";
+import { type FlagDefinition, type ReleaseConfig, strategyFromSpec } from "@slipway/core";
 import { resolveServices, type Stack, secretRefsFor } from "@slipway/spec";
 
 /** Freezes what running the spec in one environment needs into what a release records. */
 export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
   const secrets = secretRefsFor(stack.secrets, env);
   const services: ReleaseConfig["services"] = {};
+  const strategy = Object.hasOwn(stack.environments, env) ? stack.environments[env]!.strategy : undefined;
   for (const s of resolveServices(stack, env)) {
     const scaled = s.type === "web" || s.type === "worker";
     services[s.name] = {
@@ -36,6 +37,8 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     ...(Object.keys(stack.flags).length ? { flags: flagDefinitionsFor(stack, env) } : {}),
     // Versions are pinned when a deploy is requested (see secrets/pin.ts).
     ...(Object.keys(secrets).length ? { secrets } : {}),
+    // A direct strategy is the default and is left out, so existing configs hash as before.
+    ...(strategy && strategy.kind !== "direct" ? { rollout: strategyFromSpec(strategy) } : {}),
     ...probesFor(stack, env),
   };
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
+import type { CanaryState, RolloutCommand } from "@slipway/core";
 import { camel, camelAll } from "./rows";
 import type { Sql } from "./sql";
-import type { RolloutRow } from "./types";
+import type { JudgementRow, RolloutRow } from "./types";
 
 export function rolloutQueries(sql: Sql) {
   const get = async (id: string): Promise<RolloutRow | undefined> => {
@@ -59,6 +60,48 @@ export function rolloutQueries(sql: Sql) {
         ],
       );
       return rows.length === 1;
+    },
+    /**
+     * Stores a canary's step state (guarded: only while it is analyzing) and clears the command
+     * the state applied, unless another arrived meanwhile (the next tick applies that one).
+     */
+    async saveStep(id: string, state: CanaryState, applied: RolloutCommand | null): Promise<boolean> {
+      const rows = await sql.query(
+        `update rollouts set step_state = $2,
+           command = case when command is not distinct from $3 then null else command end
+         where id = $1 and phase = 'analyzing' returning id`,
+        [id, JSON.stringify(state), applied],
+      );
+      return rows.length === 1;
+    },
+    /** Leaves a command for the next tick of a rollout that is analyzing; false otherwise. */
+    async setCommand(id: string, command: RolloutCommand): Promise<boolean> {
+      const rows = await sql.query(
+        "update rollouts set command = $2 where id = $1 and phase = 'analyzing' returning id",
+        [id, command],
+      );
+      return rows.length === 1;
+    },
+    async recordJudgement(j: Omit<JudgementRow, "id" | "at"> & { at: number }): Promise<void> {
+      await sql.query(
+        `insert into rollout_judgements (rollout_id, at, step, weight, verdict, action, reason, judgement)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          j.rolloutId,
+          new Date(j.at).toISOString(),
+          j.step,
+          j.weight,
+          j.verdict,
+          j.action,
+          j.reason,
+          JSON.stringify(j.judgement ?? null),
+        ],
+      );
+    },
+    async judgements(rolloutId: string): Promise<JudgementRow[]> {
+      return camelAll<JudgementRow>(
+        await sql.query("select * from rollout_judgements where rollout_id = $1 order by id", [rolloutId]),
+      );
     },
     async active(): Promise<RolloutRow[]> {
       return camelAll<RolloutRow>(

@@ -1,4 +1,4 @@
-import type { ReleaseConfig } from "@slipway/core";
+import type { CanaryState, ReleaseConfig, RolloutCommand } from "@slipway/core";
 
 /** Row shapes, camel-cased. Timestamps are ISO strings. */
 
@@ -67,6 +67,23 @@ export interface RolloutRow {
   actor: string;
   createdAt: string;
   updatedAt: string;
+  /** A canary or blue/green rollout's step state, once its analysis began. */
+  stepState: CanaryState | null;
+  /** A human's command waiting for the next tick. */
+  command: RolloutCommand | null;
+}
+
+/** One judgement of a canary rollout's step, and what the rollout did about it. */
+export interface JudgementRow {
+  id: number;
+  rolloutId: string;
+  at: string;
+  step: number;
+  weight: number;
+  verdict: string;
+  action: string;
+  reason: string;
+  judgement: unknown;
 }
 
 export interface ProcessRow {

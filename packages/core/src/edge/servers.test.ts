@@ -35,6 +35,24 @@ describe("desiredServers", () => {
       ["v2-1", "drain", 0],
     ]);
   });
+  it("splits a backend between the live release and a canary by share, spread over each side's servers", () => {
+    const s = desiredServers([p("r1", 1), p("r1", 1, 2), p("r2", 2)], "r1", null, {
+      releaseId: "r2",
+      weight: 5,
+    });
+    expect(s.api?.map((x) => [x.name, x.weight, x.state, x.canary])).toEqual([
+      ["v1-1", 122, "ready", undefined],
+      ["v1-2", 122, "ready", undefined],
+      ["v2-1", 13, "ready", true],
+    ]);
+  });
+  it("keeps the live release ready at share 0 while a blue/green target takes everything", () => {
+    const s = desiredServers([p("r1", 1), p("r2", 2)], "r1", null, { releaseId: "r2", weight: 100 });
+    expect(s.api?.map((x) => [x.name, x.weight, x.state])).toEqual([
+      ["v1-1", 0, "ready"],
+      ["v2-1", 256, "ready"],
+    ]);
+  });
   it("drops stopped processes", () => {
     expect(desiredServers([p("r1", 1, 1, "stopped")], "r1", null)).toEqual({});
   });

@@ -84,6 +84,8 @@ export interface LatencySummary {
   p95Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Samples slower than the budget `stats` was asked about (what a latency judgement counts). */
+  overBudget?: number;
 }
 
 export interface ServerStats {

@@ -10,8 +10,11 @@ export interface EdgePort {
   ensure(config: EdgeConfig): Promise<{ pid: number; adopted: boolean }>;
   /** Sets a backend's servers, weights and states, at run time (no restart). */
   setServers(backend: string, servers: EdgeServer[]): Promise<void>;
-  /** Per-server counters (exact) and latency percentiles since the edge started. */
-  stats(): Promise<ServerStats[]>;
+  /**
+   * Per-server counters (exact) and latency percentiles since the edge started; given a
+   * latency budget, also how many samples were slower than it.
+   */
+  stats(opts?: { latencyBudgetMs?: number }): Promise<ServerStats[]>;
   /** Connections open to each server of a backend, by server name. */
   sessions(backend: string): Promise<Record<string, number>>;
   isRunning(): Promise<boolean>;

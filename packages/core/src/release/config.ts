@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
+import type { JudgePolicy } from "../canary/judge";
 import type { ProbeSpec } from "../canary/probes";
+import type { RolloutStrategy } from "../canary/steps";
 import type { FlagDefinition } from "../flags/definitions";
 import type { SecretRef } from "../secrets/refs";
 
@@ -29,6 +31,11 @@ export interface ReleaseConfig {
    * release names is the one its processes receive. Absent in releases before secrets.
    */
   secrets?: Record<string, SecretRef>;
+  /**
+   * How a deploy of this release moves traffic and how each step is judged (the environment's
+   * `strategy`), so a rollout never reads the spec. Absent in older releases: direct.
+   */
+  rollout?: { strategy: RolloutStrategy; policy: JudgePolicy };
   /**
    * The probes that gate each step of a canary or blue/green rollout of this release (the
    * environment's `strategy.analysis.probes`). Absent: none.

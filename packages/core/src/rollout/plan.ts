@@ -1,4 +1,5 @@
 import type { JobOutcome } from "../ports/runtime";
+import { type AnalysisStep, type CanarySnapshot, planAnalysis } from "./analysis";
 
 /**
  * The rollout state machine, as a pure function: given a snapshot of one rollout and what
@@ -6,9 +7,14 @@ import type { JobOutcome } from "../ports/runtime";
  * records the outcome and asks again; a control plane killed between two steps resumes
  * from the phase in the store, because every step is safe to repeat.
  *
- *   pending → building → releasing → starting → switching → succeeded
- *                  ↘          ↘           ↘
+ *   pending → building → releasing → starting → (analyzing →) switching → succeeded
+ *                  ↘          ↘           ↘            ↘
  *                          aborting → failed
+ *
+ * A canary or blue/green deploy (see `analysis.ts`) enters `analyzing` once its target is
+ * healthy: the target takes a share of traffic beside the live release, step by step, judged
+ * each tick; a rollback judgement aborts (the live release never stopped serving), the last
+ * step switches as a direct deploy does.
  *
  * A rollout is over once the target takes all new traffic: the previous release drains in
  * the background (see `planDrain`) and never holds up the next deploy or a rollback.
@@ -24,6 +30,8 @@ export type RolloutPhase =
   | "building"
   | "releasing"
   | "starting"
+  /** A canary or blue/green target shares traffic with the live release, judged step by step. */
+  | "analyzing"
   | "switching"
   /** Written by earlier versions, which drained inside the rollout; finishes at once. */
   | "draining"
@@ -60,6 +68,8 @@ export interface RolloutSnapshot {
    * how many of its processes still run or are meant to (what `aborting` must stop).
    */
   target: { wanted: number; started: number; healthy: number; overdue: string[]; running: number };
+  /** A deploy over a live release whose strategy is canary or blue/green. */
+  canary?: CanarySnapshot;
 }
 
 export type FailureCode = "SLW_BUILD_FAILED" | "SLW_RELEASE_JOB_FAILED" | "SLW_UNHEALTHY";
@@ -80,11 +90,12 @@ export type RolloutStep =
   | { do: "abort"; code: FailureCode; reason: string }
   | { do: "move"; to: RolloutPhase }
   | { do: "wait"; ms: number }
+  | AnalysisStep
   | { do: "done" };
 
 const POLL_MS = 100;
 
-export function planRollout(s: RolloutSnapshot): RolloutStep {
+export function planRollout(s: RolloutSnapshot, now = 0): RolloutStep {
   switch (s.phase) {
     case "pending":
       return { do: "move", to: "building" };
@@ -99,7 +110,7 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
       return s.job === "pending" ? { do: "run-release-job" } : whileJobRuns(s.jobOutcome, false);
     case "starting":
       if (s.target.started >= s.target.wanted && s.target.healthy >= s.target.wanted)
-        return { do: "move", to: "switching" };
+        return { do: "move", to: s.canary ? "analyzing" : "switching" };
       if (s.target.overdue.length)
         return {
           do: "abort",
@@ -107,6 +118,8 @@ export function planRollout(s: RolloutSnapshot): RolloutStep {
           reason: `${s.target.overdue.join("; ")} did not become healthy within its health timeout`,
         };
       return s.target.started < s.target.wanted ? { do: "start-target" } : { do: "wait", ms: POLL_MS };
+    case "analyzing":
+      return analyzing(s, now);
     case "switching":
       return { do: "switch-traffic" };
     case "draining":
@@ -139,4 +152,13 @@ function whileJobRuns(outcome: JobOutcome | undefined, aborting: boolean): Rollo
     default:
       return { do: "wait", ms: POLL_MS };
   }
+}
+
+/** One look at a canary: judge and step; the switch waits until the whole target runs healthy. */
+function analyzing(s: RolloutSnapshot, now: number): RolloutStep {
+  if (!s.canary) return { do: "move", to: "switching" };
+  const step = planAnalysis(s.canary, now);
+  if (step.do === "finish" && (s.target.started < s.target.wanted || s.target.healthy < s.target.wanted))
+    return s.target.started < s.target.wanted ? { do: "converge-canary" } : { do: "wait", ms: POLL_MS };
+  return step;
 }

@@ -129,12 +129,14 @@ export class HaproxyEdge {
   }
 
   /** Per live server: HAProxy's exact counters, plus latency percentiles from the log stream. */
-  async stats(): Promise<ServerStats[]> {
+  async stats(opts: { latencyBudgetMs?: number } = {}): Promise<ServerStats[]> {
     const ours = new Set(this.requireState().config.backends.map((b) => b.name));
     const rows = parseServerRows(await this.socket.send("show stat -1 4 -1")).filter((r) =>
       ours.has(r.backend),
     );
-    const tallies = new Map((this.logs?.snapshot() ?? []).map((t) => [`${t.backend}/${t.server}`, t]));
+    const tallies = new Map(
+      (this.logs?.snapshot(opts.latencyBudgetMs) ?? []).map((t) => [`${t.backend}/${t.server}`, t]),
+    );
     return rows.map((r) => {
       const latency = tallies.get(`${r.backend}/${r.server}`)?.latency;
       return {

@@ -28,6 +28,14 @@ describe("LatencyHistogram", () => {
     }
   });
 
+  it("counts the samples slower than a latency budget", () => {
+    const h = new LatencyHistogram();
+    for (const ms of [10, 249, 250, 251, 400, 5_000]) h.record(ms);
+    expect(h.slowerThan(250)).toBe(3);
+    expect(h.slowerThan(10_000)).toBe(0);
+    expect(new LatencyHistogram().slowerThan(1)).toBe(0);
+  });
+
   it("counts anything longer than an hour as an hour; empty is 0", () => {
     const h = new LatencyHistogram();
     expect(h.percentile(99)).toBe(0);

@@ -37,6 +37,13 @@ export class LatencyHistogram {
     if (v > this.max) this.max = v;
   }
 
+  /** Samples slower than `ms` (by bucket: within the histogram's precision above 256 ms). */
+  slowerThan(ms: number): number {
+    let n = 0;
+    for (let b = 0; b < BUCKETS; b++) if (highestIn(b) > ms) n += this.counts[b] ?? 0;
+    return n;
+  }
+
   /** The value at or below which `percent` of the samples fall; 0 when empty. */
   percentile(percent: number): number {
     // The small subtraction keeps 99% of 100 samples at rank 99 despite floating point.

@@ -92,7 +92,8 @@ export class EdgeLogReceiver {
     if (entry.activeMs >= 0) tally.histogram.record(entry.activeMs);
   }
 
-  snapshot(): ServerTally[] {
+  /** Per server; given a latency budget, with how many samples were slower than it. */
+  snapshot(latencyBudgetMs?: number): ServerTally[] {
     return [...this.tallies.values()].map(({ backend, server, statuses, histogram: h }) => ({
       backend,
       server,
@@ -103,6 +104,7 @@ export class EdgeLogReceiver {
         p95Ms: h.percentile(95),
         p99Ms: h.percentile(99),
         maxMs: h.max,
+        ...(latencyBudgetMs !== undefined ? { overBudget: h.slowerThan(latencyBudgetMs) } : {}),
       },
     }));
   }

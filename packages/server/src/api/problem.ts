@@ -41,6 +41,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_PROMOTION_REFUSED: 409,
   SLW_MASK_REFUSED: 422,
   SLW_DATA_COPY_FAILED: 409,
+  SLW_CANARY_ROLLED_BACK: 422,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

@@ -76,6 +76,14 @@ async function serversOf(ctx: Ctx, env: EnvironmentRow) {
   // release itself: it too waits for its health before the edge sends it anything).
   const pendingTarget =
     active?.toReleaseId && BEFORE_SWITCH.has(active.phase as RolloutPhase) ? active.toReleaseId : null;
+  // A canary or blue/green target shares the backends at the weight its stored step says.
+  const canary =
+    active?.toReleaseId &&
+    (active.phase === "analyzing" || active.phase === "switching") &&
+    active.stepState &&
+    active.toReleaseId !== env.liveReleaseId
+      ? { releaseId: active.toReleaseId, weight: active.stepState.weight }
+      : undefined;
   const web = (await ctx.store.processes.forEnvironment(env.id)).filter(
     (p) => p.port !== null && releases.get(p.releaseId)?.config.services[p.service]?.type === "web",
   );
@@ -97,7 +105,8 @@ async function serversOf(ctx: Ctx, env: EnvironmentRow) {
               : "stopped",
     })),
     env.liveReleaseId,
-    pendingTarget,
+    pendingTarget ?? (active?.phase === "analyzing" && !canary ? (active.toReleaseId ?? null) : null),
+    canary,
   );
 }
 

@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ReleaseConfig, type ServiceConfig, SlipwayError } from "@slipway/core";
+import {
+  DEFAULT_JUDGE_POLICY,
+  type Judged,
+  type ReleaseConfig,
+  type RolloutCommand,
+  type RolloutStrategy,
+  type ServiceConfig,
+  SlipwayError,
+} from "@slipway/core";
 import { FakeClock, FakeWorld, fakeDriver } from "@slipway/driver-fake";
 import { openStore, type Store } from "@slipway/store";
 import pino from "pino";
@@ -85,8 +93,9 @@ function mortal<T extends object>(target: T, dead: () => boolean): T {
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         if (dead()) throw new Crash("called after the crash");
+        const wrap = (i: unknown) => (typeof i === "object" && i !== null ? mortal(i, dead) : i);
         const mortalArgs = args.map((a) =>
-          typeof a === "function" ? (...inner: object[]) => a(...inner.map((i) => mortal(i, dead))) : a,
+          typeof a === "function" ? (...inner: unknown[]) => a(...inner.map(wrap)) : a,
         );
         const result = value.apply(t, mortalArgs);
         return typeof result === "object" && result !== null && !(result instanceof Promise)
@@ -165,11 +174,19 @@ async function deploy(env: Env, { ctx }: { ctx: Ctx }, config = CONFIG): Promise
 }
 
 /** Ticks until the rollout is over, moving the fake clock by what each tick says to wait. */
-async function drive(plane: Plane, world: FakeWorld, id: string, until?: (phase: string) => boolean) {
-  for (let i = 0; i < 200; i++) {
+async function drive(
+  plane: Plane,
+  world: FakeWorld,
+  id: string,
+  until?: (phase: string) => boolean,
+  /** Called as the clock moves by `ms` (a canary test's traffic). */
+  during?: (ms: number) => void,
+) {
+  for (let i = 0; i < 400; i++) {
     const next = await plane.executor.tick(id);
     if (next === "done") break;
     if (until?.((await store.rollouts.get(id))!.phase)) break;
+    during?.(next);
     world.clock.advance(next);
   }
   return (await store.rollouts.get(id))!;
@@ -186,6 +203,7 @@ async function driveThroughCrashes(
   id: string,
   previous: Plane,
   crashHere = (_point: string) => true,
+  during?: (ms: number) => void,
 ): Promise<string[]> {
   previous.driver.runtime.detach();
   const crashedAt = new Set<string>();
@@ -194,7 +212,7 @@ async function driveThroughCrashes(
     const plane = controlPlane(env.world, crashedAt, crashHere);
     await adoptProcesses(plane.ctx, (await store.environments.get(stackId, env.name))!);
     try {
-      await drive(plane, env.world, id);
+      await drive(plane, env.world, id, undefined, during);
       return died;
     } catch (e) {
       if (!(e instanceof Crash)) throw e;
@@ -410,5 +428,305 @@ describe("rollout executor, tick by tick", () => {
     await executor.kick(id);
     expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
     expect(waited.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1_000);
+  });
+});
+
+/** Three steps, each held 30 s and 200 canary requests; judged by the default policy. */
+const CANARY: ReleaseConfig = {
+  ...CONFIG,
+  rollout: {
+    strategy: {
+      kind: "canary",
+      onFailure: "rollback",
+      steps: [
+        { weight: 10, holdMs: 30_000, holdRequests: 200 },
+        { weight: 50, holdMs: 30_000, holdRequests: 200 },
+        { weight: 100, holdMs: 0, holdRequests: 0 },
+      ],
+    },
+    policy: DEFAULT_JUDGE_POLICY,
+  },
+};
+const withStrategy = (strategy: RolloutStrategy): ReleaseConfig => ({
+  ...CANARY,
+  rollout: { strategy, policy: DEFAULT_JUDGE_POLICY },
+});
+
+/**
+ * Steady traffic through the fake edge: `rps` requests a second spread over the web backend's
+ * ready servers by weight (plus `probeRps` forced to the canary, as probes and testers do),
+ * counted cumulatively as HAProxy counts. The canary's requests fail and are slower than the
+ * latency budget at the given rates; the stable revision's never are.
+ */
+function traffic(
+  env: Env,
+  o: { canaryErrors?: number; canarySlow?: number; rps?: number; probeRps?: number } = {},
+) {
+  const edge = env.world.edge(env.name);
+  const totals = new Map<string, { requests: number; errors: number; slow: number }>();
+  return (ms: number) => {
+    const servers = (edge.servers.get("web") ?? []).filter((s) => s.state === "ready");
+    const sum = servers.reduce((n, s) => n + s.weight, 0);
+    const canaries = servers.filter((s) => s.canary).length;
+    for (const s of servers) {
+      const share = sum ? s.weight / sum : 0;
+      const n = Math.round(
+        ((o.rps ?? 100) * share + (s.canary ? (o.probeRps ?? 0) / canaries : 0)) * (ms / 1000),
+      );
+      const t = totals.get(s.name) ?? { requests: 0, errors: 0, slow: 0 };
+      t.requests += n;
+      if (s.canary) {
+        t.errors += Math.round(n * (o.canaryErrors ?? 0));
+        t.slow += Math.round(n * (o.canarySlow ?? 0));
+      }
+      totals.set(s.name, t);
+      edge.inject("web", s.name, {
+        requests: t.requests,
+        responses: { "1xx": 0, "2xx": t.requests - t.errors, "3xx": 0, "4xx": 0, "5xx": t.errors, other: 0 },
+        latency: {
+          samples: t.requests,
+          p50Ms: 20,
+          p95Ms: t.slow ? 700 : 40,
+          p99Ms: 90,
+          maxMs: 900,
+          overBudget: t.slow,
+        },
+      });
+    }
+  };
+}
+
+/** V1 live, and a deploy of `config` started over it. */
+async function canaryOver(config: ReleaseConfig) {
+  const { env, plane } = await withLiveV1();
+  const id = await deploy(env, plane, config);
+  return { env, plane, id };
+}
+
+const judgementsOf = (id: string) => store.rollouts.judgements(id);
+const weightsSet = async (id: string) =>
+  (await judgementsOf(id)).filter((j) => j.action === "set-weight").map((j) => j.weight);
+const command = (id: string, c: RolloutCommand) => store.rollouts.setCommand(id, c);
+const stepOf = async (id: string) => (await store.rollouts.get(id))!.stepState;
+
+describe("canary rollouts, tick by tick", () => {
+  it("a healthy canary goes 10% → 50% → 100% as the judge advances it, then switches like a direct deploy", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const seen: Record<string, number>[] = [];
+    const load = traffic(env);
+    const rollout = await drive(plane, env.world, id, undefined, (ms) => {
+      seen.push(edgeWeights(env));
+      load(ms);
+    });
+
+    expect(rollout).toMatchObject({ phase: "succeeded", error: null });
+    expect(await live(env)).toBe(2);
+    expect(await weightsSet(id)).toEqual([10, 50, 100]);
+    // The canary shared the backend beside v1 at each step, marked as the canary.
+    expect(seen).toContainEqual({ "v1-1": 230, "v2-1": 13, "v2-2": 13 });
+    expect(seen).toContainEqual({ "v1-1": 128, "v2-1": 64, "v2-2": 64 });
+    expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
+    expect(
+      env.world
+        .edge(env.name)
+        .servers.get("web")!
+        .some((s) => s.canary),
+    ).toBe(false);
+    const advanced = (await judgementsOf(id)).filter(
+      (j) => j.action === "set-weight" && j.verdict === "advance",
+    );
+    expect(advanced[0]!.reason).toMatch(/every service within limits: web/);
+    expect((advanced[0]!.judgement as Judged).services.web!.canary!.requests).toBeGreaterThanOrEqual(200);
+    expect(runningOf(env, 2)).toEqual(processesOf(env.name, 2));
+  });
+
+  it("a canary failing 10% of its requests is rolled back at its first step: all traffic to v1, nothing of v2 runs", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const rollout = await drive(plane, env.world, id, undefined, traffic(env, { canaryErrors: 0.1 }));
+
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
+    expect(rollout.error?.message).toMatch(/at 10%: .*errors/);
+    expect(await weightsSet(id)).toEqual([10]);
+    expect(await live(env)).toBe(1);
+    expect(runningOf(env, 2)).toEqual([]);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+    const last = (await judgementsOf(id)).at(-1)!;
+    expect(last).toMatchObject({ action: "roll-back", verdict: "rollback", weight: 10 });
+    const web = (last.judgement as Judged).services.web!;
+    expect(web.checks.find((c) => c.outcome === "fail")?.text).toMatch(
+      /errors \d+\/\d+ = 1\d\.\d+%, over 1\.00%/,
+    );
+    const kinds = (await store.events.about([id])).map((e) => e.kind);
+    expect(kinds).toContain("rollout.rolled-back");
+    expect(kinds.at(-1)).toBe("rollout.failed");
+  });
+
+  it("a canary slower than the latency budget is rolled back on latency", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const rollout = await drive(plane, env.world, id, undefined, traffic(env, { canarySlow: 0.5 }));
+    expect(rollout.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
+    expect(rollout.error?.message).toMatch(/latency: slower than 250 ms/);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+  });
+
+  it("with no traffic it holds at its first weight, inconclusive, never rolled back; an abort rolls it back", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    for (let i = 0; i < 60; i++) env.world.clock.advance(Number(await plane.executor.tick(id)));
+
+    expect((await store.rollouts.get(id))!.phase).toBe("analyzing");
+    expect(await weightsSet(id)).toEqual([10]);
+    const last = (await judgementsOf(id)).at(-1)!;
+    expect(last).toMatchObject({ action: "hold", verdict: "hold" });
+    expect((last.judgement as Judged).reason).toMatch(/inconclusive: no canary requests yet/);
+
+    expect(await command(id, "abort")).toBe(true);
+    const rollout = await drive(plane, env.world, id);
+    expect(rollout.error).toMatchObject({ code: "SLW_CANARY_ROLLED_BACK" });
+    expect(rollout.error?.message).toMatch(/aborted by a human/);
+    expect(runningOf(env, 2)).toEqual([]);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+  });
+
+  it("counters that cannot be used hold the canary (inconclusive), it does not crash or roll back", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    await plane.executor.tick(id); // the first step
+    // The edge restarted under it: its counters went back below the step's baseline.
+    env.world.edge(env.name).inject("web", "v2-1", { requests: -1 });
+    for (let i = 0; i < 20; i++) env.world.clock.advance(Number(await plane.executor.tick(id)));
+    expect((await store.rollouts.get(id))!.phase).toBe("analyzing");
+    expect(await weightsSet(id)).toEqual([10]);
+    const last = (await judgementsOf(id)).at(-1)!;
+    expect((last.judgement as Judged).reason).toMatch(
+      /inconclusive: canary metrics unavailable \(counters went backwards/,
+    );
+  });
+
+  it("pause stops it advancing (not watching), resume carries on, promote skips to 100%", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const load = traffic(env);
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    await command(id, "pause");
+    for (let i = 0; i < 30; i++) {
+      const ms = Number(await plane.executor.tick(id));
+      load(ms);
+      env.world.clock.advance(ms);
+    }
+    expect(await stepOf(id)).toMatchObject({ paused: true, weight: 10 });
+    expect((await judgementsOf(id)).at(-1)!.reason).toMatch(/paused at 10%/);
+
+    await command(id, "resume");
+    await drive(plane, env.world, id, () => false, load);
+    // Stopped by `until` never: driven to the end once resumed; with a promote it ends sooner.
+    expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
+    const kinds = (await store.events.about([id])).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["rollout.paused", "rollout.resumed"]));
+
+    const next = await canaryOver(CANARY);
+    await drive(next.plane, next.env.world, next.id, (phase) => phase === "analyzing");
+    await next.plane.executor.tick(next.id); // 10%
+    await command(next.id, "promote");
+    const promoted = await drive(next.plane, next.env.world, next.id);
+    expect(promoted.phase).toBe("succeeded");
+    expect(await weightsSet(next.id)).toEqual([10, 100]);
+    expect((await judgementsOf(next.id)).at(-1)!.reason).toMatch(/promoted by a human|takes all traffic/);
+  });
+
+  it("a release that says freeze stops at its weight on a failed judgement, until a human promotes or aborts", async () => {
+    const steps = (CANARY.rollout!.strategy as Extract<RolloutStrategy, { kind: "canary" }>).steps;
+    const { env, plane, id } = await canaryOver(withStrategy({ kind: "canary", onFailure: "freeze", steps }));
+    const load = traffic(env, { canaryErrors: 0.1 });
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    for (let i = 0; i < 20; i++) {
+      const ms = Number(await plane.executor.tick(id));
+      load(ms);
+      env.world.clock.advance(ms);
+    }
+    expect((await store.rollouts.get(id))!.phase).toBe("analyzing");
+    expect(await stepOf(id)).toMatchObject({ frozen: true, weight: 10 });
+    expect(edgeWeights(env)).toEqual({ "v1-1": 230, "v2-1": 13, "v2-2": 13 });
+    expect((await store.events.about([id])).filter((e) => e.kind === "rollout.frozen")).toHaveLength(1);
+
+    await command(id, "abort");
+    const rollout = await drive(plane, env.world, id);
+    expect(rollout.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+  });
+
+  it("a worker of the canary that crashes rolls the whole release back", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    env.world.whenProcess(`${env.name}/v2/worker/`, { exitAfterMs: 20_000 });
+    const rollout = await drive(plane, env.world, id, undefined, traffic(env));
+    expect(rollout.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
+    expect(rollout.error?.message).toMatch(/crashed: .*\/v2\/worker\/1 restarted/);
+    expect(runningOf(env, 2)).toEqual([]);
+  });
+
+  it("blue/green: probed at weight 0, switched all at once, v1 kept warm (an abort is instant), then retired", async () => {
+    const blueGreen = withStrategy({ kind: "blueGreen", keepWarmMs: 60_000, onFailure: "rollback" });
+    const { env, plane, id } = await canaryOver(blueGreen);
+    const load = traffic(env, { probeRps: 20 });
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    await plane.executor.tick(id);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 256, "v2-1": 0, "v2-2": 0 });
+    for (let i = 0; i < 40 && (await stepOf(id))?.weight !== 100; i++) {
+      const ms = Number(await plane.executor.tick(id));
+      load(ms);
+      env.world.clock.advance(ms);
+    }
+    expect(edgeWeights(env)).toEqual({ "v1-1": 0, "v2-1": 128, "v2-2": 128 });
+    expect(runningOf(env, 1)).toEqual([`${env.name}/v1/web/1`]);
+
+    await command(id, "abort");
+    const rollout = await drive(plane, env.world, id);
+    expect(rollout.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+
+    const next = await canaryOver(blueGreen);
+    const done = await drive(
+      next.plane,
+      next.env.world,
+      next.id,
+      undefined,
+      traffic(next.env, { probeRps: 20 }),
+    );
+    expect(done.phase).toBe("succeeded");
+    expect(await weightsSet(next.id)).toEqual([0, 100]);
+    expect(edgeWeights(next.env)).toEqual({ "v2-1": 100, "v2-2": 100 });
+    const warm = (await judgementsOf(next.id)).filter((j) => /kept warm/.test(j.reason));
+    expect(warm.length).toBeGreaterThan(0);
+  });
+
+  it("the control plane dies at every crash point of a canary, a fresh one carries on from the stored step", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const died = await driveThroughCrashes(env, id, plane, undefined, traffic(env));
+    expect(died).toEqual(
+      expect.arrayContaining([
+        "after:move:analyzing",
+        "canary:step-saved",
+        "after:set-weight",
+        "after:hold",
+        "after:finish",
+      ]),
+    );
+    expect((await store.rollouts.get(id))!.phase).toBe("succeeded");
+    expect(await weightsSet(id)).toEqual([10, 50, 100]);
+    expect(edgeWeights(env)).toEqual({ "v2-1": 100, "v2-2": 100 });
+    expect(runningOf(env, 2)).toEqual(processesOf(env.name, 2));
+  });
+
+  it("dying at every crash point of a failing canary: it rolls back once and nothing of v2 runs", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const died = await driveThroughCrashes(env, id, plane, undefined, traffic(env, { canaryErrors: 0.1 }));
+    expect(died).toEqual(
+      expect.arrayContaining(["canary:step-saved", "canary:rollback-saved", "after:stop-target"]),
+    );
+    const rollout = (await store.rollouts.get(id))!;
+    expect(rollout.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
+    expect((await judgementsOf(id)).filter((j) => j.action === "roll-back")).toHaveLength(1);
+    expect(runningOf(env, 2)).toEqual([]);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
   });
 });

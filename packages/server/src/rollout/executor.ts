@@ -51,7 +51,8 @@ export class RolloutExecutor {
     const rollout = await this.ctx.store.rollouts.get(id);
     if (!rollout || TERMINAL.has(rollout.phase as RolloutPhase)) return "done";
     const world = await observe(this.ctx, rollout);
-    const step = planRollout(snapshot(world, this.ctx.now()));
+    const now = this.ctx.now();
+    const step = planRollout(snapshot(world, now), now);
     try {
       await perform(this.ctx, world, step);
     } catch (e) {
@@ -62,7 +63,7 @@ export class RolloutExecutor {
       return 0;
     }
     this.ctx.fault(step.do === "move" ? `after:move:${step.to}` : `after:${step.do}`);
-    return step.do === "done" ? "done" : step.do === "wait" ? step.ms : 0;
+    return step.do === "done" ? "done" : step.do === "wait" || step.do === "hold" ? step.ms : 0;
   }
 
   private async drive(id: string): Promise<void> {

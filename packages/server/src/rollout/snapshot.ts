@@ -1,6 +1,18 @@
-import { type JobOutcome, longRunning, type RolloutPhase, type RolloutSnapshot } from "@slipway/core";
+import {
+  type CanarySnapshot,
+  initialWeight,
+  type JobOutcome,
+  longRunning,
+  type ReleaseConfig,
+  type RolloutPhase,
+  type RolloutSnapshot,
+  replicasAt,
+  type ServerStats,
+  serviceCounters,
+} from "@slipway/core";
 import type { EnvironmentRow, ProcessRow, ReleaseRow, RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
+import { edgeConfig, edgeOf } from "../environment/edge";
 import { jobRef } from "./release-job";
 
 /** How long one look gives a process's readiness check to answer (a check, not a wait for health). */
@@ -19,6 +31,27 @@ export interface RolloutWorld {
   health: Map<string, { healthy: boolean; lastCheck: string | undefined }>;
   /** What the target says of the release job while the store says it runs. */
   jobOutcome: JobOutcome | undefined;
+  /** A canary or blue/green deploy: what its analysis looks at (see `observeCanary`). */
+  canary?: CanaryWorld;
+}
+
+export interface CanaryWorld {
+  rollout: NonNullable<ReleaseConfig["rollout"]>;
+  /** The live release the new one is compared with. */
+  stable: ReleaseRow;
+  /** Only while analyzing: the edge's per-server counters, or why they could not be read. */
+  stats?: ServerStats[] | { error: string };
+  /** Restarts of each running process of the target, by id. */
+  restarts: Record<string, number>;
+  /** The edge's weights are those the stored step state asks for. */
+  edgeInStep: boolean;
+}
+
+/** A deploy over a live release with a canary or blue/green strategy; rollbacks and restores go direct. */
+function canaryRollout(rollout: RolloutRow, env: EnvironmentRow) {
+  const r = rollout.config?.rollout;
+  const applies = rollout.kind === "deploy" && env.liveReleaseId && r && r.strategy.kind !== "direct";
+  return applies ? r : undefined;
 }
 
 /** A process that runs, or is meant to: what an aborting rollout must still stop. */
@@ -38,6 +71,8 @@ export async function observe(ctx: Ctx, rollout: RolloutRow): Promise<RolloutWor
       return [p.id, { healthy, lastCheck: runtime.lastHealthCheck(p.id) }] as const;
     }),
   );
+  const strategy = canaryRollout(rollout, env);
+  const stable = strategy ? await ctx.store.releases.getRelease(env.liveReleaseId!) : undefined;
   return {
     rollout,
     env,
@@ -46,13 +81,57 @@ export async function observe(ctx: Ctx, rollout: RolloutRow): Promise<RolloutWor
     oldProcesses: all.filter((p) => p.releaseId !== target?.id && p.desired === "running"),
     health: new Map(health),
     jobOutcome: target?.jobStatus === "running" ? runtime.jobOutcome(jobRef(ctx, env, target)) : undefined,
+    ...(strategy && stable
+      ? { canary: await observeCanary(ctx, rollout, env, targetProcesses, strategy, stable) }
+      : {}),
   };
+}
+
+/** While analyzing: the edge's counters and weights, and how often each target process restarted. */
+async function observeCanary(
+  ctx: Ctx,
+  rollout: RolloutRow,
+  env: EnvironmentRow,
+  targetProcesses: ProcessRow[],
+  strategy: CanaryWorld["rollout"],
+  stable: ReleaseRow,
+): Promise<CanaryWorld> {
+  if (rollout.phase !== "analyzing") return { rollout: strategy, stable, restarts: {}, edgeInStep: true };
+  const mine = new Set(targetProcesses.filter(started).map((p) => p.id));
+  const restarts = Object.fromEntries(
+    ctx.driver.runtime
+      .list()
+      .filter((p) => mine.has(p.id))
+      .map((p) => [p.id, p.restarts]),
+  );
+  const budget = strategy.policy.latency?.budgetMs;
+  // A metric source that fails is data: the judgement is inconclusive, never a crash.
+  const stats = await edgeOf(ctx, env)
+    .stats(budget !== undefined ? { latencyBudgetMs: budget } : {})
+    .catch((e: unknown) => ({ error: `the edge's stats could not be read: ${(e as Error)?.message ?? e}` }));
+  const desired = (await edgeConfig(ctx, env)).backends;
+  const edgeInStep =
+    "error" in stats ||
+    desired.every((b) =>
+      b.servers
+        .filter((s) => s.state === "ready")
+        .every((s) =>
+          stats.some((r) => r.backend === b.name && r.server === s.name && r.weight === s.weight),
+        ),
+    );
+  return { rollout: strategy, stable, stats, restarts, edgeInStep };
+}
+
+/** The share of traffic (and of each worker's replicas) the target has now: 100 unless a canary. */
+export function targetWeight(w: RolloutWorld): number {
+  return w.canary ? (w.rollout.stepState?.weight ?? initialWeight(w.canary.rollout.strategy)) : 100;
 }
 
 /** Turns a world into the plain data `planRollout` decides on. Pure. */
 export function snapshot(w: RolloutWorld, now: number): RolloutSnapshot {
   const config = w.target?.config;
-  const wanted = config ? longRunning(config).reduce((n, [, s]) => n + s.replicas, 0) : 0;
+  const weight = targetWeight(w);
+  const wanted = config ? longRunning(config).reduce((n, [, s]) => n + replicasAt(s, weight), 0) : 0;
   const up = w.targetProcesses.filter(started);
   const phaseAgeMs = now - Date.parse(w.rollout.updatedAt);
   const overdue = up
@@ -76,5 +155,28 @@ export function snapshot(w: RolloutWorld, now: number): RolloutSnapshot {
       overdue,
       running: w.targetProcesses.filter(stillThere).length,
     },
+    ...(w.canary ? { canary: canarySnapshot(w, w.canary, up.length >= wanted) } : {}),
+  };
+}
+
+function canarySnapshot(w: RolloutWorld, c: CanaryWorld, allStarted: boolean): CanarySnapshot {
+  const web = Object.entries(w.target?.config.services ?? {}).filter(([, s]) => s.type === "web");
+  const stats = c.stats;
+  const counters = Object.fromEntries(
+    web.map(([name]) => [
+      name,
+      !stats || "error" in stats
+        ? { stable: { error: stats?.error ?? "not read" }, canary: { error: stats?.error ?? "not read" } }
+        : serviceCounters(stats, name, c.stable.number, w.target!.number),
+    ]),
+  );
+  return {
+    strategy: c.rollout.strategy,
+    policy: c.rollout.policy,
+    state: w.rollout.stepState ?? undefined,
+    ...(w.rollout.command ? { command: w.rollout.command } : {}),
+    counters,
+    restarts: c.restarts,
+    converged: allStarted && c.edgeInStep,
   };
 }

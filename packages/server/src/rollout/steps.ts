@@ -1,13 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { configHash, isSlipwayError, longRunning, type RolloutStep, SlipwayError } from "@slipway/core";
+import {
+  configHash,
+  isSlipwayError,
+  longRunning,
+  type RolloutStep,
+  replicasAt,
+  SlipwayError,
+} from "@slipway/core";
 import type { RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
 import { processId, processSpec, startProcess, stopProcesses } from "../environment/processes";
+import { performAnalysis } from "./analysis-steps";
 import { changeWithEvents } from "./record";
 import { jobOutput, recordJob, runReleaseJob, stopReleaseJob } from "./release-job";
-import { type RolloutWorld, stillThere } from "./snapshot";
+import { type RolloutWorld, stillThere, targetWeight } from "./snapshot";
 
 /** Performs one planned step. Every step is safe to repeat after a crash. */
 export async function perform(ctx: Ctx, w: RolloutWorld, step: RolloutStep): Promise<void> {
@@ -30,6 +38,12 @@ export async function perform(ctx: Ctx, w: RolloutWorld, step: RolloutStep): Pro
       return abort(ctx, w, new SlipwayError(step.code, step.reason));
     case "move":
       return move(ctx, w, step.to);
+    case "set-weight":
+    case "hold":
+    case "roll-back":
+    case "finish":
+    case "converge-canary":
+      return performAnalysis(ctx, w, step);
     case "wait":
     case "done":
       return;
@@ -141,14 +155,15 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
  * before each spawn. Every start is attempted before a failure is reported, so nothing is
  * still being spawned when the rollout aborts.
  */
-async function startTarget(ctx: Ctx, w: RolloutWorld): Promise<void> {
+export async function startTarget(ctx: Ctx, w: RolloutWorld, weight = targetWeight(w)): Promise<void> {
   const release = w.target!;
   const config = release.config;
   const addons = await addonEnv(ctx, w.env, config);
   const dir = (await ctx.store.releases.getBuild(release.buildId))!.dir;
   const existing = new Map(w.targetProcesses.map((p) => [p.id, p]));
+  // A canary runs its share of each worker's replicas (see `replicasAt`).
   const wanted = longRunning(config).flatMap(([service, cfg]) =>
-    Array.from({ length: cfg.replicas }, (_, i) => ({ service, cfg, replica: i + 1 })),
+    Array.from({ length: replicasAt(cfg, weight) }, (_, i) => ({ service, cfg, replica: i + 1 })),
   );
   const results = await Promise.allSettled(
     wanted.map(async ({ service, cfg, replica }) => {
