@@ -6,6 +6,7 @@ import {
   type HttpCall,
   type HttpProbe,
   type ProbeResult,
+  type TriggerPollObservation,
   type TriggerPollProbe,
 } from "./probes";
 
@@ -70,7 +71,7 @@ describe("evaluateProbe: http", () => {
 });
 
 describe("evaluateProbe: job and event", () => {
-  const seen = (o: Partial<Extract<Parameters<typeof evaluateProbe>[1], { kind: "job" }>>) =>
+  const seen = (o: Partial<TriggerPollObservation>) =>
     evaluateProbe(job, {
       kind: "job",
       trigger: { status: 202, id: "j1" },

@@ -48,20 +48,23 @@ export type ProbeSpec = HttpProbe | TriggerPollProbe | CommandProbe;
 /** One call of an HTTP probe: its status and time, or the transport error that stopped it. */
 export type HttpCall = { status: number; ms: number } | { error: string };
 
+/** What a job or event probe saw: the trigger's answer and the last poll. */
+export interface TriggerPollObservation {
+  kind: "job" | "event";
+  /** The trigger's answer: its status, and the id found in it (absent: none found). */
+  trigger: { status: number; id?: string } | { error: string };
+  /** The last poll's answer: the value of `doneField` (absent: the field was missing). */
+  lastValue?: string;
+  /** A poll that could not be made at all (the edge did not answer). */
+  pollError?: string;
+  elapsedMs: number;
+  /** Still waiting: the deadline has not passed yet. */
+  running: boolean;
+}
+
 export type ProbeObservation =
   | { kind: "http"; calls: HttpCall[] }
-  | {
-      kind: "job" | "event";
-      /** The trigger's answer: its status, and the id found in it (absent: none found). */
-      trigger: { status: number; id?: string } | { error: string };
-      /** The last poll's answer: the value of `doneField` (absent: the field was missing). */
-      lastValue?: string;
-      /** A poll that could not be made at all (the edge did not answer). */
-      pollError?: string;
-      elapsedMs: number;
-      /** Still waiting: the deadline has not passed yet. */
-      running: boolean;
-    }
+  | TriggerPollObservation
   | { kind: "command"; exitCode: number | null; timedOut: boolean; error?: string; outputTail?: string };
 
 export type ProbeOutcome = "pass" | "fail" | "pending";
@@ -145,7 +148,7 @@ function evaluateHttp(probe: HttpProbe, calls: HttpCall[], result: Make): ProbeR
 
 function evaluateTriggerPoll(
   probe: TriggerPollProbe,
-  seen: Extract<ProbeObservation, { kind: "job" | "event" }>,
+  seen: TriggerPollObservation,
   result: Make,
 ): ProbeResult {
   const deadlineMs = probe.deadlineSeconds * 1000;

@@ -9,6 +9,7 @@ import {
   type ProbeResult,
   type ProbeSpec,
   type RuntimePort,
+  type TriggerPollObservation,
   type TriggerPollProbe,
 } from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
@@ -92,7 +93,7 @@ async function observeTriggerPoll(baseUrl: string, probe: TriggerPollProbe): Pro
   if ("error" in sent) return { kind: probe.kind, trigger: sent, elapsedMs: elapsed(), running: false };
   const idValue = field(sent.json, probe.idField);
   const trigger = { status: sent.status, ...(idValue !== undefined ? { id: idValue } : {}) };
-  const seen: Extract<ProbeObservation, { kind: "job" | "event" }> = {
+  const seen: TriggerPollObservation = {
     kind: probe.kind,
     trigger,
     elapsedMs: elapsed(),
