@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { EXIT, fail } from "./output";
 import { registerFlagCommands } from "./program/flags";
 import { registerInspectCommands } from "./program/inspect";
+import { registerJudgeCommands } from "./program/judge";
 import { registerPromotionCommands } from "./program/promotion";
 import { registerRolloutCommands } from "./program/rollout";
 import { registerSecretCommands } from "./program/secrets";
@@ -28,5 +29,6 @@ registerInspectCommands(program);
 registerTokenCommands(program);
 registerFlagCommands(program);
 registerSecretCommands(program);
+registerJudgeCommands(program);
 
 await program.parseAsync(process.argv).catch((e) => fail(e, false));

@@ -15,6 +15,9 @@ import { deployment } from "./workloads";
 export const JUDGE_IMAGE = "slipway/cli:0.1.0";
 /** Where the judge asks for counts unless the Rollout's analysis passes another `prometheus` arg. */
 export const DEFAULT_PROMETHEUS = "http://prometheus-operated.monitoring.svc:9090";
+/** Request counter and duration histogram (seconds) the judge reads, per pod; the usual client names. */
+const REQUESTS_METRIC = "http_requests_total";
+const LATENCY_METRIC = "http_request_duration_seconds";
 /** The label Argo Rollouts puts on each revision's pods: how the judge tells canary from stable. */
 const HASH_LABEL = "rollouts_pod_template_hash";
 
@@ -140,6 +143,8 @@ export function judgeTemplate(input: RenderInput, name: string, service: Service
     "{{args.prometheus}}",
     "--service",
     name,
+    "--requests-metric",
+    REQUESTS_METRIC,
     "--canary-selector",
     selector("canary-hash"),
     "--stable-selector",
@@ -150,7 +155,9 @@ export function judgeTemplate(input: RenderInput, name: string, service: Service
     String(policy.marginVsStable),
     "--min-requests",
     String(policy.minRequests),
-    ...(policy.latency ? ["--latency-budget-ms", String(policy.latency.budgetMs)] : []),
+    ...(policy.latency
+      ? ["--latency-metric", LATENCY_METRIC, "--latency-budget-ms", String(policy.latency.budgetMs)]
+      : []),
     "--until-decided",
   ];
   return {
