@@ -430,6 +430,7 @@ console.log(JSON.stringify(r)); setInterval(() => {}, 1000);`;
     );
     const { writeFileSync } = await import("node:fs");
     writeFileSync(join(dir, "check.acl"), "");
+    writeFileSync(join(dir, "check.map"), "");
     writeFileSync(file, text);
     const { code, output } = await runHaproxy("haproxy", ["-c", "-f", file], dir);
     expect(output).toContain("Configuration file is valid");
