@@ -117,7 +117,11 @@ describe("HTTP probes", () => {
   });
 
   it("hold (pending) when the edge cannot be reached", async () => {
-    const [r] = await probeAll({ baseUrl: "http://127.0.0.1:1", ...noCommands }, [http({ calls: 2 })]);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const [r] = await probeAll({ baseUrl: `http://127.0.0.1:${port}`, ...noCommands }, [http({ calls: 2 })]);
     expect(r).toMatchObject({ outcome: "pending" });
     expect(r?.reason).toContain("ECONNREFUSED");
   });

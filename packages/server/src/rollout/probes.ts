@@ -136,8 +136,9 @@ async function timedCall(url: string, init: { method: string; body?: string | un
     const ms = Math.round(performance.now() - started);
     return { status: res.status, ms, json: parseJson(text) };
   } catch (e) {
-    const err = e as Error & { cause?: { code?: string } };
-    return { error: err.cause?.code ?? err.message };
+    // fetch says "fetch failed"; the cause says why (ECONNREFUSED, a timeout…).
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    return { error: err.cause?.code ?? err.cause?.message ?? err.message };
   }
 }
 
