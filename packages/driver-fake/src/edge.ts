@@ -22,11 +22,6 @@ export function fakeEdge(world: FakeWorld, env: string): EdgePort {
       running();
       if (!state.config?.backends.some((b) => b.name === backend))
         throw new SlipwayError("SLW_EDGE_FAILED", `the edge of ${env} has no backend ${backend}`);
-      if (servers.filter((s) => s.canary).length > 1)
-        throw new SlipwayError(
-          "SLW_EDGE_FAILED",
-          `backend ${backend} of ${env} has more than one canary server`,
-        );
       world.call(`setServers ${env}/${backend}`);
       state.servers.set(backend, servers);
     },

@@ -6,6 +6,7 @@ import {
   type JudgePolicy,
   judgeCanary,
 } from "../canary/judge";
+import type { ProbeResult } from "../canary/probes";
 import {
   INITIAL_STEP_STATE,
   nextStep,
@@ -16,6 +17,7 @@ import {
 import { countsInWindow } from "../canary/window";
 import type { ServerStats } from "../ports/edge-types";
 import type { ServiceConfig } from "../release/config";
+import { withProbes } from "./probe-gate";
 
 /**
  * The `analyzing` phase of a canary or blue/green rollout, as pure functions: from the stored
@@ -56,6 +58,8 @@ export interface CanarySnapshot {
   restarts: Record<string, number>;
   /** Processes and edge match the stored state (false after a crash between state and action). */
   converged: boolean;
+  /** The release's probes, when this look ran them (see probe-gate.ts); absent otherwise. */
+  probes?: ProbeResult[];
 }
 
 /** A step that moves the canary: store `state` (and the judgement), then make the world match it. */
@@ -78,6 +82,8 @@ export interface Judged {
   services: Record<string, Judgement>;
   /** Canary requests in the step's window, all services together. */
   requests: number;
+  /** The probes that gated this judgement, when they ran. */
+  probes?: ProbeResult[];
 }
 
 /** Before the analysis: the weight the first step will set (what the worker share starts at). */
@@ -100,7 +106,7 @@ export function planAnalysis(s: CanarySnapshot, now: number): AnalysisStep {
   if (s.state && !s.converged) return { do: "converge-canary" };
   const state = s.state ?? { ...INITIAL_STEP_STATE, weight: 0, baseline: {}, restarts: s.restarts };
   const crash = crashed(state.restarts, s.restarts);
-  const judged = crash ? undefined : judge(s, state);
+  const judged = crash ? undefined : withProbes(judge(s, state), s.probes);
   const decision = nextStep({
     strategy: s.strategy,
     state,

@@ -105,7 +105,8 @@ export function planDrainCookies(
 
 /**
  * Pure: the runtime-API commands that make the backend's canary map (`<backend> <cookie>`)
- * name the cookie of its ready canary server, or nothing when it has none (a draining or
+ * name the cookie of its first ready canary server (every server of the new revision is
+ * marked canary; forced requests go to one of them), or nothing when it has none (a draining or
  * stopped canary is no target for forced requests: they are balanced by weight instead).
  */
 export function planCanaryCookie(

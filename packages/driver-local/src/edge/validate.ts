@@ -70,10 +70,6 @@ export function assertServers(backend: string, servers: EdgeServer[]): void {
     if (names.has(s.name)) throw invalid(`server name in backend ${backend}`, s.name, "used twice");
     names.add(s.name);
   }
-  // The force-canary header must name one server, or it could not be honoured.
-  const canaries = servers.filter((s) => s.canary).map((s) => s.name);
-  if (canaries.length > 1)
-    throw invalid(`canary servers of backend ${backend}`, canaries, "at most one server per backend");
 }
 
 function assertHealth(backend: string, health: EdgeHealth | undefined): void {

@@ -730,3 +730,42 @@ describe("canary rollouts, tick by tick", () => {
     expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
   });
 });
+
+describe("probes gate each step (seed 001)", () => {
+  const hashCheck = (name: string) => ({
+    kind: "command" as const,
+    name,
+    service: "web",
+    command: ["node", "hash-check.mjs"],
+    timeoutSeconds: 5,
+  });
+
+  it("a failing probe rolls back where the judge alone would have advanced", async () => {
+    const { env, plane, id } = await canaryOver({ ...CANARY, probes: [hashCheck("output-hash")] });
+    env.world.whenJob(`${env.name}/probe/`, { exit: 1 });
+    const rollout = await drive(plane, env.world, id, undefined, traffic(env));
+
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error?.message).toMatch(
+      /a probe failed: command probe output-hash: node hash-check.mjs exited 1/,
+    );
+    expect(await weightsSet(id)).toEqual([10]);
+    expect(await live(env)).toBe(1);
+    const last = (await judgementsOf(id)).at(-1)!;
+    expect(last).toMatchObject({ action: "roll-back", verdict: "rollback" });
+    expect((last.judgement as Judged).probes).toEqual([
+      expect.objectContaining({ name: "output-hash", outcome: "fail", numbers: { exitCode: 1 } }),
+    ]);
+  });
+
+  it("passing probes let each step advance, and are recorded with the judgement", async () => {
+    const { env, plane, id } = await canaryOver({ ...CANARY, probes: [hashCheck("output-hash")] });
+    env.world.whenJob(`${env.name}/probe/`, { exit: 0 });
+    const rollout = await drive(plane, env.world, id, undefined, traffic(env));
+
+    expect(rollout.phase).toBe("succeeded");
+    expect(await weightsSet(id)).toEqual([10, 50, 100]);
+    const advanced = (await judgementsOf(id)).filter((j) => j.verdict === "advance");
+    expect(advanced.map((j) => (j.judgement as Judged).probes?.[0]?.outcome)).toContain("pass");
+  });
+});

@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BEFORE_SWITCH, planRollout, type RolloutPhase, TERMINAL } from "@slipway/core";
+import {
+  BEFORE_SWITCH,
+  gatedByProbes,
+  planRollout,
+  type RolloutPhase,
+  type RolloutStep,
+  TERMINAL,
+} from "@slipway/core";
 import type { Ctx } from "../context";
-import { observe, snapshot } from "./snapshot";
+import { runProbes } from "./probes";
+import { observe, type RolloutWorld, snapshot } from "./snapshot";
 import { abort, perform, retryLater } from "./steps";
 
 /** How long a step that failed after the switch waits before it is tried again. */
@@ -52,7 +60,7 @@ export class RolloutExecutor {
     if (!rollout || TERMINAL.has(rollout.phase as RolloutPhase)) return "done";
     const world = await observe(this.ctx, rollout);
     const now = this.ctx.now();
-    const step = planRollout(snapshot(world, now), now);
+    const step = await gateOnProbes(this.ctx, world, now, planRollout(snapshot(world, now), now));
     try {
       await perform(this.ctx, world, step);
     } catch (e) {
@@ -77,4 +85,26 @@ export class RolloutExecutor {
       if (next > 0) await this.wait(next);
     }
   }
+}
+
+/**
+ * A step that would move traffic forward on the judgement waits for the release's probes:
+ * they run now, against the canary through the edge, and the step is planned again with
+ * their results (a failing probe rolls back, a pending one holds).
+ */
+async function gateOnProbes(
+  ctx: Ctx,
+  world: RolloutWorld,
+  now: number,
+  step: RolloutStep,
+): Promise<RolloutStep> {
+  const probes = world.target?.config.probes ?? [];
+  if (!world.canary || !world.target || !probes.length || !gatedByProbes(step)) return step;
+  world.canary.probes = await runProbes(ctx, {
+    env: world.env,
+    release: world.target,
+    canaryBaseUrl: `http://127.0.0.1:${world.env.publicPort}`,
+    probes,
+  });
+  return planRollout(snapshot(world, now), now);
 }

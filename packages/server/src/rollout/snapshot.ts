@@ -3,6 +3,7 @@ import {
   initialWeight,
   type JobOutcome,
   longRunning,
+  type ProbeResult,
   type ReleaseConfig,
   type RolloutPhase,
   type RolloutSnapshot,
@@ -45,6 +46,8 @@ export interface CanaryWorld {
   restarts: Record<string, number>;
   /** The edge's weights are those the stored step state asks for. */
   edgeInStep: boolean;
+  /** The release's probes, run by this tick because its step would advance (see executor). */
+  probes?: ProbeResult[];
 }
 
 /** A deploy over a live release with a canary or blue/green strategy; rollbacks and restores go direct. */
@@ -178,5 +181,6 @@ function canarySnapshot(w: RolloutWorld, c: CanaryWorld, allStarted: boolean): C
     counters,
     restarts: c.restarts,
     converged: allStarted && c.edgeInStep,
+    ...(c.probes ? { probes: c.probes } : {}),
   };
 }
