@@ -9,8 +9,6 @@ export {
 } from "./plan";
 export {
   cookieName,
-  FORCE_CANARY_COOKIE,
-  FORCE_CANARY_HEADER,
   LOG_FORMAT,
   type RenderOptions,
   renderHaproxyConfig,

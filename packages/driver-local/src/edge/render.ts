@@ -1,4 +1,9 @@
-import { HAPROXY_RETRIES_AND_TIMEOUTS, routeRules } from "@slipway/core";
+import {
+  FORCE_CANARY_COOKIE,
+  FORCE_CANARY_HEADER,
+  HAPROXY_RETRIES_AND_TIMEOUTS,
+  routeRules,
+} from "@slipway/core";
 import type { EdgeBackend, EdgeConfig, EdgeHealth, EdgeServer } from "./types";
 import {
   assertFilePath,
@@ -67,11 +72,6 @@ export function serverArgs(
 ): string[] {
   return [`127.0.0.1:${server.port}`, "weight", String(server.weight), ...(health ? checkArgs(health) : [])];
 }
-
-/** The request header that sends a request to the canary server whatever the weights. */
-export const FORCE_CANARY_HEADER = "X-Slipway-Canary";
-/** The cookie that does the same for a browser (value 1). */
-export const FORCE_CANARY_COOKIE = "slipway-canary";
 
 /** Per-backend cookie name: backends sharing a host must not overwrite each other's cookie. */
 export function cookieName(backend: string): string {

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   type CommandProbe,
   evaluateProbe,
+  FORCE_CANARY_HEADER,
   type HttpCall,
   type HttpProbe,
   type ProbeObservation,
@@ -18,10 +19,10 @@ import { addonEnv } from "../environment/addons";
 import { buildDir, launchOf } from "../environment/processes";
 
 /**
- * The header that makes the edge send a request to the canary whatever the weights, so probe
- * traffic reaches the new revision (and counts as its traffic when organic traffic is thin).
+ * Probe traffic goes through the edge forced to the canary, so it reaches the new revision
+ * (and counts as its traffic when organic traffic is too thin to decide).
  */
-export const FORCE_CANARY = { "x-slipway-canary": "1" } as const;
+const FORCE_CANARY = { [FORCE_CANARY_HEADER]: "1" };
 
 /** The longest one probe call may take before it counts as not answered. */
 const CALL_TIMEOUT_MS = 10_000;
