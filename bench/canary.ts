@@ -17,6 +17,7 @@ import {
 } from "../packages/core/src/canary/scenarios";
 import { quantile, simulate } from "../packages/core/src/canary/simulate";
 import { DEFAULT_CANARY_STEPS } from "../packages/core/src/canary/steps";
+import { liveCanary } from "./canary-live";
 
 const DURATION_S = 20 * 60;
 
@@ -126,6 +127,20 @@ export default async function canaryBench({ quick }: { quick: boolean }) {
   const seconds = (performance.now() - started) / 1000;
   console.log(`\n${rollouts} simulated rollouts (policy × run) in ${seconds.toFixed(1)} s on this machine`);
 
+  const live = quick ? [] : await liveCanary(3);
+  if (quick) console.log("\nlive canary on the example stack: skipped with --quick (it brings the stack up)");
+  else {
+    console.log("\nlive: a canary at 10% answering 500 to 10% of its requests, example stack, 100 req/s");
+    for (const r of live)
+      console.log(
+        `  first bad response → canary at 0%: ${r.detectS.toFixed(1)} s; failed requests meanwhile ${r.failed} of ${r.requests} (stable release: ${r.stableFailed})`,
+      );
+  }
+  const liveMedian = quantile(
+    live.map((r) => r.detectS),
+    0.5,
+  );
+
   const tenPct = detection["0/0"]!;
   return {
     detect_median_s: tenPct.slipway!.medianS,
@@ -133,5 +148,12 @@ export default async function canaryBench({ quick }: { quick: boolean }) {
     false_rollback_pct: worstFalse.toFixed(1),
     flagger_detect_median_s: tenPct["flagger-default"]!.medianS,
     argo_detect_median_s: tenPct["argo-default"]!.medianS,
+    ...(live.length
+      ? {
+          live_detect_median_s: liveMedian.toFixed(1),
+          live_failed_requests: Math.max(...live.map((r) => r.failed)),
+          live_stable_failed: live.reduce((n, r) => n + r.stableFailed, 0),
+        }
+      : {}),
   };
 }

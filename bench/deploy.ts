@@ -15,7 +15,7 @@ interface Sample {
 }
 
 /** Paced keep-alive load that remembers when each response arrived and from which release. */
-function load(url: string, concurrency = 4, perLoopRps = 25) {
+export function load(url: string, concurrency = 4, perLoopRps = 25) {
   const samples: Sample[] = [];
   let stop = false;
   const until = Date.now() + 600_000;

@@ -180,6 +180,23 @@ async function slow(_req, res, _match, url) {
   sendJson(res, 200, { waited: ms, release });
 }
 
+// Fault knobs a release can set, to rehearse a bad canary: FAULT_5XX_PERCENT of requests
+// (spread evenly, not at random, so a test sees the same share every time) answer 500, and
+// every request waits FAULT_DELAY_MS first. Health checks are never faulted.
+const faultPercent = Math.min(Math.max(Number(process.env.FAULT_5XX_PERCENT ?? 0) || 0, 0), 100);
+const faultDelayMs = Math.max(Number(process.env.FAULT_DELAY_MS ?? 0) || 0, 0);
+let served = 0;
+function withFaults(handler) {
+  if (!faultPercent && !faultDelayMs) return handler;
+  return async (req, res, ...rest) => {
+    if (faultDelayMs) await sleep(faultDelayMs);
+    const n = served++;
+    if (Math.floor(((n + 1) * faultPercent) / 100) > Math.floor((n * faultPercent) / 100))
+      return sendJson(res, 500, { error: "injected fault (FAULT_5XX_PERCENT)", release });
+    return handler(req, res, ...rest);
+  };
+}
+
 const http = serve({
   ready: () => pool.query("SELECT 1"),
   routes: [
@@ -195,7 +212,7 @@ const http = serve({
     ["GET", /^\/api\/release-jobs$/, releaseJobs],
     ["GET", /^\/api\/slow$/, slow],
     ["GET", /^\/api\/flags$/, flagAnswers],
-  ],
+  ].map(([method, path, handler]) => [method, path, withFaults(handler)]),
 });
 
 // WebSocket: the release serving it, then a tick a second (closed cleanly on shutdown).

@@ -5,8 +5,8 @@ import {
   type Judgement,
   type JudgePolicy,
   judgeCanary,
+  type Verdict,
 } from "../canary/judge";
-import type { ProbeResult } from "../canary/probes";
 import {
   INITIAL_STEP_STATE,
   nextStep,
@@ -17,7 +17,6 @@ import {
 import { countsInWindow } from "../canary/window";
 import type { ServerStats } from "../ports/edge-types";
 import type { ServiceConfig } from "../release/config";
-import { withProbes } from "./probe-gate";
 
 /**
  * The `analyzing` phase of a canary or blue/green rollout, as pure functions: from the stored
@@ -58,8 +57,11 @@ export interface CanarySnapshot {
   restarts: Record<string, number>;
   /** Processes and edge match the stored state (false after a crash between state and action). */
   converged: boolean;
-  /** The release's probes, when this look ran them (see probe-gate.ts); absent otherwise. */
-  probes?: ProbeResult[];
+  /**
+   * What the release's probes say, when this look ran them (only when the step would advance:
+   * see probe-gate.ts and the executor): a failing probe rolls back, a pending one holds.
+   */
+  probes?: { verdict: Verdict; reason: string };
 }
 
 /** A step that moves the canary: store `state` (and the judgement), then make the world match it. */
@@ -82,8 +84,6 @@ export interface Judged {
   services: Record<string, Judgement>;
   /** Canary requests in the step's window, all services together. */
   requests: number;
-  /** The probes that gated this judgement, when they ran. */
-  probes?: ProbeResult[];
 }
 
 /** Before the analysis: the weight the first step will set (what the worker share starts at). */
@@ -106,7 +106,7 @@ export function planAnalysis(s: CanarySnapshot, now: number): AnalysisStep {
   if (s.state && !s.converged) return { do: "converge-canary" };
   const state = s.state ?? { ...INITIAL_STEP_STATE, weight: 0, baseline: {}, restarts: s.restarts };
   const crash = crashed(state.restarts, s.restarts);
-  const judged = crash ? undefined : withProbes(judge(s, state), s.probes);
+  const judged = crash ? undefined : judge(s, state);
   const decision = nextStep({
     strategy: s.strategy,
     state,
@@ -160,7 +160,11 @@ function crashed(atStart: Record<string, number>, now: Record<string, number>): 
   return undefined;
 }
 
-/** Every web service's window since its step began, judged as one group. */
+/**
+ * Every web service's window since its step began, judged as one group. A service neither
+ * revision served a request in the window (no route the traffic takes) has no evidence either
+ * way and is left out, so it cannot hold the others forever; with none left, the group holds.
+ */
 function judge(s: CanarySnapshot, state: CanaryState): Judged {
   const services: Record<string, Judgement> = {};
   let requests = 0;
@@ -168,10 +172,16 @@ function judge(s: CanarySnapshot, state: CanaryState): Judged {
     const base = state.baseline[name];
     const canary = windowOf(now.canary, base?.canary);
     const stable = windowOf(now.stable, base?.stable);
+    const idle = (a: ArmObservation) => !("error" in a) && a.requests === 0;
+    if (idle(canary) && idle(stable)) continue;
     if (!("error" in canary)) requests += canary.requests;
     services[name] = judgeCanary({ canary, stable }, s.policy);
   }
   const group = judgeGroup(services);
+  const p = s.probes;
+  // Probes gate the step as one more member of the group: any rollback wins, then any hold.
+  if (p && p.verdict !== "advance" && (group.verdict === "advance" || p.verdict === "rollback"))
+    return { verdict: p.verdict, reason: `probes: ${p.reason}`, services, requests };
   return { verdict: group.verdict, reason: group.reason, services, requests };
 }
 

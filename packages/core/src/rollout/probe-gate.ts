@@ -1,10 +1,12 @@
+import type { Verdict } from "../canary/judge";
 import { combineProbeOutcomes, type ProbeResult } from "../canary/probes";
 import type { Judged } from "./analysis";
 
 /**
  * Probes gate each step (seed 001): traffic moves forward on a judgement only once the
  * release's probes pass against the canary. They run when a step would advance (not at every
- * look: a job probe may take a minute), and the step is planned again with their results.
+ * look: a job probe may take a minute), and the step is planned again with their verdict
+ * (`CanarySnapshot.probes`).
  */
 
 /** Does this step move traffic forward because the judgement said advance? Then probes gate it. */
@@ -13,24 +15,12 @@ export function gatedByProbes(step: { do: string; judgement?: Judged }): boolean
 }
 
 /**
- * The group judgement with the probes' say: any failing probe rolls back, any pending one
- * holds an advance (never rolls back by itself); passing probes leave it as it was. No
- * probes run this look: unchanged.
+ * The probes as one verdict: any failure rolls back, else any pending holds, else advance;
+ * the reason names each probe that decided, in its words and numbers.
  */
-export function withProbes(
-  judged: Judged | undefined,
-  probes: ProbeResult[] | undefined,
-): Judged | undefined {
-  if (!judged || !probes?.length) return judged;
-  const outcome = combineProbeOutcomes(probes);
-  const said = (o: ProbeResult["outcome"]) =>
-    probes
-      .filter((p) => p.outcome === o)
-      .map((p) => p.reason)
-      .join("; ");
-  if (outcome === "fail")
-    return { ...judged, verdict: "rollback", reason: `a probe failed: ${said("fail")}`, probes };
-  if (outcome === "pending" && judged.verdict === "advance")
-    return { ...judged, verdict: "hold", reason: `probes not passed yet: ${said("pending")}`, probes };
-  return { ...judged, probes };
+export function probesVerdict(results: ProbeResult[]): { verdict: Verdict; reason: string } {
+  const outcome = combineProbeOutcomes(results);
+  const verdict: Verdict = outcome === "fail" ? "rollback" : outcome === "pending" ? "hold" : "advance";
+  const deciding = results.filter((r) => r.outcome === outcome);
+  return { verdict, reason: deciding.map((r) => r.reason).join("; ") || "no probes" };
 }

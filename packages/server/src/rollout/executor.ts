@@ -3,6 +3,7 @@ import {
   BEFORE_SWITCH,
   gatedByProbes,
   planRollout,
+  probesVerdict,
   type RolloutPhase,
   type RolloutStep,
   TERMINAL,
@@ -15,6 +16,9 @@ import { abort, perform, retryLater } from "./steps";
 /** How long a step that failed after the switch waits before it is tried again. */
 export const RETRY_MS = 1_000;
 
+/** How long a canary whose edge or processes were just converged waits before looking again. */
+const CONVERGE_MS = 250;
+
 /** When to look at a rollout again: in so many milliseconds, or never (it is over). */
 export type NextTick = number | "done";
 
@@ -24,6 +28,8 @@ export type NextTick = number | "done";
  */
 export class RolloutExecutor {
   private readonly driving = new Map<string, Promise<void>>();
+  /** Ends the wait of a rollout that is between two ticks. */
+  private readonly wakers = new Map<string, () => void>();
   private stopped = false;
 
   /** `wait` is how the driving loop waits between ticks (tests drive `tick` themselves). */
@@ -32,8 +38,10 @@ export class RolloutExecutor {
     private readonly wait: (ms: number) => Promise<unknown> = sleep,
   ) {}
 
+  /** Drives the rollout, or, if it is being driven, makes it look again now (a human's command). */
   kick(id: string): Promise<void> {
     const current = this.driving.get(id);
+    this.wakers.get(id)?.();
     if (current) return current;
     const p = this.drive(id).finally(() => this.driving.delete(id));
     this.driving.set(id, p);
@@ -71,7 +79,10 @@ export class RolloutExecutor {
       return 0;
     }
     this.ctx.fault(step.do === "move" ? `after:move:${step.to}` : `after:${step.do}`);
-    return step.do === "done" ? "done" : step.do === "wait" || step.do === "hold" ? step.ms : 0;
+    if (step.do === "done") return "done";
+    if (step.do === "wait" || step.do === "hold") return step.ms;
+    // Converging again at once could spin if the edge never reports the weights asked for.
+    return step.do === "converge-canary" ? CONVERGE_MS : 0;
   }
 
   private async drive(id: string): Promise<void> {
@@ -82,7 +93,11 @@ export class RolloutExecutor {
         return RETRY_MS;
       });
       if (next === "done") return;
-      if (next > 0) await this.wait(next);
+      if (next > 0) {
+        const woken = new Promise<void>((resolve) => this.wakers.set(id, resolve));
+        await Promise.race([this.wait(next), woken]);
+        this.wakers.delete(id);
+      }
     }
   }
 }
@@ -100,11 +115,12 @@ async function gateOnProbes(
 ): Promise<RolloutStep> {
   const probes = world.target?.config.probes ?? [];
   if (!world.canary || !world.target || !probes.length || !gatedByProbes(step)) return step;
-  world.canary.probes = await runProbes(ctx, {
+  const results = await runProbes(ctx, {
     env: world.env,
     release: world.target,
     canaryBaseUrl: `http://127.0.0.1:${world.env.publicPort}`,
     probes,
   });
+  world.canary.probes = probesVerdict(results);
   return planRollout(snapshot(world, now), now);
 }

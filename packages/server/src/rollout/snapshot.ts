@@ -3,7 +3,6 @@ import {
   initialWeight,
   type JobOutcome,
   longRunning,
-  type ProbeResult,
   type ReleaseConfig,
   type RolloutPhase,
   type RolloutSnapshot,
@@ -46,8 +45,8 @@ export interface CanaryWorld {
   restarts: Record<string, number>;
   /** The edge's weights are those the stored step state asks for. */
   edgeInStep: boolean;
-  /** The release's probes, run by this tick because its step would advance (see executor). */
-  probes?: ProbeResult[];
+  /** The release's probes, run by this tick because its step would advance (see the executor), as one verdict. */
+  probes?: CanarySnapshot["probes"];
 }
 
 /** A deploy over a live release with a canary or blue/green strategy; rollbacks and restores go direct. */
