@@ -90,7 +90,7 @@ const job = (over: Partial<TriggerPollProbe>): TriggerPollProbe => ({
   doneField: "state",
   doneValues: ["completed"],
   failedValues: ["failed"],
-  deadlineSeconds: 5,
+  deadlineSeconds: 30,
   pollIntervalMs: 20,
   ...over,
 });
@@ -99,8 +99,9 @@ const run = (probes: ProbeSpec[]) => probeAll({ baseUrl, ...noCommands }, probes
 describe("HTTP probes", () => {
   it("pass within the latency budget, every call forced to the canary", async () => {
     const before = forcedRequests;
-    const [r] = await run([http({})]);
-    expect(r).toMatchObject({ outcome: "pass", numbers: { answered: 10, budgetMs: 250 } });
+    // A budget no loaded machine misses: this test is about passing, the next about the budget.
+    const [r] = await run([http({ p95BudgetMs: 5000 })]);
+    expect(r).toMatchObject({ outcome: "pass", numbers: { answered: 10, budgetMs: 5000 } });
     expect(forcedRequests - before).toBe(10);
   });
 
@@ -132,7 +133,7 @@ describe("job and event probes (trigger, then poll)", () => {
     const [r] = await run([job({ trigger: { method: "POST", path: "/api/jobs", body: { ms: 100 } } })]);
     expect(r).toMatchObject({ outcome: "pass" });
     expect(r?.numbers.elapsedMs).toBeGreaterThanOrEqual(100);
-    expect(r?.reason).toMatch(/j\d+ was completed after \d+ ms, within 5000 ms/);
+    expect(r?.reason).toMatch(/j\d+ was completed after \d+ ms, within 30000 ms/);
   });
 
   it("fail when the job fails, or is still running at the deadline", async () => {
