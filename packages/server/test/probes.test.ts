@@ -162,7 +162,7 @@ describe("job and event probes (trigger, then poll)", () => {
 });
 
 describe("command probes (a job of the local target)", () => {
-  const probe = (command: string[], timeoutSeconds = 10): CommandProbe => ({
+  const probe = (command: string[], timeoutSeconds = 60): CommandProbe => ({
     kind: "command",
     name: "hash",
     service: "api",
