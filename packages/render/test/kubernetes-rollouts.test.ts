@@ -72,7 +72,16 @@ describe("examples/shop prod rendered with a progressive strategy", () => {
       { analysis: judge },
       { setWeight: 100 },
     ]);
-    expect(named(objects, "Rollout", "worker")).toBeDefined();
+    // A worker serves no requests for the judge to count: its Rollout steps and holds, unjudged.
+    // biome-ignore lint/suspicious/noExplicitAny: reading the rendered object
+    const workerSteps = (named(objects, "Rollout", "worker")!.spec as any).strategy.canary.steps;
+    expect(workerSteps).toEqual([
+      { setWeight: 10 },
+      { pause: { duration: 1800 } },
+      { setWeight: 50 },
+      { setWeight: 100 },
+    ]);
+    expect(named(objects, "AnalysisTemplate", "worker-slipway-judge")).toBeUndefined();
     // biome-ignore lint/suspicious/noExplicitAny: reading the rendered object
     expect((named(objects, "HorizontalPodAutoscaler", "api")!.spec as any).scaleTargetRef).toEqual({
       apiVersion: "argoproj.io/v1alpha1",

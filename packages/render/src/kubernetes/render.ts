@@ -6,7 +6,7 @@ import { assertExpressible } from "./expressible";
 import { clusterService, ingress } from "./networking";
 import { type K8sObject, labels, namespaceOf, rendered, WAVE, wave } from "./objects";
 import { networkPolicies } from "./policies";
-import { judgeTemplate, previewService, rolledOut, rollout } from "./rollouts";
+import { judged, judgeTemplate, previewService, rolledOut, rollout } from "./rollouts";
 import { autoscaler, disruptionBudget, scalingOf } from "./scaling";
 import { cronJob, deployment, releaseJob as releaseJobObject, volumeClaim } from "./workloads";
 
@@ -121,7 +121,10 @@ function serviceObjects(input: RenderInput, name: string, service: ServiceConfig
   return [
     ...volumes(input, name, service),
     ...(progressive
-      ? [judgeTemplate(input, name, service), rollout(input, name, service, autoscaled)]
+      ? [
+          ...(judged(service) ? [judgeTemplate(input, name, service)] : []),
+          rollout(input, name, service, autoscaled),
+        ]
       : [rendered(deployment(input, name, service, autoscaled))]),
     ...(service.type === "web" ? [rendered(clusterService(input, name, service))] : []),
     ...(blueGreen ? [rendered(previewService(input, name, service))] : []),

@@ -72,7 +72,7 @@ export function rollout(
       ...spec,
       strategy:
         strategy.kind === "canary"
-          ? { canary: { steps: canarySteps(name, strategy.steps) } }
+          ? { canary: { steps: canarySteps(name, strategy.steps, judged(service)) } }
           : {
               blueGreen: {
                 activeService: name,
@@ -89,11 +89,17 @@ export function rollout(
 }
 
 /**
+ * Is the service judged by `slipway judge`? Web services are, on their HTTP counts. A worker
+ * serves no requests, so the judge would never see any: its Rollout only steps and holds.
+ */
+export const judged = (service: ServiceConfig) => service.type === "web";
+
+/**
  * setWeight, hold, then the judge (which keeps looking until it can decide, so a thin sample
  * holds the step rather than failing it). The last step (100%) needs no judgement: the
  * previous one already allowed it.
  */
-function canarySteps(name: string, steps: { weight: number; holdMs: number }[]): unknown[] {
+function canarySteps(name: string, steps: { weight: number; holdMs: number }[], judge: boolean): unknown[] {
   return steps.flatMap((step, i) => {
     const last = i === steps.length - 1;
     const hold = Math.round(step.holdMs / 1000);
@@ -101,7 +107,10 @@ function canarySteps(name: string, steps: { weight: number; holdMs: number }[]):
       { setWeight: step.weight },
       ...(last
         ? []
-        : [...(hold > 0 ? [{ pause: { duration: hold } }] : []), { analysis: judgeAnalysis(name) }]),
+        : [
+            ...(hold > 0 ? [{ pause: { duration: hold } }] : []),
+            ...(judge ? [{ analysis: judgeAnalysis(name) }] : []),
+          ]),
     ];
   });
 }
