@@ -4,6 +4,7 @@ import { registerBackupCommands } from "./program/backup";
 import { registerDataCommands } from "./program/data";
 import { registerFlagCommands } from "./program/flags";
 import { registerInspectCommands } from "./program/inspect";
+import { registerJudgeCommands } from "./program/judge";
 import { registerPromotionCommands } from "./program/promotion";
 import { registerRolloutCommands } from "./program/rollout";
 import { registerSecretCommands } from "./program/secrets";
@@ -32,5 +33,6 @@ registerFlagCommands(program);
 registerSecretCommands(program);
 registerDataCommands(program);
 registerBackupCommands(program);
+registerJudgeCommands(program);
 
 await program.parseAsync(process.argv).catch((e) => fail(e, false));

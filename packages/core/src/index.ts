@@ -17,4 +17,5 @@ export * from "./release/references";
 export * from "./release/rollback";
 export * from "./rollout/analysis";
 export * from "./rollout/plan";
+export * from "./rollout/probe-gate";
 export * from "./secrets";

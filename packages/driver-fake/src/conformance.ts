@@ -178,6 +178,17 @@ export function describeDriverConformance(
           ]);
           for (const s of stats) expect(s.requests).toBe(0);
           expect(Object.keys(await edge.sessions("web")).sort()).toEqual(["web-r1", "web-r2"]);
+          // Every server of the new revision is marked canary (forced requests reach one of them).
+          await edge.setServers("web", [
+            { name: "web-r1", port: a, weight: 256, state: "ready" },
+            { name: "web-r2", port: b, weight: 0, state: "ready", canary: true },
+          ]);
+          expect(
+            (await edge.stats())
+              .filter((s) => s.backend === "web")
+              .map((s) => s.weight)
+              .sort(),
+          ).toEqual([0, 256]);
           expect(await edge.ensure(config)).toEqual({ pid: first.pid, adopted: true });
         } finally {
           await edge.stop();

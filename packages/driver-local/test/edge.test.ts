@@ -420,6 +420,7 @@ console.log(JSON.stringify(r)); setInterval(() => {}, 1000);`;
       {
         socketPath: join(dir, "check.sock"),
         drainAclPath: () => join(dir, "check.acl"),
+        canaryMapPath: () => join(dir, "check.map"),
         cookieKey: "00112233445566778899aabbccddeeff",
         logPort: 5514,
         logSampleEvery: 10,
@@ -429,6 +430,7 @@ console.log(JSON.stringify(r)); setInterval(() => {}, 1000);`;
     );
     const { writeFileSync } = await import("node:fs");
     writeFileSync(join(dir, "check.acl"), "");
+    writeFileSync(join(dir, "check.map"), "");
     writeFileSync(file, text);
     const { code, output } = await runHaproxy("haproxy", ["-c", "-f", file], dir);
     expect(output).toContain("Configuration file is valid");

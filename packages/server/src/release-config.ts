@@ -47,6 +47,7 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
     backup: structuredClone(stack.environments[env]?.backup ?? DEFAULT_BACKUP_POLICY),
     // A direct strategy is the default and is left out, so existing configs hash as before.
     ...(strategy && strategy.kind !== "direct" ? { rollout: strategyFromSpec(strategy) } : {}),
+    ...probesFor(stack, env),
   };
 }
 
@@ -60,4 +61,11 @@ function flagDefinitionsFor(stack: Stack, env: string): Record<string, FlagDefin
       return [name, d];
     }),
   );
+}
+
+/** The environment's rollout probes; none (and no field, so older configs hash as before) when it has none. */
+function probesFor(stack: Stack, env: string): Pick<ReleaseConfig, "probes"> {
+  const strategy = Object.hasOwn(stack.environments, env) ? stack.environments[env]!.strategy : undefined;
+  if (!strategy || strategy.kind === "direct" || strategy.analysis.probes.length === 0) return {};
+  return { probes: structuredClone(strategy.analysis.probes) };
 }

@@ -330,6 +330,78 @@ const onFailure = z
     'What a failed judgement does: roll back, or "freeze" at the current weight and wait for a human (for a release whose migration cannot be undone).',
   );
 
+const probeName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "a probe name is lowercase letters, digits and '-'")
+  .describe("Names the probe in judgements and the rollout's timeline.");
+const probePath = z
+  .string()
+  .regex(/^\/[^\s]*$/, 'a path starts with "/" and has no spaces')
+  .max(1024);
+
+const httpProbeSchema = z.strictObject({
+  kind: z.literal("http").describe("Calls a path through the edge, forced to the new revision."),
+  name: probeName,
+  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]).default("GET").describe("HTTP method."),
+  path: probePath.describe('Path on the environment\'s public edge, e.g. "/api/login".'),
+  calls: z.number().int().min(1).max(10_000).default(20).describe("How many calls the p95 is taken over."),
+  p95BudgetMs: z.number().positive().default(250).describe("Highest p95 latency of those calls, in ms."),
+  expectStatus: z
+    .array(z.number().int().min(100).max(599))
+    .min(1)
+    .default([200])
+    .describe("Statuses that count as a good answer; any other fails the probe."),
+});
+
+const triggerPollFields = {
+  name: probeName,
+  trigger: z
+    .strictObject({
+      method: z.enum(["POST", "PUT", "GET"]).default("POST"),
+      path: probePath.describe('Path that starts the work and answers JSON with its id, e.g. "/api/jobs".'),
+      body: z.unknown().optional().describe("JSON body sent with the trigger."),
+    })
+    .describe("The request that starts the work, through the edge, forced to the new revision."),
+  idField: z.string().min(1).default("id").describe("Field of the trigger's JSON answer holding the id."),
+  poll: probePath
+    .refine((p) => p.includes("{id}"), 'the poll path must contain "{id}"')
+    .describe('Path that reports the work\'s state, "{id}" replaced by the id, e.g. "/api/jobs/{id}".'),
+  doneField: z
+    .string()
+    .min(1)
+    .default("state")
+    .describe("Field of the poll's JSON answer holding the state."),
+  doneValues: z.array(z.string()).min(1).default(["completed"]).describe("States that mean done (pass)."),
+  failedValues: z.array(z.string()).default(["failed"]).describe("States that mean failed (fail at once)."),
+  pollIntervalMs: z.number().int().min(10).default(250).describe("Time between polls."),
+};
+
+const jobProbeSchema = z.strictObject({
+  kind: z.literal("job").describe("Enqueues a synthetic job and expects it done within the deadline."),
+  ...triggerPollFields,
+  deadlineSeconds: z.number().positive().default(60).describe("Longest time from trigger to done."),
+});
+
+const eventProbeSchema = z.strictObject({
+  kind: z.literal("event").describe("Writes an event and expects its delivery within the deadline."),
+  ...triggerPollFields,
+  deadlineSeconds: z.number().positive().default(3).describe("Longest time from write to delivery."),
+});
+
+const commandProbeSchema = z.strictObject({
+  kind: z
+    .literal("command")
+    .describe("Runs an argv with the new revision's environment; exit code 0 passes."),
+  name: probeName,
+  service: name("service").describe("The service whose new revision's environment the command gets."),
+  command: z.array(z.string()).min(1).describe('argv, no shell, e.g. ["node", "scripts/hash-check.mjs"].'),
+  timeoutSeconds: z.number().positive().default(30).describe("Longest run; past it the probe fails."),
+});
+
+export const probeSchema = z
+  .discriminatedUnion("kind", [httpProbeSchema, jobProbeSchema, eventProbeSchema, commandProbeSchema])
+  .describe("A check that gates each step: a failing probe rolls back, an unfinished one holds.");
+
 export const analysisSchema = z
   .strictObject({
     maxErrorRate: z
@@ -362,6 +434,12 @@ export const analysisSchema = z
       .lt(1)
       .default(0.999)
       .describe("The availability SLO; burning it 14.4× too fast rolls back at once."),
+    probes: z
+      .array(probeSchema)
+      .default([])
+      .describe(
+        "Probes run at each step against the new revision (seed: login p95, job done, event delivered).",
+      ),
   })
   .describe(
     "How each step of a canary or blue/green release is judged: against limits and against the stable revision.",
@@ -407,6 +485,18 @@ export const strategySchema = z
     }),
   ])
   .superRefine((s, ctx) => {
+    if (s.kind === "direct") return;
+    const names = new Set<string>();
+    s.analysis.probes.forEach((p, i) => {
+      if (names.has(p.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["analysis", "probes", i, "name"],
+          message: `two probes are named ${JSON.stringify(p.name)}`,
+          params: { hint: "give each probe its own name: judgements and the timeline name probes by it" },
+        });
+      names.add(p.name);
+    });
     if (s.kind !== "canary") return;
     s.steps.forEach((step, i) => {
       if (i > 0 && step.weight <= s.steps[i - 1]!.weight)
@@ -571,6 +661,18 @@ export const stackSchema = z
     for (const issue of promotionIssues(stack.environments)) ctx.addIssue({ code: "custom", ...issue });
     for (const issue of flagIssues(stack.flags, Object.keys(stack.environments)))
       ctx.addIssue({ code: "custom", ...issue });
+    for (const [envName, env] of Object.entries(stack.environments)) {
+      if (env.strategy.kind === "direct") continue;
+      env.strategy.analysis.probes.forEach((p, i) => {
+        if (p.kind === "command" && !own(stack.services, p.service))
+          ctx.addIssue({
+            code: "custom",
+            path: ["environments", envName, "strategy", "analysis", "probes", i, "service"],
+            message: `no service named ${JSON.stringify(p.service)} to run the command probe ${JSON.stringify(p.name)} as`,
+            params: { hint: `name one of: ${Object.keys(stack.services).join(", ")}` },
+          });
+      });
+    }
     for (const [envName, env] of Object.entries(stack.environments))
       for (const [svcName, override] of Object.entries(env.services)) {
         const target = own(stack.services, svcName);
@@ -614,6 +716,7 @@ export type Environment = z.output<typeof environmentSchema>;
 export type ServiceOverride = z.output<typeof serviceOverrideSchema>;
 export type FreezeWindow = z.output<typeof freezeWindowSchema>;
 export type StrategySpec = z.output<typeof strategySchema>;
+export type ProbeSpecInput = z.output<typeof probeSchema>;
 export type ServiceType = Service["type"];
 
 /** Typed identity used in `slipway.config.ts`, so editors check the spec as it is written. */

@@ -4,6 +4,7 @@
 export * from "./from-spec";
 export * from "./group";
 export * from "./judge";
+export * from "./probes";
 export * from "./sequential";
 export * from "./steps";
 export * from "./window";

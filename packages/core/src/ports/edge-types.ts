@@ -4,6 +4,13 @@
  */
 
 /**
+ * A request with this header set to "1" (or the cookie `slipway-canary=1`) reaches a server
+ * marked `canary`, whatever the weights: how testers and the rollout's probes reach the canary.
+ */
+export const FORCE_CANARY_HEADER = "X-Slipway-Canary";
+export const FORCE_CANARY_COOKIE = "slipway-canary";
+
+/**
  * What a server's traffic looks like:
  * - `ready`: load-balanced by weight; cookie holders stay.
  * - `drain`: no new requests, cookie holders included (they are sent elsewhere); in-flight

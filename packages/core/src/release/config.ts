@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { BackupPolicy } from "../backup/policy";
 import type { JudgePolicy } from "../canary/judge";
+import type { ProbeSpec } from "../canary/probes";
 import type { RolloutStrategy } from "../canary/steps";
 import type { FlagDefinition } from "../flags/definitions";
 import type { SecretRef } from "../secrets/refs";
@@ -43,6 +44,11 @@ export interface ReleaseConfig {
    * `strategy`), so a rollout never reads the spec. Absent in older releases: direct.
    */
   rollout?: { strategy: RolloutStrategy; policy: JudgePolicy };
+  /**
+   * The probes that gate each step of a canary or blue/green rollout of this release (the
+   * environment's `strategy.analysis.probes`). Absent: none.
+   */
+  probes?: ProbeSpec[];
 }
 
 export interface RouteConfig {

@@ -58,8 +58,8 @@ export interface CanarySnapshot {
   /** Processes and edge match the stored state (false after a crash between state and action). */
   converged: boolean;
   /**
-   * What the step's probes say, when the release has any (filled in by the observation, see
-   * server/src/rollout/snapshot.ts): a failing probe rolls back, a pending one holds.
+   * What the release's probes say, when this look ran them (only when the step would advance:
+   * see probe-gate.ts and the executor): a failing probe rolls back, a pending one holds.
    */
   probes?: { verdict: Verdict; reason: string };
 }

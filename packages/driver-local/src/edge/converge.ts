@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "@slipway/core";
 import { writeFileAtomic } from "@slipway/files";
-import { commandsFor, planDrainCookies, planServerChanges, removalCommands } from "./plan";
+import { commandsFor, planCanaryCookie, planDrainCookies, planServerChanges, removalCommands } from "./plan";
 import type { RuntimeSocket } from "./runtime-socket";
-import { findAclId, parseAclEntries } from "./show-acl";
+import { findAclId, parseAclEntries, parseMapEntries } from "./show-acl";
 import { parseServerRows, type ServerRow } from "./show-stat";
 import type { EdgeBackend } from "./types";
 
 export interface ConvergeContext {
   socket: RuntimeSocket;
   drainAclPath: (backend: string) => string;
+  canaryMapPath: (backend: string) => string;
   /** How long a removed server may keep finishing requests before they are cut. */
   drainTimeoutMs: number;
 }
@@ -35,6 +36,7 @@ export async function convergeBackend(ctx: ConvergeContext, backend: EdgeBackend
   const removals = actions.flatMap((a) => (a.op === "remove" ? [a.server] : []));
   await Promise.all(removals.map((server) => removeServer(ctx, backend.name, server)));
   await applyDrainCookies(ctx, backend);
+  await applyCanaryCookie(ctx, backend);
 }
 
 /**
@@ -94,6 +96,27 @@ async function applyDrainCookies(ctx: ConvergeContext, backend: EdgeBackend): Pr
   // Cookies are a hash of key, ip and port, so the same values hold after a restart.
   const kept = [...listed.filter((c) => !change.del.includes(c)), ...change.add];
   writeFileAtomic(file, kept.map((c) => `${c}\n`).join(""), 0o600);
+}
+
+/**
+ * Forced requests (header or cookie) reach the canary through its cookie, which HAProxy only
+ * computes once the server exists: so after the server changes, at run time and in the map's
+ * file for a restart (cookies are a hash of key, ip and port: the same after a restart).
+ */
+async function applyCanaryCookie(ctx: ConvergeContext, backend: EdgeBackend): Promise<void> {
+  const file = ctx.canaryMapPath(backend.name);
+  const id = findAclId(await ctx.socket.send("show map"), file);
+  if (!id)
+    throw new SlipwayError(
+      "SLW_EDGE_FAILED",
+      `HAProxy has no canary map for backend ${backend.name} (${file})`,
+    );
+  const listed = parseMapEntries(await ctx.socket.send(`show map ${id}`));
+  const rows = await serverRows(ctx.socket, backend.name);
+  const commands = planCanaryCookie(backend.name, backend.servers, rows, listed, id);
+  for (const command of commands) await ctx.socket.send(command);
+  const now = parseMapEntries(await ctx.socket.send(`show map ${id}`));
+  writeFileAtomic(file, [...now].map(([k, v]) => `${k} ${v}\n`).join(""), 0o600);
 }
 
 function stuck(backend: string, server: string, why: string): SlipwayError {

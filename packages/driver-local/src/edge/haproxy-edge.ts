@@ -64,6 +64,7 @@ export class HaproxyEdge {
     this.converging = {
       socket: this.socket,
       drainAclPath: this.paths.drainAcl,
+      canaryMapPath: this.paths.canaryMap,
       drainTimeoutMs: opts.drainTimeoutMs ?? 30_000,
     };
   }
@@ -262,6 +263,7 @@ export class HaproxyEdge {
     return renderHaproxyConfig(state.config, {
       socketPath: this.paths.socket,
       drainAclPath: this.paths.drainAcl,
+      canaryMapPath: this.paths.canaryMap,
       cookieKey: state.cookieKey,
       logPort: this.opts.logPort,
       logSampleEvery: this.opts.logSampleEvery,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   commandsFor,
   type ObservedServer,
+  planCanaryCookie,
   planDrainCookies,
   planServerChanges,
   removalCommands,
@@ -96,5 +97,34 @@ describe("planDrainCookies", () => {
       add: [],
       del: [],
     });
+  });
+});
+
+describe("planCanaryCookie", () => {
+  const rows = [
+    { server: "v1", cookie: "aaaa" },
+    { server: "v2", cookie: "bbbb" },
+  ];
+  const canary = (state: EdgeServer["state"] = "ready"): EdgeServer => ({
+    ...srv("v2", 7002, 0, state),
+    canary: true,
+  });
+  const plan = (desired: EdgeServer[], listed: [string, string][]) =>
+    planCanaryCookie("web", desired, rows, new Map(listed), "#3");
+
+  it("points the backend's entry at the ready canary's cookie", () => {
+    expect(plan([srv("v1", 7001), canary()], [])).toEqual(["add map #3 web bbbb"]);
+    expect(plan([srv("v1", 7001), canary()], [["web", "old"]])).toEqual(["set map #3 web bbbb"]);
+    expect(plan([srv("v1", 7001), canary()], [["web", "bbbb"]])).toEqual([]);
+  });
+
+  it("removes the entry when there is no canary, or it drains or is stopped", () => {
+    expect(plan([srv("v1", 7001), srv("v2", 7002)], [["web", "bbbb"]])).toEqual(["del map #3 web"]);
+    expect(plan([srv("v1", 7001), canary("drain")], [["web", "bbbb"]])).toEqual(["del map #3 web"]);
+    expect(plan([srv("v1", 7001), canary("maint")], [])).toEqual([]);
+  });
+
+  it("waits for HAProxy to compute a cookie before naming one", () => {
+    expect(planCanaryCookie("web", [canary()], [{ server: "v2", cookie: "" }], new Map(), "#3")).toEqual([]);
   });
 });

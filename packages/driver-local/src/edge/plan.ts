@@ -102,3 +102,26 @@ export function planDrainCookies(
     del: [...present].filter((c) => !wanted.has(c)),
   };
 }
+
+/**
+ * Pure: the runtime-API commands that make the backend's canary map (`<backend> <cookie>`)
+ * name the cookie of its first ready canary server (every server of the new revision is
+ * marked canary; forced requests go to one of them), or nothing when it has none (a draining or
+ * stopped canary is no target for forced requests: they are balanced by weight instead).
+ */
+export function planCanaryCookie(
+  backend: string,
+  desired: EdgeServer[],
+  rows: Pick<ServerRow, "server" | "cookie">[],
+  listed: Map<string, string>,
+  mapId: string,
+): string[] {
+  const canary = desired.find((d) => d.canary && d.state === "ready");
+  const cookie = rows.find((r) => r.server === canary?.name)?.cookie || undefined;
+  const current = listed.get(backend);
+  if (cookie === current) return [];
+  if (cookie === undefined) return [`del map ${mapId} ${backend}`];
+  return [
+    current === undefined ? `add map ${mapId} ${backend} ${cookie}` : `set map ${mapId} ${backend} ${cookie}`,
+  ];
+}

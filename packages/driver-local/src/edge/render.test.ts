@@ -6,6 +6,7 @@ import type { EdgeBackend, EdgeConfig } from "./types";
 const opts: RenderOptions = {
   socketPath: "/var/lib/slipway/edge/admin.sock",
   drainAclPath: (b) => `/var/lib/slipway/edge/drain-${b}.acl`,
+  canaryMapPath: (b) => `/var/lib/slipway/edge/canary-${b}.map`,
   cookieKey: "0123456789abcdef",
 };
 
@@ -84,6 +85,18 @@ describe("renderHaproxyConfig", () => {
     const api = section(renderHaproxyConfig(config, opts), "backend api");
     expect(api).not.toContain("httpchk");
     expect(api.split("\n")).toContain("  server v1-1 127.0.0.1:7101 weight 1");
+  });
+
+  it("sends a request asking for the canary (header or cookie) to the canary's cookie from the map", () => {
+    const be = section(renderHaproxyConfig(config, opts), "backend web");
+    expect(be).toContain("  acl slw-want-canary req.hdr(X-Slipway-Canary) -m str 1");
+    expect(be).toContain("  acl slw-want-canary req.cook(slipway-canary) -m str 1");
+    expect(be).toContain(
+      "  http-request set-var(txn.slw_canary) str(web),map('/var/lib/slipway/edge/canary-web.map') if slw-want-canary",
+    );
+    expect(be).toContain(
+      '  http-request set-header Cookie "SLW-web=%[var(txn.slw_canary)]; %[req.hdr(cookie)]" if { var(txn.slw_canary) -m found }',
+    );
   });
 
   it("checks at the spec's interval: HTTP with its expected statuses, or a plain TCP connect", () => {

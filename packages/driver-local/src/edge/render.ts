@@ -1,4 +1,9 @@
-import { HAPROXY_RETRIES_AND_TIMEOUTS, routeRules } from "@slipway/core";
+import {
+  FORCE_CANARY_COOKIE,
+  FORCE_CANARY_HEADER,
+  HAPROXY_RETRIES_AND_TIMEOUTS,
+  routeRules,
+} from "@slipway/core";
 import type { EdgeBackend, EdgeConfig, EdgeHealth, EdgeServer } from "./types";
 import {
   assertFilePath,
@@ -14,6 +19,11 @@ export interface RenderOptions {
   socketPath: string;
   /** Per backend, the file listing cookie values to ignore (drained servers). Must exist, may be empty. */
   drainAclPath: (backend: string) => string;
+  /**
+   * Per backend, the map file from the backend's name to the cookie of its canary server
+   * (empty: no canary). Must exist, may be empty.
+   */
+  canaryMapPath: (backend: string) => string;
   /** Secret behind HAProxy's dynamic cookies (cookie = hash(key, ip, port)), hex. */
   cookieKey: string;
   /** UDP port on 127.0.0.1 that receives one log line per logged request. No request logs without it. */
@@ -89,7 +99,10 @@ export function renderHaproxyConfig(config: EdgeConfig, opts: RenderOptions): st
 
 function assertRenderOptions(opts: RenderOptions, config: EdgeConfig): void {
   assertSocketPath(opts.socketPath);
-  for (const b of config.backends) assertFilePath("drain ACL path", opts.drainAclPath(b.name));
+  for (const b of config.backends) {
+    assertFilePath("drain ACL path", opts.drainAclPath(b.name));
+    assertFilePath("canary map path", opts.canaryMapPath(b.name));
+  }
   assertHex("cookie key", opts.cookieKey);
   if (opts.logPort !== undefined) assertPort("log port", opts.logPort);
   if (opts.metricsPort !== undefined) assertPort("metrics port", opts.metricsPort);
@@ -182,11 +195,29 @@ function renderBackend(backend: EdgeBackend, opts: RenderOptions): string[] {
     `  dynamic-cookie-key ${opts.cookieKey}`,
     // HAProxy keeps honouring the cookie of a drained server; a switch must move everyone.
     `  ignore-persist if { req.cook(${cookie}) -m str -f '${opts.drainAclPath(backend.name)}' }`,
+    ...renderForceCanary(backend.name, cookie, opts.canaryMapPath(backend.name)),
     "  http-request disable-l7-retry if !METH_GET",
     ...renderLogBudget(opts),
     ...renderHealthCheck(backend.health),
     ...backend.servers.map((s) => `  ${renderServer(s, backend.health)}`),
     "",
+  ];
+}
+
+/**
+ * A tester's (or a probe's) request asking for the canary gets the canary's sticky cookie put
+ * first in its Cookie header, so persistence picks the canary even at weight 0 (HAProxy honours
+ * the first cookie of that name; `indirect` strips it before the server sees it, and sets none
+ * in the reply, so the browser's own stickiness is untouched). The cookie comes from a map the
+ * control plane sets at run time: no canary, or one that is not ready, means no entry and the
+ * request is balanced by weight like any other.
+ */
+function renderForceCanary(backend: string, cookie: string, mapPath: string): string[] {
+  return [
+    `  acl slw-want-canary req.hdr(${FORCE_CANARY_HEADER}) -m str 1`,
+    `  acl slw-want-canary req.cook(${FORCE_CANARY_COOKIE}) -m str 1`,
+    `  http-request set-var(txn.slw_canary) str(${backend}),map('${mapPath}') if slw-want-canary`,
+    `  http-request set-header Cookie "${cookie}=%[var(txn.slw_canary)]; %[req.hdr(cookie)]" if { var(txn.slw_canary) -m found }`,
   ];
 }
 

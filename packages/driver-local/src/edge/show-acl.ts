@@ -1,5 +1,5 @@
 /**
- * `show acl` lists "<id> (<file>) pattern loaded from file …". Commands then name the list by
+ * `show acl` (and `show map`) lists "<id> (<file>) pattern loaded from file …". Commands then name the list by
  * "#<id>": the file path may hold spaces, which the runtime API would split on.
  */
 export function findAclId(listing: string, file: string): string | undefined {
@@ -16,6 +16,16 @@ export function parseAclEntries(listing: string): string[] {
   for (const line of listing.split("\n")) {
     const m = /^0x[0-9a-f]+ (\S+)$/.exec(line.trim());
     if (m?.[1]) entries.push(m[1]);
+  }
+  return entries;
+}
+
+/** `show map #<id>` lists "<0xaddress> <key> <value>" per entry. */
+export function parseMapEntries(listing: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const line of listing.split("\n")) {
+    const m = /^0x[0-9a-f]+ (\S+) (\S+)$/.exec(line.trim());
+    if (m?.[1] && m[2]) entries.set(m[1], m[2]);
   }
   return entries;
 }

@@ -12,6 +12,8 @@ export interface EdgePaths {
   pidFile: string;
   state: string;
   drainAcl: (backend: string) => string;
+  /** Per backend, a map from the backend's name to its canary server's cookie (empty: no canary). */
+  canaryMap: (backend: string) => string;
 }
 
 export function edgePaths(stateDir: string): EdgePaths {
@@ -23,6 +25,7 @@ export function edgePaths(stateDir: string): EdgePaths {
     pidFile: join(dir, "haproxy.pid"),
     state: join(dir, "edge.json"),
     drainAcl: (backend) => join(dir, `drain-${backend}.acl`),
+    canaryMap: (backend) => join(dir, `canary-${backend}.map`),
   };
 }
 
@@ -54,7 +57,8 @@ export function readEdgeState(paths: EdgePaths): EdgeState | undefined {
 
 /**
  * Writes haproxy.cfg and edge.json, each atomically (tmp + fsync + rename): HAProxy must never read a
- * half-written file at a restart. Creates any missing (empty) drain ACL file the config names.
+ * half-written file at a restart. Creates any missing (empty) drain ACL and canary map file the
+ * config names.
  */
 export function writeEdgeFiles(paths: EdgePaths, haproxyCfg: string, state: EdgeState): void {
   // Only the edge's own directory is private: a recursive mkdir would make its parents (the
@@ -62,8 +66,8 @@ export function writeEdgeFiles(paths: EdgePaths, haproxyCfg: string, state: Edge
   mkdirSync(dirname(paths.dir), { recursive: true, mode: 0o755 });
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   for (const b of state.config.backends) {
-    const acl = paths.drainAcl(b.name);
-    if (!existsSync(acl)) writeFileSync(acl, "", { mode: 0o600 });
+    for (const file of [paths.drainAcl(b.name), paths.canaryMap(b.name)])
+      if (!existsSync(file)) writeFileSync(file, "", { mode: 0o600 });
   }
   writeFileAtomic(paths.config, haproxyCfg, 0o600);
   writeFileAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`, 0o600);

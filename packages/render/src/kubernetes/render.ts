@@ -6,6 +6,7 @@ import { assertExpressible } from "./expressible";
 import { clusterService, ingress } from "./networking";
 import { type K8sObject, labels, namespaceOf, rendered, WAVE, wave } from "./objects";
 import { networkPolicies } from "./policies";
+import { judged, judgeTemplate, previewService, rolledOut, rollout } from "./rollouts";
 import { autoscaler, disruptionBudget, scalingOf } from "./scaling";
 import { cronJob, deployment, releaseJob as releaseJobObject, volumeClaim } from "./workloads";
 
@@ -109,12 +110,24 @@ function releaseJobObjects(input: RenderInput, name: string, service: ServiceCon
   return [...volumes(input, name, service), rendered(releaseJobObject(input, name, service))];
 }
 
+/**
+ * A service's objects. Under a canary or blue/green strategy an Argo Rollout replaces its
+ * Deployment, with the AnalysisTemplate that judges it (and blue/green's preview Service).
+ */
 function serviceObjects(input: RenderInput, name: string, service: ServiceConfig): K8sObject[] {
   const autoscaled = scalingOf(input, service).kind !== "fixed";
+  const progressive = rolledOut(input, service);
+  const blueGreen = progressive && input.release.config.rollout?.strategy.kind === "blueGreen";
   return [
     ...volumes(input, name, service),
-    rendered(deployment(input, name, service, autoscaled)),
+    ...(progressive
+      ? [
+          ...(judged(service) ? [judgeTemplate(input, name, service)] : []),
+          rollout(input, name, service, autoscaled),
+        ]
+      : [rendered(deployment(input, name, service, autoscaled))]),
     ...(service.type === "web" ? [rendered(clusterService(input, name, service))] : []),
+    ...(blueGreen ? [rendered(previewService(input, name, service))] : []),
     ...autoscaler(input, name, service),
     ...disruptionBudget(input, name, service),
   ];

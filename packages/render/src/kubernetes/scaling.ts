@@ -16,6 +16,7 @@ import {
   WAVE,
   wave,
 } from "./objects";
+import { workloadRef } from "./rollouts";
 
 /** Waiting jobs per worker replica KEDA aims for. */
 export const JOBS_PER_REPLICA = 10;
@@ -51,7 +52,7 @@ function hpa(input: RenderInput, name: string, service: ServiceConfig): K8sObjec
     kind: "HorizontalPodAutoscaler",
     metadata: meta(input, name, releaseLabels(input, name, service.type), wave(WAVE.services)),
     spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+      scaleTargetRef: workloadRef(input, name, service),
       minReplicas: min,
       maxReplicas: max,
       metrics: [
@@ -100,7 +101,7 @@ function scaledObject(
     kind: "ScaledObject",
     metadata: meta(input, name, objectLabels, wave(WAVE.services)),
     spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+      scaleTargetRef: workloadRef(input, name, service),
       minReplicaCount: min,
       maxReplicaCount: max,
       triggers: [

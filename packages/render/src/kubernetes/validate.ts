@@ -38,23 +38,25 @@ const MODELS: Record<string, Check> = {
   "policy/v1/PodDisruptionBudget": model(PodDisruptionBudget),
   "keda.sh/v1alpha1/ScaledObject": model(ScaledObject),
   "keda.sh/v1alpha1/TriggerAuthentication": model(TriggerAuthentication),
-  "postgresql.cnpg.io/v1/Cluster": crd("postgresql.cnpg.io_clusters.yaml"),
-  "postgresql.cnpg.io/v1/Database": crd("postgresql.cnpg.io_databases.yaml"),
-  "postgresql.cnpg.io/v1/ScheduledBackup": crd("postgresql.cnpg.io_scheduledbackups.yaml"),
+  "postgresql.cnpg.io/v1/Cluster": crd("cloudnative-pg/postgresql.cnpg.io_clusters.yaml"),
+  "postgresql.cnpg.io/v1/Database": crd("cloudnative-pg/postgresql.cnpg.io_databases.yaml"),
+  "postgresql.cnpg.io/v1/ScheduledBackup": crd("cloudnative-pg/postgresql.cnpg.io_scheduledbackups.yaml"),
+  "argoproj.io/v1alpha1/Rollout": crd("argo-rollouts/rollout-crd.yaml"),
+  "argoproj.io/v1alpha1/AnalysisTemplate": crd("argo-rollouts/analysis-template-crd.yaml"),
 };
 
 /**
- * A CloudNativePG kind, checked against the `openAPIV3Schema` of its vendored CRD
- * (packages/render/schemas/cloudnative-pg). Compiled on first use: the Cluster schema is large.
+ * A custom resource (CloudNativePG, Argo Rollouts), checked against the `openAPIV3Schema` of
+ * its vendored CRD (packages/render/schemas/). Compiled on first use: these schemas are large.
  * CEL rules (`x-kubernetes-validations`) are the API server's to run, not ajv's.
  */
 function crd(file: string): Check {
   let validate: ValidateFunction | undefined;
   return (object) => {
     if (!validate) {
-      const definition = parse(
-        readFileSync(new URL(`../../schemas/cloudnative-pg/${file}`, import.meta.url), "utf8"),
-      ) as { spec: { versions: { name: string; schema: { openAPIV3Schema: object } }[] } };
+      const definition = parse(readFileSync(new URL(`../../schemas/${file}`, import.meta.url), "utf8")) as {
+        spec: { versions: { name: string; schema: { openAPIV3Schema: object } }[] };
+      };
       const version = definition.spec.versions.find((v) => v.name === object.apiVersion.split("/")[1])!;
       validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(
         version.schema.openAPIV3Schema,

@@ -776,3 +776,39 @@ describe("canary rollouts, tick by tick", () => {
     expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
   });
 });
+
+describe("probes gate each step (seed 001)", () => {
+  const hashCheck = (name: string) => ({
+    kind: "command" as const,
+    name,
+    service: "web",
+    command: ["node", "hash-check.mjs"],
+    timeoutSeconds: 5,
+  });
+
+  it("a failing probe rolls back where the judge alone would have advanced", async () => {
+    const { env, plane, id } = await canaryOver({ ...CANARY, probes: [hashCheck("output-hash")] });
+    env.world.whenJob(`${env.name}/probe/`, { exit: 1 });
+    const rollout = await drive(plane, env.world, id, undefined, traffic(env));
+
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error?.message).toMatch(/probes: command probe output-hash: node hash-check.mjs exited 1/);
+    expect(await weightsSet(id)).toEqual([10]);
+    expect(await live(env)).toBe(1);
+    const last = (await judgementsOf(id)).at(-1)!;
+    expect(last).toMatchObject({ action: "roll-back", verdict: "rollback" });
+    expect(last.reason).toBe("at 10%: probes: command probe output-hash: node hash-check.mjs exited 1");
+  });
+
+  it("passing probes let each step advance", async () => {
+    const { env, plane, id } = await canaryOver({ ...CANARY, probes: [hashCheck("output-hash")] });
+    env.world.whenJob(`${env.name}/probe/`, { exit: 0 });
+    const rollout = await drive(plane, env.world, id, undefined, traffic(env));
+
+    expect(rollout.phase).toBe("succeeded");
+    expect(await weightsSet(id)).toEqual([10, 50, 100]);
+    expect(
+      env.world.calls.filter((c) => c.startsWith(`runJob ${env.name}/probe/`)).length,
+    ).toBeGreaterThanOrEqual(2);
+  });
+});

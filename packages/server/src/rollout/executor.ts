@@ -1,7 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BEFORE_SWITCH, planRollout, type RolloutPhase, TERMINAL } from "@slipway/core";
+import {
+  BEFORE_SWITCH,
+  gatedByProbes,
+  planRollout,
+  probesVerdict,
+  type RolloutPhase,
+  type RolloutStep,
+  TERMINAL,
+} from "@slipway/core";
 import type { Ctx } from "../context";
-import { observe, snapshot } from "./snapshot";
+import { runProbes } from "./probes";
+import { observe, type RolloutWorld, snapshot } from "./snapshot";
 import { abort, perform, retryLater } from "./steps";
 
 /** How long a step that failed after the switch waits before it is tried again. */
@@ -59,7 +68,7 @@ export class RolloutExecutor {
     if (!rollout || TERMINAL.has(rollout.phase as RolloutPhase)) return "done";
     const world = await observe(this.ctx, rollout);
     const now = this.ctx.now();
-    const step = planRollout(snapshot(world, now), now);
+    const step = await gateOnProbes(this.ctx, world, now, planRollout(snapshot(world, now), now));
     try {
       await perform(this.ctx, world, step);
     } catch (e) {
@@ -91,4 +100,27 @@ export class RolloutExecutor {
       }
     }
   }
+}
+
+/**
+ * A step that would move traffic forward on the judgement waits for the release's probes:
+ * they run now, against the canary through the edge, and the step is planned again with
+ * their results (a failing probe rolls back, a pending one holds).
+ */
+async function gateOnProbes(
+  ctx: Ctx,
+  world: RolloutWorld,
+  now: number,
+  step: RolloutStep,
+): Promise<RolloutStep> {
+  const probes = world.target?.config.probes ?? [];
+  if (!world.canary || !world.target || !probes.length || !gatedByProbes(step)) return step;
+  const results = await runProbes(ctx, {
+    env: world.env,
+    release: world.target,
+    canaryBaseUrl: `http://127.0.0.1:${world.env.publicPort}`,
+    probes,
+  });
+  world.canary.probes = probesVerdict(results);
+  return planRollout(snapshot(world, now), now);
 }

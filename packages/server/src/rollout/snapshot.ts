@@ -45,7 +45,7 @@ export interface CanaryWorld {
   restarts: Record<string, number>;
   /** The edge's weights are those the stored step state asks for. */
   edgeInStep: boolean;
-  /** The step's probes, reduced to one verdict (see `CanarySnapshot.probes`). */
+  /** The release's probes, run by this tick because its step would advance (see the executor), as one verdict. */
   probes?: CanarySnapshot["probes"];
 }
 
@@ -121,9 +121,6 @@ async function observeCanary(
           stats.some((r) => r.backend === b.name && r.server === s.name && r.weight === s.weight),
         ),
     );
-  // Probes (issue 7, seed 001) gate each step here: `runProbes` from ./probes (the canary-edge
-  // branch) is called with the canary's base URL, and its results, reduced to one verdict and
-  // reason, are returned here as `probes` (see `CanarySnapshot.probes` in core).
   return { rollout: strategy, stable, stats, restarts, edgeInStep };
 }
 
