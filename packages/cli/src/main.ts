@@ -1,9 +1,11 @@
 import { Command } from "commander";
 import { EXIT, fail } from "./output";
+import { registerContextCommands } from "./program/context";
 import { registerFlagCommands } from "./program/flags";
 import { registerInspectCommands } from "./program/inspect";
 import { registerPromotionCommands } from "./program/promotion";
 import { registerSecretCommands } from "./program/secrets";
+import { registerServerCommands } from "./program/server";
 import { registerShipCommands } from "./program/ship";
 import { registerSpecCommands } from "./program/spec";
 import { registerTokenCommands } from "./program/tokens";
@@ -17,6 +19,12 @@ const program = new Command("slipway")
   .exitOverride((err) => {
     if (err.exitCode === 0) process.exit(0);
     process.exit(EXIT.badInput);
+  })
+  // Read by client.ts when it picks the control plane: one option for every command.
+  .option("--context <name>", "talk to this remote control plane (slipway context add); also SLIPWAY_CONTEXT")
+  .hook("preAction", () => {
+    const { context } = program.opts<{ context?: string }>();
+    if (context) process.env.SLIPWAY_CONTEXT = context;
   });
 
 registerSpecCommands(program);
@@ -26,5 +34,7 @@ registerInspectCommands(program);
 registerTokenCommands(program);
 registerFlagCommands(program);
 registerSecretCommands(program);
+registerServerCommands(program);
+registerContextCommands(program);
 
 await program.parseAsync(process.argv).catch((e) => fail(e, false));

@@ -39,6 +39,10 @@ export const ERROR_CODES = {
   SLW_MASK_REFUSED:
     "A masked data copy was refused before copying anything: a table or column has no fitting rule.",
   SLW_DATA_COPY_FAILED: "A database copy failed part-way; the target database was left as it was.",
+  SLW_INSECURE_TRANSPORT:
+    "Plain HTTP was asked for on an address that is not loopback; tokens need TLS there.",
+  SLW_TLS_UNTRUSTED:
+    "The server's TLS certificate is not the pinned one (or not trusted); nothing, no token, was sent.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

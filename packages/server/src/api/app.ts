@@ -28,10 +28,16 @@ const FRAMEWORK_CODES: Record<number, ErrorCode> = {
 };
 
 /** The control plane's HTTP API: OpenAPI 3.1 at /openapi.json, bearer tokens with roles, problem+json errors. */
-export async function buildApi(store: Store, ops: Operations, logger: Logger): Promise<FastifyInstance> {
+export async function buildApi(
+  store: Store,
+  ops: Operations,
+  logger: Logger,
+  tls?: { cert: string; key: string },
+): Promise<FastifyInstance> {
   // The CLI polls rollouts several times a second: per-request log lines would drown the
   // events that matter. Mutations are in the event log; errors are still logged.
   const app = Fastify({
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" as const } } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // `logs -f` streams never end by themselves: closing must not wait for them.

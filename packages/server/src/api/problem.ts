@@ -41,6 +41,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_PROMOTION_REFUSED: 409,
   SLW_MASK_REFUSED: 422,
   SLW_DATA_COPY_FAILED: 409,
+  SLW_INSECURE_TRANSPORT: 400,
+  // The CLI's own refusal (the request is never sent), mapped for completeness.
+  SLW_TLS_UNTRUSTED: 502,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

@@ -1,0 +1,78 @@
+import { resolve } from "node:path";
+import { assertTransportAllowed, parseListen } from "@slipway/core";
+import { serverTls, startControlPlane, statePaths } from "@slipway/server";
+import { printJson } from "../output";
+
+export interface ServerOptions {
+  dir: string;
+  env: string;
+  listen: string;
+  dataDir: string;
+  cert?: string;
+  key?: string;
+  http: boolean;
+  port?: number;
+  json: boolean;
+}
+
+/**
+ * `slipway server`: the control plane of the stack in `dir` on this host, its API over HTTPS
+ * on `--listen`, its state under `--data-dir`. Deploys come from CLIs (contexts); SIGTERM or
+ * Ctrl-C stop only the control plane, leaving the stack serving for the next start to adopt.
+ */
+export async function server(o: ServerOptions): Promise<void> {
+  const listen = parseListen(o.listen);
+  assertTransportAllowed(listen.host, !o.http, "listen");
+  const dataDir = resolve(o.dataDir);
+  const tls = o.http
+    ? undefined
+    : await serverTls({ certFile: o.cert, keyFile: o.key, dataDir, listenHost: listen.host });
+  const cp = await startControlPlane({
+    projectDir: resolve(o.dir),
+    dataDir,
+    env: o.env,
+    listen,
+    ...(tls ? { tls } : {}),
+    deployOnStart: false,
+    ...(o.port !== undefined ? { publicPort: o.port } : {}),
+    ...(process.env.SLIPWAY_DATABASE_URL ? { databaseUrl: process.env.SLIPWAY_DATABASE_URL } : {}),
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void cp.shutdown());
+  announce(cp.url, listen.host, tls?.fingerprint, cp.firstAdminToken, statePaths("", dataDir).credentials, o);
+  await cp.closed;
+  process.exit(0);
+}
+
+/** Where the API is, what to pin, and on the first start the admin token: all a CLI needs. */
+function announce(
+  url: string,
+  listenHost: string,
+  fingerprint: string | undefined,
+  token: string | undefined,
+  credentialsFile: string,
+  o: ServerOptions,
+) {
+  if (o.json)
+    return printJson({
+      url,
+      ...(fingerprint ? { fingerprint } : {}),
+      ...(token ? { adminToken: token } : {}),
+    });
+  // 0.0.0.0 and :: are "every address": the CLI needs one of them, which only the user knows.
+  const reachable = listenHost === "0.0.0.0" || listenHost === "::" ? url.replace(/\/\/.*:/, "//HOST:") : url;
+  const lines = [`control plane  ${url}  (stack in ${resolve(o.dir)}, state in ${resolve(o.dataDir)})`];
+  if (fingerprint) lines.push(`fingerprint    ${fingerprint}`);
+  if (token)
+    lines.push(
+      `admin token    ${token}`,
+      `               (shown once; also in ${credentialsFile}, readable by this user only)`,
+    );
+  lines.push(
+    "",
+    "on your machine:",
+    `  slipway context add ${o.env} ${reachable} --token ${token ?? "<token>"}${fingerprint ? ` --fingerprint ${fingerprint}` : ""}`,
+    `  slipway deploy --context ${o.env} --env ${o.env}`,
+    "",
+  );
+  process.stderr.write(lines.join("\n"));
+}
