@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
 import { assertTransportAllowed, type Driver, type ReleaseConfig, SlipwayError } from "@slipway/core";
 import { writeFileAtomic } from "@slipway/files";
 import type { Stack } from "@slipway/spec";
@@ -60,6 +61,11 @@ export interface ControlPlaneOptions {
   tls?: { cert: string; key: string };
   /** Keep the state here instead of `<projectDir>/.slipway` (`slipway server --data-dir`). */
   dataDir?: string;
+  /**
+   * The edges' public frontend on a server: an address of it (0.0.0.0: all), and TLS
+   * terminated by HAProxy from a PEM holding the certificate chain and key. @default 127.0.0.1, HTTP
+   */
+  publicBind?: { address: string; tlsPem?: string };
   /** A Postgres of yours for the control plane's own state instead of the one it runs itself. */
   databaseUrl?: string;
   /** Deploy the working tree when nothing is live yet. @default true */
@@ -104,7 +110,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       `use one of: ${Object.keys(stack.environments).join(", ")}`,
     );
   const box = SecretBox.open(paths.masterKey);
-  const driver = wireDriver(paths);
+  const driver = wireDriver(paths, o.publicBind);
   const opened = await openControlPlaneStore({
     storeDir: paths.store,
     databaseUrl: o.databaseUrl,
@@ -143,6 +149,7 @@ async function startOnStore(
     driver,
     stackId,
     projectDir: o.projectDir,
+    edgeOrigin: edgeOrigin(o.publicBind),
     log,
     now: Date.now,
     apiUrl: () => apiUrl,
@@ -299,6 +306,12 @@ async function startOnStore(
       await closed;
     },
   };
+}
+
+/** How a browser reaches the edges: loopback, or the server's address (its name for 0.0.0.0). */
+function edgeOrigin(bind: ControlPlaneOptions["publicBind"]): string {
+  if (!bind) return "http://127.0.0.1";
+  return `${bind.tlsPem ? "https" : "http"}://${bind.address === "0.0.0.0" ? hostname() : bind.address}`;
 }
 
 /** How often auto-deploy asks git for new commits: SLIPWAY_AUTODEPLOY_POLL_SECONDS, default 30 s. */

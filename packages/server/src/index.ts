@@ -1,4 +1,4 @@
 export { type ControlPlaneOptions, type RunningControlPlane, startControlPlane } from "./control-plane";
 export { statePaths } from "./paths";
 export { releaseConfigFor } from "./release-config";
-export { serverTls, type TlsMaterial } from "./tls";
+export { edgePem, serverTls, type TlsMaterial } from "./tls";

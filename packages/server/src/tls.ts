@@ -3,6 +3,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, rmSync } from "node:fs
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { isLoopbackHost, normalizeFingerprint, SlipwayError } from "@slipway/core";
+import { writeFileAtomic } from "@slipway/files";
 import { makePrivateDir } from "./private-dir";
 import { host } from "./wiring";
 
@@ -122,4 +123,17 @@ function load(certFile: string, keyFile: string, generated: boolean): TlsMateria
     );
   }
   return { cert, key, fingerprint: normalizeFingerprint(x509.fingerprint256), certFile, keyFile, generated };
+}
+
+/**
+ * HAProxy's `crt` wants the certificate chain and its key in one PEM: written once per start
+ * into `<data-dir>/tls/edge.pem` (0600), from the operator's two files.
+ */
+export function edgePem(o: { certFile: string; keyFile: string; dataDir: string }): string {
+  const { cert, key } = load(o.certFile, o.keyFile, false);
+  const dir = join(o.dataDir, "tls");
+  makePrivateDir(dir, false);
+  const file = join(dir, "edge.pem");
+  writeFileAtomic(file, `${cert.trimEnd()}\n${key.trimEnd()}\n`, 0o600);
+  return file;
 }

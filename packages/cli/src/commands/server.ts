@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { assertTransportAllowed, parseListen } from "@slipway/core";
-import { serverTls, startControlPlane, statePaths } from "@slipway/server";
+import { assertTransportAllowed, parseListen, SlipwayError } from "@slipway/core";
+import { edgePem, serverTls, startControlPlane, statePaths } from "@slipway/server";
 import { printJson } from "../output";
 
 export interface ServerOptions {
@@ -12,6 +12,9 @@ export interface ServerOptions {
   key?: string;
   http: boolean;
   port?: number;
+  edgeListen: string;
+  edgeCert?: string;
+  edgeKey?: string;
   json: boolean;
 }
 
@@ -27,6 +30,7 @@ export async function server(o: ServerOptions): Promise<void> {
   const tls = o.http
     ? undefined
     : await serverTls({ certFile: o.cert, keyFile: o.key, dataDir, listenHost: listen.host });
+  const publicBind = edgeBind(o, dataDir);
   const cp = await startControlPlane({
     projectDir: resolve(o.dir),
     dataDir,
@@ -34,6 +38,7 @@ export async function server(o: ServerOptions): Promise<void> {
     listen,
     ...(tls ? { tls } : {}),
     deployOnStart: false,
+    publicBind,
     ...(o.port !== undefined ? { publicPort: o.port } : {}),
     ...(process.env.SLIPWAY_DATABASE_URL ? { databaseUrl: process.env.SLIPWAY_DATABASE_URL } : {}),
   });
@@ -41,6 +46,19 @@ export async function server(o: ServerOptions): Promise<void> {
   announce(cp.url, listen.host, tls?.fingerprint, cp.firstAdminToken, statePaths("", dataDir).credentials, o);
   await cp.closed;
   process.exit(0);
+}
+
+/** The edges on the public interface, TLS terminated by HAProxy when given a certificate. */
+function edgeBind(o: ServerOptions, dataDir: string) {
+  if (!!o.edgeCert !== !!o.edgeKey)
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      `--edge-cert and --edge-key go together; got only ${o.edgeCert ? "--edge-cert" : "--edge-key"}`,
+      "pass both PEM files (certificate chain, private key) for HTTPS at the edge, or neither for HTTP",
+    );
+  const tlsPem =
+    o.edgeCert && o.edgeKey ? edgePem({ certFile: o.edgeCert, keyFile: o.edgeKey, dataDir }) : undefined;
+  return { address: o.edgeListen, ...(tlsPem ? { tlsPem } : {}) };
 }
 
 /** Where the API is, what to pin, and on the first start the admin token: all a CLI needs. */

@@ -17,6 +17,9 @@ export function registerServerCommands(program: Command) {
     .option("--key <file>", "the private key of --cert (PEM)")
     .option("--http", "plain HTTP instead of HTTPS (loopback addresses only)")
     .option("--port <port>", "the edge's public port for --env", port("--port"))
+    .option("--edge-listen <addr>", "the IPv4 address the edges bind (0.0.0.0: all)", "0.0.0.0")
+    .option("--edge-cert <file>", "terminate HTTPS at the edge with this certificate chain (PEM)")
+    .option("--edge-key <file>", "the private key of --edge-cert (PEM)")
     .addOption(jsonOpt())
     .action(
       act(
@@ -29,6 +32,9 @@ export function registerServerCommands(program: Command) {
           key?: string;
           http?: boolean;
           port?: number;
+          edgeListen: string;
+          edgeCert?: string;
+          edgeKey?: string;
           json?: boolean;
         }) => (await serverCommand()).server({ ...o, http: !!o.http, json: !!o.json }),
       ),
