@@ -26,6 +26,9 @@ const FRAMEWORK_CODES: Record<number, ErrorCode> = {
   413: "SLW_PAYLOAD_TOO_LARGE",
   415: "SLW_UNSUPPORTED_MEDIA_TYPE",
 };
+const FRAMEWORK_HINTS: Record<number, string> = {
+  413: "request bodies are JSON documents of at most 1 MiB; send less (nothing was done)",
+};
 
 /** The control plane's HTTP API: OpenAPI 3.1 at /openapi.json, bearer tokens with roles, problem+json errors. */
 export async function buildApi(
@@ -103,7 +106,14 @@ export async function buildApi(
       );
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500)
-      return send(reply, problem(FRAMEWORK_CODES[status] ?? "SLW_BAD_REQUEST", (err as Error).message));
+      return send(
+        reply,
+        problem(
+          FRAMEWORK_CODES[status] ?? "SLW_BAD_REQUEST",
+          (err as Error).message,
+          FRAMEWORK_HINTS[status],
+        ),
+      );
     req.log.error({ err }, "unhandled error");
     return send(reply, problem("SLW_INTERNAL", "internal error; see .slipway/control-plane.log"));
   });
