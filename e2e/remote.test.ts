@@ -252,6 +252,13 @@ describe("a remote control plane over TLS", () => {
     });
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain("SLW_INSECURE_TRANSPORT");
+    // Someone's curl in plain HTTP to the HTTPS port is told what to use, not hung up on.
+    const curl = await fetch(`http://${host.address}:${port}/v1/status`);
+    expect(curl.status).toBe(400);
+    expect(await curl.json()).toMatchObject({
+      code: "SLW_INSECURE_TRANSPORT",
+      hint: expect.stringContaining("https://"),
+    });
 
     const other = mkdtempSync(join(tmpdir(), "slipway-remote-http-"));
     try {

@@ -1,3 +1,4 @@
+import type { Server as HttpsServer } from "node:https";
 import swagger from "@fastify/swagger";
 import { type ErrorCode, isSlipwayError } from "@slipway/core";
 import type { Role, Store } from "@slipway/store";
@@ -15,6 +16,7 @@ import {
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import { authenticate, PUBLIC_ROUTES } from "./auth";
+import { answerPlainHttp } from "./plain-http-refusal";
 import { type Problem, problem } from "./problem";
 import { RefusalLog } from "./refusals";
 import { type Operations, registerRoutes } from "./routes";
@@ -46,6 +48,7 @@ export async function buildApi(
     // `logs -f` streams never end by themselves: closing must not wait for them.
     forceCloseConnections: true,
   });
+  if (tls) answerPlainHttp(app.server as unknown as HttpsServer);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const routes = failClosed(app);
