@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { get as getHttps } from "node:https";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +48,21 @@ function remoteHost(): { address: string; exec: string[]; remove(): void } {
   return { address: nsIp, exec: ["ip", "netns", "exec", ns], remove };
 }
 
+/** A certificate for the edge, for the remote address, as an operator's CA-issued one would be. */
+function edgeCertificate(address: string, dir: string): string {
+  const r = spawnSync(
+    "openssl",
+    [
+      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+      ...["-days", "2", "-subj", "/CN=edge", "-addext", `subjectAltName=IP:${address}`],
+      ...["-keyout", join(dir, "edge.key"), "-out", join(dir, "edge.crt")],
+    ],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(r.stderr);
+  return readFileSync(join(dir, "edge.crt"), "utf8");
+}
+
 interface Started {
   url: string;
   fingerprint: string;
@@ -89,6 +105,18 @@ describe("a remote control plane over TLS", () => {
   let server: ChildProcess;
   let remote: Started;
   let edge: string;
+  let edgeCa: string;
+  const certDir = mkdtempSync(join(tmpdir(), "slipway-remote-certs-"));
+  /** GET from the edge over HTTPS, trusting only the edge's own certificate. */
+  const edgeGet = (path: string) =>
+    new Promise<{ status: number; body: Record<string, unknown> }>((resolveGet, reject) => {
+      getHttps(`${edge}${path}`, { ca: edgeCa }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolveGet({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      }).once("error", reject);
+    });
   const ctx = ["--context", "prod"];
   const env = ["--env", "staging"];
 
@@ -101,9 +129,11 @@ describe("a remote control plane over TLS", () => {
     project = makeProject("remote");
     dataDir = mkdtempSync(join(tmpdir(), "slipway-remote-data-"));
     rmSync(dataDir, { recursive: true });
+    edgeCa = edgeCertificate(host.address, certDir);
     const s = startServer(host.exec, [
       ...["--dir", project, "--env", "staging", "--data-dir", dataDir],
       ...["--listen", `${host.address}:0`, "--edge-listen", host.address, "--port", "0"],
+      ...["--edge-cert", join(certDir, "edge.crt"), "--edge-key", join(certDir, "edge.key")],
     ]);
     server = s.child;
     remote = await s.started;
@@ -121,6 +151,7 @@ describe("a remote control plane over TLS", () => {
       removeProject(dataDir);
       host.remove();
       rmSync(process.env.XDG_CONFIG_HOME!, { recursive: true, force: true });
+      rmSync(certDir, { recursive: true, force: true });
     }
   });
 
@@ -160,15 +191,15 @@ describe("a remote control plane over TLS", () => {
       environments: { name: string; url: string }[];
     };
     edge = after.environments.find((e) => e.name === "staging")!.url;
-    // The edge is on the remote host's address, reached from here.
-    expect(edge).toMatch(new RegExp(`^http://${host.address.replaceAll(".", "\\.")}:\\d+$`));
-    expect(await (await fetch(`${edge}/api/version`)).json()).toMatchObject({ release: "v1" });
+    // The edge is on the remote host's address, reached from here, TLS terminated by HAProxy.
+    expect(edge).toMatch(new RegExp(`^https://${host.address.replaceAll(".", "\\.")}:\\d+$`));
+    expect((await edgeGet("/api/version")).body).toMatchObject({ release: "v1" });
 
     const follow = slipwayFollow(["logs", "api", ...ctx, ...env, "-f", "-n", "1"]);
     editFile(join(project, "slipway.config.ts"), (t) => t.replace(/hello from v1/g, "hello from v2"));
     const second = await slipway(["deploy", ...ctx, ...env, "--json"]);
     expect(second.code, second.stderr).toBe(0);
-    expect(await (await fetch(`${edge}/api/version`)).json()).toMatchObject({
+    expect((await edgeGet("/api/version")).body).toMatchObject({
       release: "v2",
       greeting: "hello from v2",
     });
@@ -179,7 +210,7 @@ describe("a remote control plane over TLS", () => {
     const back = await slipway(["rollback", ...ctx, ...env, "--json"]);
     expect(back.code, back.stderr).toBe(0);
     expect(JSON.parse(back.stdout).release).toBe(3);
-    expect(await (await fetch(`${edge}/api/version`)).json()).toMatchObject({
+    expect((await edgeGet("/api/version")).body).toMatchObject({
       release: "v3",
       greeting: "hello from v1",
     });
