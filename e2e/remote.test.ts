@@ -123,7 +123,7 @@ describe("a remote control plane over TLS", () => {
   beforeAll(async () => {
     // The CLI's contexts go to a config directory of this test's own.
     process.env.XDG_CONFIG_HOME = mkdtempSync(join(tmpdir(), "slipway-remote-config-"));
-    for (const k of ["SLIPWAY_URL", "SLIPWAY_TOKEN", "SLIPWAY_FINGERPRINT", "SLIPWAY_CONTEXT"])
+    for (const k of ["SLIPWAY_URL", "SLIPWAY_TOKEN", "SLIPWAY_FINGERPRINT", "SLIPWAY_CONTEXT", "SLIPWAY_ENV"])
       delete process.env[k];
     host = remoteHost();
     project = makeProject("remote");
@@ -169,7 +169,7 @@ describe("a remote control plane over TLS", () => {
   it("is added as a context whose token is stored privately and never listed", async () => {
     const add = await slipway([
       ...["context", "add", "prod", remote.url],
-      ...["--token", remote.adminToken, "--fingerprint", remote.fingerprint],
+      ...["--token", remote.adminToken, "--fingerprint", remote.fingerprint, "--env", "staging"],
     ]);
     expect(add.code, add.stderr).toBe(0);
     const file = join(process.env.XDG_CONFIG_HOME!, "slipway", "contexts.json");
@@ -215,7 +215,9 @@ describe("a remote control plane over TLS", () => {
       release: "v3",
       greeting: "hello from v1",
     });
-    const releases = await slipway(["releases", ...ctx, ...env, "--json"]);
+    // No --context: the context that runs staging is chosen by --env alone.
+    const releases = await slipway(["releases", ...env, "--json"]);
+    expect(releases.code, releases.stderr).toBe(0);
     expect((JSON.parse(releases.stdout) as { number: number }[]).map((r) => r.number)).toEqual([3, 2, 1]);
   });
 

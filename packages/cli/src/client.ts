@@ -13,7 +13,7 @@ import {
   SlipwayError,
 } from "@slipway/core";
 import { isAlive } from "@slipway/driver-local/proc";
-import { findContext, readContexts } from "./contexts";
+import { contextForEnvironment, findContext, readContexts } from "./contexts";
 
 export interface Target {
   url: string;
@@ -39,14 +39,17 @@ export function readStateFile<T>(file: string, what: string, fix: string): T | u
 /**
  * Which control plane a command talks to, first match wins: `--context NAME` (or
  * SLIPWAY_CONTEXT); SLIPWAY_URL with SLIPWAY_TOKEN and SLIPWAY_FINGERPRINT (CI); the context
- * chosen with `slipway context use`; the project's own control plane in `dir` (`slipway up`).
+ * that runs the command's `--env` (or SLIPWAY_ENV); the context chosen with `slipway context
+ * use`; the project's own control plane in `dir` (`slipway up`).
  */
-export function resolveTarget(o: { dir: string; context?: string }): Target {
+export function resolveTarget(o: { dir: string; context?: string; env?: string }): Target {
   const name = o.context ?? (process.env.SLIPWAY_CONTEXT || undefined);
   if (name) return checkTarget({ ...findContext(name), context: name });
   if (process.env.SLIPWAY_URL) return checkTarget(fromEnvironment(resolve(o.dir), process.env.SLIPWAY_URL));
-  const current = readContexts().current;
-  if (current) return checkTarget({ ...findContext(current), context: current });
+  const contexts = readContexts();
+  const env = o.env ?? (process.env.SLIPWAY_ENV || undefined);
+  const chosen = (env ? contextForEnvironment(env, contexts) : undefined) ?? contexts.current;
+  if (chosen) return checkTarget({ ...findContext(chosen, contexts), context: chosen });
   return localTarget(o.dir);
 }
 

@@ -10,6 +10,8 @@ export interface Context {
   token: string;
   /** `sha256:…` of the server's certificate; without it, a CA the system trusts must vouch. */
   fingerprint?: string;
+  /** Environments that run there: `--env NAME` alone picks this context (two servers, one CLI). */
+  environments?: string[];
 }
 
 export interface ContextsFile {
@@ -57,4 +59,21 @@ export function findContext(name: string, f = readContexts()): Context {
         : `add it: slipway context add ${name} https://HOST:PORT --token … --fingerprint sha256:…`,
     );
   return c;
+}
+
+/**
+ * The context whose server runs `env` (`context add … --env NAME`), if one says so. Two that
+ * claim the same environment are a mistake to fix, not a coin to toss.
+ */
+export function contextForEnvironment(env: string, f: ContextsFile): string | undefined {
+  const claiming = Object.entries(f.contexts)
+    .filter(([, c]) => c.environments?.includes(env))
+    .map(([name]) => name);
+  if (claiming.length > 1)
+    throw new SlipwayError(
+      "SLW_CONFLICT",
+      `contexts ${claiming.join(" and ")} both say they run environment "${env}"`,
+      `pick one with --context, or re-add the other without --env ${env}: slipway context add NAME URL --token … --env …`,
+    );
+  return claiming[0];
 }

@@ -22,9 +22,13 @@ const program = new Command("slipway")
   })
   // Read by client.ts when it picks the control plane: one option for every command.
   .option("--context <name>", "talk to this remote control plane (slipway context add); also SLIPWAY_CONTEXT")
-  .hook("preAction", () => {
+  .hook("preAction", (_program, action) => {
     const { context } = program.opts<{ context?: string }>();
     if (context) process.env.SLIPWAY_CONTEXT = context;
+    // A command's --env, given on the command line, can pick the server that runs it.
+    const env =
+      action.getOptionValueSource("env") === "cli" ? action.opts<{ env?: string }>().env : undefined;
+    if (env) process.env.SLIPWAY_ENV = env;
   });
 
 registerSpecCommands(program);

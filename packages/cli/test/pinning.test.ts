@@ -127,6 +127,22 @@ describe("resolveTarget", () => {
     expect(resolveTarget({ dir })).toMatchObject({ token: "slw_staging", context: "staging" });
   });
 
+  it("picks the server of the command's environment, before the current context", () => {
+    writeContexts({
+      current: "lab",
+      contexts: {
+        eu: { url, token: "slw_eu", environments: ["prod"] },
+        lab: { url: "https://lab.example.com:7443", token: "slw_lab", environments: ["staging"] },
+      },
+    });
+    expect(resolveTarget({ dir, env: "prod" }).token).toBe("slw_eu");
+    process.env.SLIPWAY_ENV = "prod";
+    expect(resolveTarget({ dir }).token).toBe("slw_eu");
+    delete process.env.SLIPWAY_ENV;
+    expect(resolveTarget({ dir, env: "dev" }).token).toBe("slw_lab");
+    expect(resolveTarget({ dir, env: "prod", context: "lab" }).token).toBe("slw_lab");
+  });
+
   it("names the contexts there are when asked for one that is not", async () => {
     writeContexts({ contexts: { prod: { url, token: "t" } } });
     const e = await refusal((async () => resolveTarget({ dir, context: "prdo" }))());

@@ -4,7 +4,14 @@ import { contextsPath, findContext, readContexts, writeContexts } from "../conte
 import { printJson, table } from "../output";
 
 /** `slipway context add NAME URL --token … [--fingerprint sha256:…]`: saved, never printed back. */
-export function add(o: { name: string; url: string; token: string; fingerprint?: string; json: boolean }) {
+export function add(o: {
+  name: string;
+  url: string;
+  token: string;
+  fingerprint?: string;
+  environments?: string[];
+  json: boolean;
+}) {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(o.name) || o.name === "local")
     throw new SlipwayError(
       "SLW_BAD_REQUEST",
@@ -12,7 +19,18 @@ export function add(o: { name: string; url: string; token: string; fingerprint?:
       "name it after the server, e.g. prod or staging",
     );
   const fingerprint = o.fingerprint ? normalizeFingerprint(o.fingerprint) : undefined;
-  const context = { url: o.url.replace(/\/+$/, ""), token: o.token, ...(fingerprint ? { fingerprint } : {}) };
+  if (o.environments?.includes("local"))
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      `--env local would send the local environment's commands to ${o.url}`,
+      "name the environments that run on that server, e.g. --env prod",
+    );
+  const context = {
+    url: o.url.replace(/\/+$/, ""),
+    token: o.token,
+    ...(fingerprint ? { fingerprint } : {}),
+    ...(o.environments?.length ? { environments: o.environments } : {}),
+  };
   // Checked as every request's target is: https, or http to loopback only.
   checkTarget({ ...context, context: o.name });
   const f = readContexts();
@@ -46,6 +64,7 @@ export function list(o: { json: boolean }) {
     name,
     url: c.url,
     fingerprint: c.fingerprint ?? "(system CAs)",
+    environments: c.environments?.join(",") ?? "",
   }));
   if (o.json)
     return printJson({ current: f.current ?? null, contexts: rows.map(({ current: _, ...r }) => r) });

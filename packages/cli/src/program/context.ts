@@ -15,10 +15,19 @@ export function registerContextCommands(program: Command) {
     .argument("<url>", "https://HOST:PORT, as `slipway server` prints it")
     .requiredOption("--token <token>", "a token of that control plane (slipway tokens create there)")
     .option("--fingerprint <sha256>", "pin its certificate: sha256:… as `slipway server` prints it")
+    .option(
+      "--env <name>",
+      "an environment that runs there: `--env NAME` then picks this context (repeatable)",
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .addOption(jsonOpt())
     .action(
-      act(async (name: string, url: string, o: { token: string; fingerprint?: string; json?: boolean }) =>
-        (await contexts()).add({ ...o, name, url, json: !!o.json }),
+      act(
+        async (
+          name: string,
+          url: string,
+          o: { token: string; fingerprint?: string; env?: string[]; json?: boolean },
+        ) => (await contexts()).add({ ...o, environments: o.env, name, url, json: !!o.json }),
       ),
     );
   context
