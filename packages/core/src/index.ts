@@ -1,6 +1,7 @@
 export * from "./backup";
 export * from "./canary";
 export * from "./cron";
+export * from "./edge/haproxy";
 export * from "./edge/servers";
 export * from "./errors";
 export * from "./flags";

@@ -4,7 +4,6 @@ export { commandsFor, planDrainCookies, planServerChanges, type ServerAction } f
 export {
   cookieName,
   LOG_FORMAT,
-  orderRoutes,
   type PublicBind,
   type RenderOptions,
   renderHaproxyConfig,

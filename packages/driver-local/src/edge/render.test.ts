@@ -1,5 +1,6 @@
+import { orderRoutes } from "@slipway/core";
 import { describe, expect, it } from "vitest";
-import { orderRoutes, type RenderOptions, renderHaproxyConfig } from "./render";
+import { type RenderOptions, renderHaproxyConfig } from "./render";
 import type { EdgeBackend, EdgeConfig } from "./types";
 
 const opts: RenderOptions = {

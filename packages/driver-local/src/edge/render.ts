@@ -1,4 +1,5 @@
-import type { EdgeBackend, EdgeConfig, EdgeHealth, EdgeRoute, EdgeServer } from "./types";
+import { HAPROXY_RETRIES_AND_TIMEOUTS, routeRules } from "@slipway/core";
+import type { EdgeBackend, EdgeConfig, EdgeHealth, EdgeServer } from "./types";
 import {
   assertFilePath,
   assertHex,
@@ -7,7 +8,6 @@ import {
   assertPort,
   assertSocketPath,
   assertValidEdgeConfig,
-  normalizePath,
 } from "./validate";
 
 export interface RenderOptions {
@@ -141,33 +141,9 @@ function renderDefaults(opts: RenderOptions): string[] {
     // of closing idle client connections under a client that may be reusing them right now.
     "  option idle-close-on-response",
     "  option forwardfor",
-    // A connection refused by a server that is going away is retried on another one. So is a
-    // GET whose reused keep-alive connection the server had just closed (Node's 5 s default
-    // idle timeout makes that race common); other methods are never replayed (see backends).
-    "  option redispatch",
-    "  retries 2",
-    "  retry-on conn-failure empty-response",
-    "  timeout connect 5s",
-    "  timeout client 60s",
-    "  timeout server 60s",
-    "  timeout http-request 10s",
-    "  timeout http-keep-alive 10s",
-    "  timeout queue 30s",
-    // WebSockets and other upgraded connections; a half-closed one is not kept for an hour.
-    "  timeout tunnel 1h",
-    "  timeout client-fin 5s",
-    "  timeout server-fin 5s",
+    ...HAPROXY_RETRIES_AND_TIMEOUTS,
     "",
   ];
-}
-
-/** Longest prefix first; for equal prefixes, a host-specific route before a catch-all one. */
-export function orderRoutes(routes: EdgeRoute[]): EdgeRoute[] {
-  return [...routes].sort((a, b) => {
-    const byLength = normalizePath(b.path).length - normalizePath(a.path).length;
-    if (byLength !== 0) return byLength;
-    return (b.host ? 1 : 0) - (a.host ? 1 : 0);
-  });
 }
 
 function renderPublicFrontend(config: EdgeConfig, bind: PublicBind | undefined): string[] {
@@ -178,20 +154,7 @@ function renderPublicFrontend(config: EdgeConfig, bind: PublicBind | undefined):
     // The services see how the client came in (their own hop is plain HTTP on loopback).
     ...(bind?.tlsPem ? ["  http-request set-header X-Forwarded-Proto https"] : []),
   ];
-  orderRoutes(config.routes).forEach((route, i) => {
-    const path = normalizePath(route.path);
-    const conditions: string[] = [];
-    if (route.host) {
-      lines.push(`  acl r${i}-host req.hdr(host),field(1,:) -m str -i ${route.host.toLowerCase()}`);
-      conditions.push(`r${i}-host`);
-    }
-    if (path !== "/") {
-      // Two lines with one ACL name are ORed: the prefix itself, or the prefix as a directory.
-      lines.push(`  acl r${i}-path path -m str ${path}`, `  acl r${i}-path path -m beg ${path}/`);
-      conditions.push(`r${i}-path`);
-    }
-    lines.push(`  use_backend ${route.backend}${conditions.length ? ` if ${conditions.join(" ")}` : ""}`);
-  });
+  lines.push(...routeRules(config.routes, (route) => route.backend));
   // A backend no route names (a private service) is never reachable from here.
   return [...lines, "  default_backend _notfound", ""];
 }

@@ -1,14 +1,10 @@
-import { SlipwayError } from "@slipway/core";
+import { DNS_HOST, HEALTH_PATH, normalizeRoutePath, ROUTE_PATH, SlipwayError } from "@slipway/core";
 import type { EdgeConfig, EdgeHealth, EdgeServer } from "./types";
 
 // Everything below ends up inside haproxy.cfg or a runtime-API command line, where a space,
 // quote, `$`, `#` or `;` changes the meaning. The spec already restricts names; these checks
 // make the renderer safe on its own instead of trusting every caller.
 const NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const HOST =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const PATH = /^\/[A-Za-z0-9._~!*+,=:@%/-]{0,1023}$/;
-const HEALTH_PATH = /^\/[A-Za-z0-9._~!*+,=:@%/?&-]{0,1023}$/;
 // Single-quoted in haproxy.cfg; HAProxy still expands `$` there, so it is refused too.
 const FILE_PATH = /^\/[A-Za-z0-9 _./+@,:=~-]*$/;
 const STATES = new Set(["ready", "drain", "maint"]);
@@ -124,17 +120,11 @@ export function assertValidEdgeConfig(config: EdgeConfig): void {
   }
   const seen = new Set<string>();
   for (const r of config.routes) {
-    if (!PATH.test(r.path)) throw invalid("route path", r.path, "'/' then URL path characters");
-    if (r.host !== undefined && !HOST.test(r.host)) throw invalid("route host", r.host, "a DNS name");
+    if (!ROUTE_PATH.test(r.path)) throw invalid("route path", r.path, "'/' then URL path characters");
+    if (r.host !== undefined && !DNS_HOST.test(r.host)) throw invalid("route host", r.host, "a DNS name");
     if (!backends.has(r.backend)) throw invalid("route backend", r.backend, "no backend by that name");
-    const key = `${r.host ?? "*"} ${normalizePath(r.path)}`;
+    const key = `${r.host ?? "*"} ${normalizeRoutePath(r.path)}`;
     if (seen.has(key)) throw invalid("route", key, "the same host and path twice");
     seen.add(key);
   }
-}
-
-/** "/api/" and "/api" are the same prefix; "/" stays "/". */
-export function normalizePath(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
-  return trimmed === "" ? "/" : trimmed;
 }

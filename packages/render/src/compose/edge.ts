@@ -1,4 +1,11 @@
-import { haproxyStatusList, type ReleaseConfig, type RouteConfig, statusRanges } from "@slipway/core";
+import {
+  HAPROXY_RETRIES_AND_TIMEOUTS,
+  haproxyStatusList,
+  type ReleaseConfig,
+  type RouteConfig,
+  routeRules,
+  statusRanges,
+} from "@slipway/core";
 import { containerPort } from "../container";
 import type { RenderedFile, RenderInput } from "../input";
 import { IMAGES } from "./images";
@@ -26,17 +33,6 @@ export function composeEdge(input: RenderInput, networks: string[]) {
   return { service, file };
 }
 
-/** "/api/" and "/api" are the same prefix; "/" stays "/". */
-const normalizePath = (path: string) => path.replace(/\/+$/, "") || "/";
-
-/** Longest prefix first; for equal prefixes, a host-specific route before a catch-all one. */
-function orderRoutes(routes: RouteConfig[]): RouteConfig[] {
-  return [...routes].sort(
-    (a, b) =>
-      normalizePath(b.path).length - normalizePath(a.path).length || (b.host ? 1 : 0) - (a.host ? 1 : 0),
-  );
-}
-
 function haproxyConfig(input: RenderInput): string {
   const { config } = input.release;
   const backends = [...new Set(config.routes.map((r) => r.service))].sort();
@@ -51,18 +47,7 @@ function haproxyConfig(input: RenderInput): string {
     "  option http-keep-alive",
     "  option forwardfor",
     // A connection refused by a container that is going away is retried on another one.
-    "  option redispatch",
-    "  retries 2",
-    "  retry-on conn-failure empty-response",
-    "  timeout connect 5s",
-    "  timeout client 60s",
-    "  timeout server 60s",
-    "  timeout http-request 10s",
-    "  timeout http-keep-alive 10s",
-    "  timeout queue 30s",
-    "  timeout tunnel 1h",
-    "  timeout client-fin 5s",
-    "  timeout server-fin 5s",
+    ...HAPROXY_RETRIES_AND_TIMEOUTS,
     "",
     // Docker's embedded DNS: a service name resolves to all of its running containers.
     "resolvers docker",
@@ -80,20 +65,7 @@ function haproxyConfig(input: RenderInput): string {
 
 function publicFrontend(routes: RouteConfig[]): string[] {
   const lines = ["frontend public", `  bind :${EDGE_CONTAINER_PORT}`];
-  orderRoutes(routes).forEach((route, i) => {
-    const path = normalizePath(route.path);
-    const conditions: string[] = [];
-    if (route.host) {
-      lines.push(`  acl r${i}-host req.hdr(host),field(1,:) -m str -i ${route.host.toLowerCase()}`);
-      conditions.push(`r${i}-host`);
-    }
-    if (path !== "/") {
-      // Two lines with one ACL name are ORed: the prefix itself, or the prefix as a directory.
-      lines.push(`  acl r${i}-path path -m str ${path}`, `  acl r${i}-path path -m beg ${path}/`);
-      conditions.push(`r${i}-path`);
-    }
-    lines.push(`  use_backend ${route.service}${conditions.length ? ` if ${conditions.join(" ")}` : ""}`);
-  });
+  lines.push(...routeRules(routes, (route) => route.service));
   return [...lines, "  default_backend _notfound", ""];
 }
 

@@ -1,4 +1,4 @@
-import { addonsOf, type ReleaseConfig, SlipwayError } from "@slipway/core";
+import { addonsOf, DNS_HOST, HEALTH_PATH, type ReleaseConfig, ROUTE_PATH, SlipwayError } from "@slipway/core";
 import { crontabProblem } from "./cron";
 
 /**
@@ -6,10 +6,6 @@ import { crontabProblem } from "./cron";
  * reason, never dropped: a file that silently behaves differently would be worse than none.
  * The characters allowed in paths and hosts are those the local edge accepts in HAProxy's config.
  */
-const PATH = /^\/[A-Za-z0-9._~!*+,=:@%/-]{0,1023}$/;
-const HEALTH_PATH = /^\/[A-Za-z0-9._~!*+,=:@%/?&-]{0,1023}$/;
-const HOST =
-  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 export function assertComposeCanExpress(config: ReleaseConfig, env: string): void {
   const refuse = (field: string, why: string, hint: string): never => {
@@ -53,13 +49,13 @@ export function assertComposeCanExpress(config: ReleaseConfig, env: string): voi
       );
   }
   config.routes.forEach((route, i) => {
-    if (!PATH.test(route.path))
+    if (!ROUTE_PATH.test(route.path))
       refuse(
         `routes[${i}].path`,
         `${JSON.stringify(route.path)} has a character HAProxy's config cannot carry`,
         "use a plain URL path prefix such as /api",
       );
-    if (route.host !== undefined && !HOST.test(route.host))
+    if (route.host !== undefined && !DNS_HOST.test(route.host))
       refuse(
         `routes[${i}].host`,
         `${JSON.stringify(route.host)} is not a host name`,
