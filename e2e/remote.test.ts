@@ -104,6 +104,7 @@ describe("a remote control plane over TLS", () => {
   let dataDir: string;
   let server: ChildProcess;
   let remote: Started;
+  let started = false;
   let edge: string;
   let edgeCa: string;
   const certDir = mkdtempSync(join(tmpdir(), "slipway-remote-certs-"));
@@ -137,16 +138,18 @@ describe("a remote control plane over TLS", () => {
     ]);
     server = s.child;
     remote = await s.started;
+    started = true;
   });
 
   afterAll(async () => {
     try {
-      if (server.exitCode === null) {
+      if (started && server.exitCode === null) {
         const down = await slipway(["down", ...ctx]);
         expect(down.code, down.stderr).toBe(0);
         await eventually(async () => server.exitCode !== null, 30_000);
       }
     } finally {
+      if (server && server.exitCode === null && !started) server.kill("SIGKILL");
       removeProject(project);
       removeProject(dataDir);
       host.remove();

@@ -102,7 +102,7 @@ export function renderInstallScript(p: InstallPlan): string {
     `node=${sh(p.node)}`,
     'major=$("$node" -p "process.versions.node.split(\'.\')[0]" 2>/dev/null || echo 0)',
     'if [ "$major" -lt 20 ]; then',
-    '  echo "Slipway needs Node.js 20 or newer at $node (found: ${major}); install it, then run this again" >&2',
+    '  echo "Slipway needs Node.js 20 or newer at $node (found: $major); install it, then run this again" >&2',
     "  exit 1",
     "fi",
     `if [ ! -f ${sh(p.slipway)} ]; then`,
