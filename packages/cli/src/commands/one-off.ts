@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { SlipwayError } from "@slipway/core";
+import { isLoopbackHost, SlipwayError } from "@slipway/core";
 import { requireBinary } from "@slipway/driver-local/binaries";
 import { api, type Target, target } from "../client";
 
@@ -54,7 +54,7 @@ export async function run(o: {
  */
 function onThisMachine(dir: string, command: string): Target {
   const t = target(dir);
-  if (!t.dir)
+  if (!t.dir && !isLoopbackHost(new URL(t.url).hostname))
     throw new SlipwayError(
       "SLW_BAD_REQUEST",
       `slipway ${command} runs on the control plane's machine, and ${t.url}${t.context ? ` (context ${t.context})` : ""} is another one`,
