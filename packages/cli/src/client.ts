@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { connect as connectTls } from "node:tls";
 import {
   assertTransportAllowed,
@@ -150,10 +150,15 @@ export interface RequestOptions {
   method: string;
   /** The path and query, e.g. `/v1/status`. */
   path: string;
-  body?: string | Uint8Array;
-  /** @default "application/json" when there is a body */
-  contentType?: string;
+  /** JSON text, or a raw body streamed as it is read (a file blob). */
+  body?: string | RawBody;
   signal?: AbortSignal;
+}
+
+/** A raw request body streamed as it is read (a file blob), of a known length. */
+export interface RawBody {
+  stream: Readable;
+  length: number;
 }
 
 /**
@@ -172,7 +177,10 @@ export async function request(t: Target, o: RequestOptions): Promise<IncomingMes
       method: o.method,
       headers: {
         authorization: `Bearer ${t.token}`,
-        ...(o.body !== undefined ? { "content-type": o.contentType ?? "application/json" } : {}),
+        ...(typeof o.body === "string" ? { "content-type": "application/json" } : {}),
+        ...(typeof o.body === "object"
+          ? { "content-type": "application/octet-stream", "content-length": String(o.body.length) }
+          : {}),
       },
       ...(https ? { createConnection: verifiedConnection(t, url) } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
@@ -191,7 +199,8 @@ export async function request(t: Target, o: RequestOptions): Promise<IncomingMes
             ),
       ),
     );
-    req.end(o.body);
+    if (typeof o.body === "object") o.body.stream.once("error", (e) => req.destroy(e)).pipe(req);
+    else req.end(o.body);
   });
 }
 
@@ -291,6 +300,14 @@ export async function api<T>(t: Target, method: string, path: string, body?: unk
   const data = await text(res);
   if (!ok(res)) throw problemError(res, data);
   return (data ? JSON.parse(data) : undefined) as T;
+}
+
+/** PUTs a raw body; a problem+json answer becomes a SlipwayError with the server's code and hint. */
+export async function putRaw<T>(t: Target, path: string, body: RawBody): Promise<T> {
+  const res = await request(t, { method: "PUT", path, body });
+  const data = await text(res);
+  if (!ok(res)) throw problemError(res, data);
+  return JSON.parse(data) as T;
 }
 
 /** Streams a text endpoint line by line (logs -f). */
