@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { EXIT, fail } from "./output";
 import { registerBackupCommands } from "./program/backup";
+import { registerContextCommands } from "./program/context";
 import { registerDataCommands } from "./program/data";
 import { registerFlagCommands } from "./program/flags";
 import { registerInspectCommands } from "./program/inspect";
@@ -8,6 +9,7 @@ import { registerJudgeCommands } from "./program/judge";
 import { registerPromotionCommands } from "./program/promotion";
 import { registerRolloutCommands } from "./program/rollout";
 import { registerSecretCommands } from "./program/secrets";
+import { registerServerCommands } from "./program/server";
 import { registerShipCommands } from "./program/ship";
 import { registerSpecCommands } from "./program/spec";
 import { registerTokenCommands } from "./program/tokens";
@@ -21,6 +23,16 @@ const program = new Command("slipway")
   .exitOverride((err) => {
     if (err.exitCode === 0) process.exit(0);
     process.exit(EXIT.badInput);
+  })
+  // Read by client.ts when it picks the control plane: one option for every command.
+  .option("--context <name>", "talk to this remote control plane (slipway context add); also SLIPWAY_CONTEXT")
+  .hook("preAction", (_program, action) => {
+    const { context } = program.opts<{ context?: string }>();
+    if (context) process.env.SLIPWAY_CONTEXT = context;
+    // A command's --env, given on the command line, can pick the server that runs it.
+    const env =
+      action.getOptionValueSource("env") === "cli" ? action.opts<{ env?: string }>().env : undefined;
+    if (env) process.env.SLIPWAY_ENV = env;
   });
 
 registerSpecCommands(program);
@@ -34,5 +46,7 @@ registerSecretCommands(program);
 registerDataCommands(program);
 registerBackupCommands(program);
 registerJudgeCommands(program);
+registerServerCommands(program);
+registerContextCommands(program);
 
 await program.parseAsync(process.argv).catch((e) => fail(e, false));

@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   SLW_DRILL_FAILED: "A restore drill failed: the restore, or a verification query in the restored copy.",
   SLW_CANARY_ROLLED_BACK:
     "The canary was judged worse than allowed (or aborted): all traffic went back to the live release.",
+  SLW_INSECURE_TRANSPORT:
+    "Plain HTTP was asked for on an address that is not loopback; tokens need TLS there.",
+  SLW_TLS_UNTRUSTED:
+    "The server's TLS certificate is not the pinned one (or not trusted); nothing, no token, was sent.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

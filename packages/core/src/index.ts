@@ -19,3 +19,4 @@ export * from "./rollout/analysis";
 export * from "./rollout/plan";
 export * from "./rollout/probe-gate";
 export * from "./secrets";
+export * from "./transport/loopback";

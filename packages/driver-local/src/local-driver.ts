@@ -1,6 +1,6 @@
 import type { Driver, EdgePort } from "@slipway/core";
 import { makeBuild } from "./build/make-build";
-import { HaproxyEdge } from "./edge";
+import { HaproxyEdge, type PublicBind } from "./edge";
 import { localAddons } from "./local-addons";
 import { localBackups } from "./local-backups";
 import { localRuntime } from "./local-runtime";
@@ -15,6 +15,8 @@ export interface LocalDriverOptions {
   buildsDir: string;
   /** Where installed dependencies are kept, one directory per lockfile. */
   depsDir: string;
+  /** Every edge's public frontend: a server's public address, TLS terminated by HAProxy. */
+  publicBind?: PublicBind;
   /** Restart policy and clock of the supervisor (tests). */
   supervisor?: SupervisorOptions;
 }
@@ -43,7 +45,11 @@ export function localDriver(opts: LocalDriverOptions): Driver {
       let edge = edges.get(env);
       if (!edge) {
         // HAProxy runs as the add-on user (its default), not as the services' user.
-        edge = new HaproxyEdge({ stateDir: opts.edgeDir(env), ...(logPort ? { logPort } : {}) });
+        edge = new HaproxyEdge({
+          stateDir: opts.edgeDir(env),
+          ...(logPort ? { logPort } : {}),
+          ...(opts.publicBind ? { publicBind: opts.publicBind } : {}),
+        });
         edges.set(env, edge);
       }
       return edge;

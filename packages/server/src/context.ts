@@ -21,6 +21,8 @@ export interface Ctx {
   projectDir: string;
   log: Logger;
   now: () => number;
+  /** Where an edge port is reached from outside: a server's public origin. @default http://127.0.0.1 */
+  edgeOrigin?: string;
   /** The API's URL once it listens (services get it to follow their flags). */
   apiUrl?(): string | undefined;
   /** Finishes retired processes in the background; kicked after a switch. */

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { type Driver, type ReleaseConfig, SlipwayError } from "@slipway/core";
+import { hostname } from "node:os";
+import { assertTransportAllowed, type Driver, type ReleaseConfig, SlipwayError } from "@slipway/core";
 import { writeFileAtomic } from "@slipway/files";
 import type { Stack } from "@slipway/spec";
 import type { EnvironmentRow, RolloutRow } from "@slipway/store";
@@ -60,6 +61,20 @@ export interface ControlPlaneOptions {
   publicPort?: number;
   /** The API's port on 127.0.0.1. @default 7700; 0 picks a free one */
   apiPort?: number;
+  /**
+   * Where the API listens instead (`slipway server --listen`). Plain HTTP is refused on any
+   * address that is not loopback. @default { host: "127.0.0.1", port: apiPort }
+   */
+  listen?: { host: string; port: number };
+  /** Serve the API over HTTPS with this certificate (PEM) and key. */
+  tls?: { cert: string; key: string };
+  /** Keep the state here instead of `<projectDir>/.slipway` (`slipway server --data-dir`). */
+  dataDir?: string;
+  /**
+   * The edges' public frontend on a server: an address of it (0.0.0.0: all), and TLS
+   * terminated by HAProxy from a PEM holding the certificate chain and key. @default 127.0.0.1, HTTP
+   */
+  publicBind?: { address: string; tlsPem?: string };
   /** A Postgres of yours for the control plane's own state instead of the one it runs itself. */
   databaseUrl?: string;
   /** Deploy the working tree when nothing is live yet. @default true */
@@ -88,7 +103,9 @@ export interface RunningControlPlane {
  * every rollout in flight. The same sequence after a `kill -9` converges on the store.
  */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
-  const paths = statePaths(o.projectDir);
+  const listen = o.listen ?? { host: "127.0.0.1", port: o.apiPort ?? 7700 };
+  assertTransportAllowed(listen.host, !!o.tls, "listen");
+  const paths = statePaths(o.projectDir, o.dataDir);
   makePrivateDir(paths.root, startsOtherUsers());
   const log =
     o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: true }));
@@ -102,7 +119,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       `use one of: ${Object.keys(stack.environments).join(", ")}`,
     );
   const box = SecretBox.open(paths.masterKey);
-  const driver = wireDriver(paths);
+  const driver = wireDriver(paths, o.publicBind);
   const opened = await openControlPlaneStore({
     storeDir: paths.store,
     databaseUrl: o.databaseUrl,
@@ -112,7 +129,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     host: { driver, installedPostgresMajor: host.installedPostgresMajor },
   });
   // A start that fails from here on (a port taken, an add-on missing) leaves no store server.
-  return startOnStore(o, paths, log, stack, box, driver, opened).catch(async (e: unknown) => {
+  return startOnStore({ ...o, listen }, paths, log, stack, box, driver, opened).catch(async (e: unknown) => {
     await opened.store.close().catch(() => {});
     await opened.stopServer().catch(() => {});
     throw e;
@@ -120,7 +137,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
 }
 
 async function startOnStore(
-  o: ControlPlaneOptions,
+  o: ControlPlaneOptions & { listen: { host: string; port: number } },
   paths: StatePaths,
   log: Logger,
   stack: Stack,
@@ -141,6 +158,7 @@ async function startOnStore(
     driver,
     stackId,
     projectDir: o.projectDir,
+    edgeOrigin: edgeOrigin(o.publicBind),
     log,
     now: Date.now,
     apiUrl: () => apiUrl,
@@ -195,7 +213,7 @@ async function startOnStore(
     },
   };
   const ops = operations(ctx, executor, life);
-  const api = await buildApi(store, ops, log);
+  const api = await buildApi(store, ops, log, o.tls);
   registerRunRoutes(api, runOperations(ctx));
   const promotionOps = promotions(ctx, (id) => void executor.kick(id), life);
   registerPromotionRoutes(api, {
@@ -231,17 +249,23 @@ async function startOnStore(
   // Environments left running (a crash, not a `down`): adopt what still runs of them too.
   for (const env of await store.environments.list())
     if (env.desired === "active" && env.name !== envName) await life.ensureEnvironment(env.name);
-  const address = await api
-    .listen({ host: "127.0.0.1", port: o.apiPort ?? 7700 })
-    .catch((e: NodeJS.ErrnoException) => {
-      throw e.code === "EADDRINUSE"
-        ? new SlipwayError(
-            "SLW_PORT_IN_USE",
-            `the API port ${o.apiPort ?? 7700} is taken`,
-            "pass --api-port N (0 = any free port)",
-          )
-        : e;
-    });
+  const address = await api.listen(o.listen).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "EADDRINUSE")
+      throw new SlipwayError(
+        "SLW_PORT_IN_USE",
+        `the API port ${o.listen.port} is taken`,
+        o.listen.host === "127.0.0.1" && !o.tls
+          ? "pass --api-port N (0 = any free port)"
+          : "pass another --listen ADDR:PORT",
+      );
+    if (e.code === "EADDRNOTAVAIL")
+      throw new SlipwayError(
+        "SLW_BAD_REQUEST",
+        `${o.listen.host} is not an address of this machine`,
+        "listen on one of its addresses (ip -4 addr), or 0.0.0.0 for all of them",
+      );
+    throw e;
+  });
   apiUrl = address;
   const self = { url: address, pid: process.pid, startTime: host.startTime(process.pid) };
   writeFileAtomic(paths.server, JSON.stringify(self));
@@ -310,6 +334,12 @@ async function startOnStore(
       await closed;
     },
   };
+}
+
+/** How a browser reaches the edges: loopback, or the server's address (its name for 0.0.0.0). */
+function edgeOrigin(bind: ControlPlaneOptions["publicBind"]): string {
+  if (!bind) return "http://127.0.0.1";
+  return `${bind.tlsPem ? "https" : "http"}://${bind.address === "0.0.0.0" ? hostname() : bind.address}`;
 }
 
 /** How often auto-deploy asks git for new commits: SLIPWAY_AUTODEPLOY_POLL_SECONDS, default 30 s. */

@@ -1,8 +1,11 @@
 import { join } from "node:path";
 
-/** Where everything of one project lives, under its `.slipway/` directory. */
-export function statePaths(projectDir: string) {
-  const root = join(projectDir, ".slipway");
+/**
+ * Where everything of one project lives: its `.slipway/` directory, or the data directory
+ * `slipway server` was given (`/var/lib/slipway`), which then holds only state, no source.
+ */
+export function statePaths(projectDir: string, dataDir?: string) {
+  const root = dataDir ?? join(projectDir, ".slipway");
   return {
     root,
     store: join(root, "store"),

@@ -11,17 +11,19 @@ export async function statusView(ctx: Ctx) {
   const supervised = new Map(ctx.driver.runtime.list().map((p) => [p.id, p]));
   const active = await ctx.store.rollouts.active();
   const environments = [];
+  const origin = ctx.edgeOrigin ?? "http://127.0.0.1";
   for (const env of await ctx.store.environments.list()) {
     const releases = await ctx.store.releases.list(env.id);
     const live = releases.find((r) => r.id === env.liveReleaseId);
-    const base = env.publicPort ? `http://127.0.0.1:${env.publicPort}` : null;
+    const base = env.publicPort ? `${origin}:${env.publicPort}` : null;
     const rollout = active.find((r) => r.environmentId === env.id);
     environments.push({
       name: env.name,
       desired: env.desired,
       url: base,
       // The live release's routes; before anything is live, those of the rollout bringing it.
-      routes: (live?.config ?? rollout?.config)?.routes.map((r) => routeView(r, env.publicPort)) ?? [],
+      routes:
+        (live?.config ?? rollout?.config)?.routes.map((r) => routeView(r, origin, env.publicPort)) ?? [],
       live: live
         ? { release: live.number, build: live.buildId, description: live.description, at: live.createdAt }
         : null,
@@ -105,13 +107,18 @@ function volumes(ctx: Ctx, env: EnvironmentRow, live: ReleaseRow | undefined) {
  * where DNS or /etc/hosts points it here; `curl` reaches it through the edge in any case
  * (the edge matches the Host header, ignoring the port).
  */
-function routeView(r: { path: string; host?: string | undefined; service: string }, port: number | null) {
-  const edge = port ? `http://127.0.0.1:${port}${r.path}` : null;
+function routeView(
+  r: { path: string; host?: string | undefined; service: string },
+  origin: string,
+  port: number | null,
+) {
+  const edge = port ? `${origin}:${port}${r.path}` : null;
+  const scheme = origin.slice(0, origin.indexOf(":"));
   return {
     path: r.path,
     host: r.host ?? null,
     service: r.service,
-    url: port && r.host ? `http://${r.host}:${port}${r.path}` : edge,
+    url: port && r.host ? `${scheme}://${r.host}:${port}${r.path}` : edge,
     curl: edge ? `curl ${r.host ? `-H 'Host: ${r.host}' ` : ""}${edge}` : null,
   };
 }

@@ -7,17 +7,19 @@ import {
   installedPostgresMajor,
   isAlive,
   localDriver,
+  type PublicBind,
   readStartTime,
   runToCompletion,
 } from "@slipway/driver-local";
 import type { StatePaths } from "./paths";
 
-/** This machine as the target, with its state under the project's `.slipway/`. */
-export function wireDriver(paths: StatePaths): Driver {
+/** This machine as the target, with its state under the project's `.slipway/` (or the data dir). */
+export function wireDriver(paths: StatePaths, publicBind?: PublicBind): Driver {
   return localDriver({
     edgeDir: (env) => paths.env(env).edge,
     buildsDir: paths.builds,
     depsDir: paths.deps,
+    ...(publicBind ? { publicBind } : {}),
   });
 }
 

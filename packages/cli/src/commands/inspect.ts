@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive } from "@slipway/driver-local/proc";
-import { api, stream, target } from "../client";
+import { api, request, stream, type Target, target } from "../client";
 import { printJson, type RouteView, routesTable, table } from "../output";
 
 interface Status {
@@ -209,18 +209,31 @@ export async function logs(o: {
 
 export async function down(o: { dir: string; json: boolean }): Promise<void> {
   const t = target(o.dir);
-  const serverFile = join(t.dir, ".slipway", "server.json");
-  const server = existsSync(serverFile)
-    ? (JSON.parse(readFileSync(serverFile, "utf8")) as { pid?: number; startTime?: string })
-    : {};
+  const serverFile = t.dir ? join(t.dir, ".slipway", "server.json") : undefined;
+  const server =
+    serverFile && existsSync(serverFile)
+      ? (JSON.parse(readFileSync(serverFile, "utf8")) as { pid?: number; startTime?: string })
+      : {};
   await api(t, "POST", "/v1/down", {});
   if (!o.json) process.stderr.write("stopping processes, edge and add-ons…\n");
-  // Wait until the control plane has exited, so nothing is left when this returns.
+  // Wait until the control plane has exited, so nothing is left when this returns: a local
+  // one by its pid, a remote one by its API going away.
   const { pid, startTime } = server;
-  for (let i = 0; i < 600 && pid && startTime && isAlive(pid, startTime); i++)
-    await new Promise((r) => setTimeout(r, 100));
+  const running = async () => (t.dir ? !!(pid && startTime && isAlive(pid, startTime)) : await answers(t));
+  for (let i = 0; i < 600 && (await running()); i++) await new Promise((r) => setTimeout(r, 100));
   if (o.json) printJson({ ok: true });
   else process.stdout.write("stack is down\n");
+}
+
+/** Whether the control plane still answers (its public /healthz). */
+async function answers(t: Target): Promise<boolean> {
+  try {
+    const res = await request(t, { method: "GET", path: "/healthz" });
+    res.resume();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function createToken(o: {

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { SlipwayError } from "@slipway/core";
+import { isLoopbackHost, SlipwayError } from "@slipway/core";
 import { requireBinary } from "@slipway/driver-local/binaries";
-import { api, target } from "../client";
+import { api, type Target, target } from "../client";
 
 interface OneOff {
   release: number;
@@ -33,7 +33,7 @@ export async function run(o: {
   argv: string[];
 }): Promise<void> {
   const p = await api<OneOff>(
-    target(o.dir),
+    onThisMachine(o.dir, "run"),
     "POST",
     `/v1/environments/${encodeURIComponent(o.env)}/one-off`,
     {
@@ -48,13 +48,29 @@ export async function run(o: {
 }
 
 /**
+ * `run` and `psql` start a process here with what the control plane hands over (the build
+ * directory, the add-on on its loopback): that works only beside the control plane, and a
+ * remote one's secrets have no business on this machine.
+ */
+function onThisMachine(dir: string, command: string): Target {
+  const t = target(dir);
+  if (!t.dir && !isLoopbackHost(new URL(t.url).hostname))
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      `slipway ${command} runs on the control plane's machine, and ${t.url}${t.context ? ` (context ${t.context})` : ""} is another one`,
+      `run it there: ssh to the server and run slipway ${command} on it with SLIPWAY_URL, SLIPWAY_TOKEN and SLIPWAY_FINGERPRINT set`,
+    );
+  return t;
+}
+
+/**
  * `slipway psql <addon> [-- args…]`: psql as the add-on's application role. The password goes
  * in the child's environment (PGPASSWORD), never on its command line, where `ps` shows it.
  */
 export async function psql(o: { dir: string; env: string; addon: string; args: string[] }): Promise<void> {
   const bin = requireBinary("psql", "postgresql-client");
   const c = await api<Connection>(
-    target(o.dir),
+    onThisMachine(o.dir, "psql"),
     "POST",
     `/v1/environments/${encodeURIComponent(o.env)}/addons/${encodeURIComponent(o.addon)}/connection`,
   );

@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isSlipwayError } from "@slipway/core";
 import { startControlPlane } from "@slipway/server";
-import { api, readStateFile, target } from "../client";
+import { api, localTarget, readStateFile } from "../client";
 import { followRollout } from "../follow";
 import { printJson, type RouteView, routesTable } from "../output";
 
@@ -102,7 +102,7 @@ async function report(
   token: string | undefined,
   rollout: string | undefined,
 ): Promise<void> {
-  const t = target(dir);
+  const t = localTarget(dir);
   if (!o.json) {
     process.stderr.write(`control plane  ${t.url}\n`);
     if (token)

@@ -9,7 +9,7 @@ import { addonUser, type RunAs } from "../system/service-user";
 import { type ConvergeContext, convergeBackend, serverRows } from "./converge";
 import { daemonArgs, isLiveHaproxy, livePidFromFile, runOrThrow, stopHaproxy } from "./haproxy-process";
 import { EdgeLogReceiver } from "./log-receiver";
-import { renderHaproxyConfig } from "./render";
+import { type PublicBind, renderHaproxyConfig } from "./render";
 import { RuntimeSocket } from "./runtime-socket";
 import { parseServerRows, totalResponses } from "./show-stat";
 import { type EdgePaths, type EdgeState, edgePaths, readEdgeState, writeEdgeFiles } from "./state-dir";
@@ -19,6 +19,8 @@ import { assertServers, assertValidEdgeConfig } from "./validate";
 export interface HaproxyEdgeOptions {
   /** Exclusive directory for haproxy.cfg, the runtime socket, the pidfile and edge.json. */
   stateDir: string;
+  /** The public frontend's address and TLS (a server's public interface). @default 127.0.0.1, HTTP */
+  publicBind?: PublicBind;
   /**
    * UDP port on 127.0.0.1 for request logs (per-server latency). Like every option that ends
    * up in haproxy.cfg, changing it between control-plane restarts makes `ensure` reload HAProxy.
@@ -270,6 +272,7 @@ export class HaproxyEdge {
       logBudgetPerSecond: this.opts.logBudgetPerSecond,
       metricsPort: this.opts.metricsPort,
       runAs: runAs ? { uid: runAs.uid, gid: runAs.gid } : undefined,
+      publicBind: this.opts.publicBind,
     });
   }
 

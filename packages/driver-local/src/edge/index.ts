@@ -10,6 +10,7 @@ export {
 export {
   cookieName,
   LOG_FORMAT,
+  type PublicBind,
   type RenderOptions,
   renderHaproxyConfig,
 } from "./render";

@@ -59,6 +59,32 @@ describe("renderHaproxyConfig", () => {
     expect(renderHaproxyConfig(config, opts)).toContain("http-request return status 404");
   });
 
+  it("binds a server's public address with TLS terminated in HAProxy when asked", () => {
+    const publicBind = { address: "0.0.0.0", tlsPem: "/var/lib/slipway/tls/edge.pem" };
+    const fe = section(renderHaproxyConfig(config, { ...opts, publicBind }), "frontend _public").split("\n");
+    expect(fe.slice(0, 3)).toEqual([
+      "frontend _public",
+      "  bind 0.0.0.0:8080 ssl crt '/var/lib/slipway/tls/edge.pem' alpn h2,http/1.1",
+      "  http-request set-header X-Forwarded-Proto https",
+    ]);
+    const plain = section(
+      renderHaproxyConfig(config, { ...opts, publicBind: { address: "192.0.2.2" } }),
+      "frontend _public",
+    );
+    expect(plain.split("\n")[1]).toBe("  bind 192.0.2.2:8080");
+  });
+
+  it("refuses a bind address or certificate path that would change the config's meaning", () => {
+    for (const publicBind of [
+      { address: "0.0.0.0:80 ssl" },
+      { address: "example.com" },
+      { address: "0.0.0.0", tlsPem: "/tmp/x.pem' crt '/etc/other.pem" },
+    ])
+      expect(() => renderHaproxyConfig(config, { ...opts, publicBind })).toThrow(
+        /SLW_EDGE_FAILED|not an IPv4|cannot carry/,
+      );
+  });
+
   it("keeps a backend without a route private: only its internal listener reaches it", () => {
     const cfg = renderHaproxyConfig(config, opts);
     expect(section(cfg, "frontend _public")).not.toContain("core");

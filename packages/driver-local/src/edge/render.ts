@@ -9,6 +9,7 @@ import {
   assertFilePath,
   assertHex,
   assertInteger,
+  assertIPv4,
   assertPort,
   assertSocketPath,
   assertValidEdgeConfig,
@@ -40,6 +41,16 @@ export interface RenderOptions {
   metricsPort?: number;
   /** When we are root: HAProxy binds and opens its socket as root, then drops to this uid/gid. */
   runAs?: { uid: number; gid: number };
+  /** Where the public frontend listens; @see PublicBind. @default 127.0.0.1, plain HTTP */
+  publicBind?: PublicBind;
+}
+
+/** The public frontend on a server (`slipway server`): its address, and TLS terminated here. */
+export interface PublicBind {
+  /** An IPv4 address of this machine, or 0.0.0.0 for all of them. */
+  address: string;
+  /** A PEM file holding the certificate chain and then its private key (HAProxy's `crt`). */
+  tlsPem?: string;
 }
 
 /** The one log line per request that `EdgeLogReceiver` parses: backend, server, status, active ms. */
@@ -89,7 +100,7 @@ export function renderHaproxyConfig(config: EdgeConfig, opts: RenderOptions): st
     `# Rendered by Slipway for environment ${config.env}. Do not edit: every change is overwritten.`,
     ...renderGlobal(opts),
     ...renderDefaults(opts),
-    ...renderPublicFrontend(config),
+    ...renderPublicFrontend(config, opts.publicBind),
     ...config.backends.flatMap(renderInternalFrontend),
     ...(opts.metricsPort !== undefined ? renderMetricsFrontend(opts.metricsPort) : []),
     ...renderNotFound(),
@@ -106,6 +117,8 @@ function assertRenderOptions(opts: RenderOptions, config: EdgeConfig): void {
   assertHex("cookie key", opts.cookieKey);
   if (opts.logPort !== undefined) assertPort("log port", opts.logPort);
   if (opts.metricsPort !== undefined) assertPort("metrics port", opts.metricsPort);
+  if (opts.publicBind) assertIPv4("public bind address", opts.publicBind.address);
+  if (opts.publicBind?.tlsPem !== undefined) assertFilePath("TLS certificate", opts.publicBind.tlsPem);
   assertInteger("log sample rate (1 in N)", opts.logSampleEvery ?? 1, 1, 1_000_000);
   const budget = opts.logBudgetPerSecond ?? DEFAULT_LOG_BUDGET;
   if (budget !== Number.POSITIVE_INFINITY) assertInteger("log budget per second", budget, 1, 1_000_000);
@@ -146,8 +159,14 @@ function renderDefaults(opts: RenderOptions): string[] {
   ];
 }
 
-function renderPublicFrontend(config: EdgeConfig): string[] {
-  const lines = ["frontend _public", `  bind 127.0.0.1:${config.publicPort}`];
+function renderPublicFrontend(config: EdgeConfig, bind: PublicBind | undefined): string[] {
+  const address = `${bind?.address ?? "127.0.0.1"}:${config.publicPort}`;
+  const lines = [
+    "frontend _public",
+    bind?.tlsPem ? `  bind ${address} ssl crt '${bind.tlsPem}' alpn h2,http/1.1` : `  bind ${address}`,
+    // The services see how the client came in (their own hop is plain HTTP on loopback).
+    ...(bind?.tlsPem ? ["  http-request set-header X-Forwarded-Proto https"] : []),
+  ];
   lines.push(...routeRules(config.routes, (route) => route.backend));
   // A backend no route names (a private service) is never reachable from here.
   return [...lines, "  default_backend _notfound", ""];

@@ -48,6 +48,18 @@ export function assertFilePath(what: string, value: string): void {
 }
 
 /** Linux caps unix socket paths at 107 bytes; HAProxy would fail later with a vaguer message. */
+/** A dotted IPv4 address, the only kind of public bind address the edge renders. */
+export function assertIPv4(what: string, value: string): void {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
+  if (!m || m.slice(1).some((o) => Number(o) > 255))
+    throw new SlipwayError(
+      "SLW_EDGE_FAILED",
+      `the ${what} ${JSON.stringify(value)} is not an IPv4 address`,
+      "give an IPv4 address of this machine (ip -4 addr), or 0.0.0.0 for all of them",
+      { what, value },
+    );
+}
+
 export function assertSocketPath(value: string): void {
   assertFilePath("socket path", value);
   if (Buffer.byteLength(value) > 107)

@@ -1,3 +1,4 @@
+import type { Server as HttpsServer } from "node:https";
 import swagger from "@fastify/swagger";
 import { type ErrorCode, isSlipwayError } from "@slipway/core";
 import type { Role, Store } from "@slipway/store";
@@ -15,6 +16,7 @@ import {
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import { authenticate, PUBLIC_ROUTES } from "./auth";
+import { answerPlainHttp } from "./plain-http-refusal";
 import { type Problem, problem } from "./problem";
 import { RefusalLog } from "./refusals";
 import { type Operations, registerRoutes } from "./routes";
@@ -26,17 +28,27 @@ const FRAMEWORK_CODES: Record<number, ErrorCode> = {
   413: "SLW_PAYLOAD_TOO_LARGE",
   415: "SLW_UNSUPPORTED_MEDIA_TYPE",
 };
+const FRAMEWORK_HINTS: Record<number, string> = {
+  413: "request bodies are JSON documents of at most 1 MiB; send less (nothing was done)",
+};
 
 /** The control plane's HTTP API: OpenAPI 3.1 at /openapi.json, bearer tokens with roles, problem+json errors. */
-export async function buildApi(store: Store, ops: Operations, logger: Logger): Promise<FastifyInstance> {
+export async function buildApi(
+  store: Store,
+  ops: Operations,
+  logger: Logger,
+  tls?: { cert: string; key: string },
+): Promise<FastifyInstance> {
   // The CLI polls rollouts several times a second: per-request log lines would drown the
   // events that matter. Mutations are in the event log; errors are still logged.
   const app = Fastify({
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" as const } } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // `logs -f` streams never end by themselves: closing must not wait for them.
     forceCloseConnections: true,
   });
+  if (tls) answerPlainHttp(app.server as unknown as HttpsServer);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const routes = failClosed(app);
@@ -97,7 +109,14 @@ export async function buildApi(store: Store, ops: Operations, logger: Logger): P
       );
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500)
-      return send(reply, problem(FRAMEWORK_CODES[status] ?? "SLW_BAD_REQUEST", (err as Error).message));
+      return send(
+        reply,
+        problem(
+          FRAMEWORK_CODES[status] ?? "SLW_BAD_REQUEST",
+          (err as Error).message,
+          FRAMEWORK_HINTS[status],
+        ),
+      );
     req.log.error({ err }, "unhandled error");
     return send(reply, problem("SLW_INTERNAL", "internal error; see .slipway/control-plane.log"));
   });

@@ -43,6 +43,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_DATA_COPY_FAILED: 409,
   SLW_DRILL_FAILED: 503,
   SLW_CANARY_ROLLED_BACK: 422,
+  SLW_INSECURE_TRANSPORT: 400,
+  // The CLI's own refusal (the request is never sent), mapped for completeness.
+  SLW_TLS_UNTRUSTED: 502,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

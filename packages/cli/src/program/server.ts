@@ -1,0 +1,63 @@
+import type { Command } from "commander";
+import { act, dirOpt, fromSource, jsonOpt, port } from "./options";
+
+// `server` runs the control plane: source, not the bundle (like `up`).
+const serverCommand = () => fromSource<typeof import("../commands/server")>("commands/server.ts");
+const installCommand = () => import("../commands/server-install");
+
+export function registerServerCommands(program: Command) {
+  const server = program
+    .command("server")
+    .description("run the control plane on this host for CLIs and CI elsewhere: API over HTTPS")
+    .addOption(dirOpt())
+    .option("--env <name>", "the environment whose add-ons and edge it brings up", "prod")
+    .option("--listen <addr:port>", "where the API listens, e.g. 0.0.0.0:7443", "0.0.0.0:7443")
+    .option("--data-dir <path>", "where its state lives (store, keys, builds, logs)", "/var/lib/slipway")
+    .option("--cert <file>", "the API's TLS certificate chain (PEM); default: a generated self-signed one")
+    .option("--key <file>", "the private key of --cert (PEM)")
+    .option("--http", "plain HTTP instead of HTTPS (loopback addresses only)")
+    .option("--port <port>", "the edge's public port for --env", port("--port"))
+    .option("--edge-listen <addr>", "the IPv4 address the edges bind (0.0.0.0: all)", "0.0.0.0")
+    .option("--edge-cert <file>", "terminate HTTPS at the edge with this certificate chain (PEM)")
+    .option("--edge-key <file>", "the private key of --edge-cert (PEM)")
+    .addOption(jsonOpt())
+    .action(
+      act(
+        async (o: {
+          dir: string;
+          env: string;
+          listen: string;
+          dataDir: string;
+          cert?: string;
+          key?: string;
+          http?: boolean;
+          port?: number;
+          edgeListen: string;
+          edgeCert?: string;
+          edgeKey?: string;
+          json?: boolean;
+        }) => (await serverCommand()).server({ ...o, http: !!o.http, json: !!o.json }),
+      ),
+    );
+  server
+    .command("install")
+    .description("write a systemd unit and a Debian install script for `slipway server` into --out")
+    .requiredOption("--out <dir>", "where the files go")
+    .requiredOption("--stack-dir <path>", "the stack's directory on the server (holds slipway.config.ts)")
+    .option("--env <name>", "the environment it serves", "prod")
+    .option("--listen <addr:port>", "where the API listens", "0.0.0.0:7443")
+    .option("--data-dir <path>", "its state directory", "/var/lib/slipway")
+    .addOption(jsonOpt())
+    .action(
+      act(
+        async (o: {
+          out: string;
+          stackDir: string;
+          env: string;
+          listen: string;
+          dataDir: string;
+          json?: boolean;
+        }) => (await installCommand()).install({ ...o, json: !!o.json }),
+      ),
+    );
+}
