@@ -39,6 +39,9 @@ export const ERROR_CODES = {
   SLW_MASK_REFUSED:
     "A masked data copy was refused before copying anything: a table or column has no fitting rule.",
   SLW_DATA_COPY_FAILED: "A database copy failed part-way; the target database was left as it was.",
+  SLW_SOURCE_INVALID: "An uploaded source tree's manifest is refused: a path, mode, hash, size or limit.",
+  SLW_BLOB_MISMATCH: "An uploaded file blob's bytes do not hash to the name it was sent under.",
+  SLW_BLOBS_MISSING: "A deploy names file blobs of its tree that have not been uploaded yet.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,3 +16,4 @@ export * from "./release/references";
 export * from "./release/rollback";
 export * from "./rollout/plan";
 export * from "./secrets";
+export * from "./source";

@@ -9,6 +9,7 @@ import { registerFlagRoutes } from "./api/routes-flags";
 import { registerPromotionRoutes } from "./api/routes-promotion";
 import { registerRunRoutes } from "./api/routes-run";
 import { registerSecretRoutes } from "./api/routes-secrets";
+import { registerSourceRoutes } from "./api/routes-sources";
 import type { Ctx } from "./context";
 import { CronScheduler, cronPorts, stopCronRuns } from "./cron";
 import { stopAddons } from "./environment/addons";
@@ -37,6 +38,7 @@ import { secretOperations } from "./secrets/operations";
 import { pinSecrets } from "./secrets/publish";
 import { SecretsReconciler } from "./secrets/reconciler";
 import { secretVault } from "./secrets/vault";
+import { sourceOperations } from "./sources/operations";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 import { logStrayErrors } from "./stray-errors";
@@ -183,6 +185,7 @@ async function startOnStore(
   const ops = operations(ctx, executor, life);
   const api = await buildApi(store, ops, log);
   registerRunRoutes(api, runOperations(ctx));
+  registerSourceRoutes(api, sourceOperations(ctx));
   const promotionOps = promotions(ctx, (id) => void executor.kick(id), life);
   registerPromotionRoutes(api, {
     promotions: promotionOps,

@@ -41,6 +41,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_PROMOTION_REFUSED: 409,
   SLW_MASK_REFUSED: 422,
   SLW_DATA_COPY_FAILED: 409,
+  SLW_SOURCE_INVALID: 400,
+  SLW_BLOB_MISMATCH: 422,
+  SLW_BLOBS_MISSING: 409,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { configHash, isSlipwayError, longRunning, type RolloutStep, SlipwayError } from "@slipway/core";
 import type { RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
 import { processId, processSpec, startProcess, stopProcesses } from "../environment/processes";
+import { uploadedTreeOf } from "../sources/uploaded-tree";
 import { changeWithEvents } from "./record";
 import { jobOutput, recordJob, runReleaseJob, stopReleaseJob } from "./release-job";
 import { type RolloutWorld, stillThere } from "./snapshot";
@@ -93,9 +95,11 @@ const HINTS: Record<string, string> = {
 async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const source = w.rollout.source ?? "working tree";
   const config = w.rollout.config;
+  const uploaded = uploadedTreeOf(source);
   const b = await ctx.driver.builder.build({
-    sourceDir: ctx.projectDir,
-    ...(source !== "working tree" ? { ref: source } : {}),
+    // An uploaded tree was written out under the data directory when the deploy was asked for.
+    sourceDir: uploaded ? join(ctx.paths.sources, uploaded) : ctx.projectDir,
+    ...(uploaded ? { gitSha: null } : source !== "working tree" ? { ref: source } : {}),
     ...(config.build?.command ? { command: config.build.command } : {}),
     progress: (message) => {
       ctx.fault("build:progress");
