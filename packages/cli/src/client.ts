@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { join, resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { isErrorCode, SlipwayError } from "@slipway/core";
 import { isAlive } from "@slipway/driver-local/proc";
 
@@ -80,7 +81,7 @@ async function send(
   t: Target,
   method: string,
   path: string,
-  body: string | undefined,
+  body: string | RawBody | undefined,
   signal?: AbortSignal,
 ): Promise<IncomingMessage> {
   const url = new URL(`${t.url}${path}`);
@@ -90,7 +91,10 @@ async function send(
       method,
       headers: {
         authorization: `Bearer ${t.token}`,
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(typeof body === "string" ? { "content-type": "application/json" } : {}),
+        ...(typeof body === "object"
+          ? { "content-type": "application/octet-stream", "content-length": String(body.length) }
+          : {}),
       },
       ...(signal ? { signal } : {}),
     });
@@ -106,8 +110,23 @@ async function send(
             ),
       ),
     );
-    req.end(body);
+    if (typeof body === "object") body.stream.once("error", (e) => req.destroy(e)).pipe(req);
+    else req.end(body);
   });
+}
+
+/** A raw request body streamed as it is read (a file blob), of a known length. */
+export interface RawBody {
+  stream: Readable;
+  length: number;
+}
+
+/** PUTs a raw body; a problem+json answer becomes a SlipwayError with the server's code and hint. */
+export async function putRaw<T>(t: Target, path: string, body: RawBody): Promise<T> {
+  const res = await send(t, "PUT", path, body);
+  const data = await text(res);
+  if (!ok(res)) throw problemError(res, data);
+  return JSON.parse(data) as T;
 }
 
 async function text(res: IncomingMessage): Promise<string> {
