@@ -27,7 +27,9 @@ export async function packRef(dir: string, ref: string): Promise<PackedTree> {
     );
   });
   const prefix = (await git(dir, ["rev-parse", "--show-prefix"])).toString().trim();
-  const listing = await git(dir, ["ls-tree", "-r", "-z", `${sha.toString().trim()}:${prefix}`]);
+  // From the top: in a subfolder, ls-tree would limit its listing to paths under it again.
+  const top = (await git(dir, ["rev-parse", "--show-toplevel"])).toString().trim();
+  const listing = await git(top, ["ls-tree", "-r", "-z", `${sha.toString().trim()}:${prefix}`]);
   const entries = parseLsTree(listing.toString("utf8")).filter((e) => !leftOut(e.path));
   const contents = await catBlobs(dir, [
     ...new Set(entries.filter((e) => e.type === "blob").map((e) => e.object)),

@@ -54,6 +54,10 @@ describe("checkTree", () => {
     expect(problemOf([file("a", { size: -1 })])).toMatch(/tree\.files\[0\]\.size/);
   });
 
+  it("refuses an empty tree", () => {
+    expect(problemOf([])).toMatch(/tree\.files: is empty/);
+  });
+
   it("refuses a file that another file's path uses as a directory, sorted apart or not", () => {
     expect(problemOf([file("a"), file("a-b"), file("a/c")])).toMatch(/"a\/c" is inside "a", which is a file/);
   });

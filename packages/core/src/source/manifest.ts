@@ -34,6 +34,7 @@ export type TreeCheck = { ok: true; tree: TreeManifest } | { ok: false; field: s
 export function checkTree(tree: TreeManifest, limits: TreeLimits = TREE_LIMITS): TreeCheck {
   const refuse = (field: string, problem: string): TreeCheck => ({ ok: false, field, problem });
   const { files } = tree;
+  if (files.length === 0) return refuse("tree.files", "is empty: there is nothing to build");
   if (files.length > limits.maxFiles)
     return refuse("tree.files", `has ${files.length} files; at most ${limits.maxFiles} may be uploaded`);
   const paths = new Set(files.map((f) => f.path));
