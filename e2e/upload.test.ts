@@ -1,8 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packRef } from "../packages/cli/src/upload/pack-ref";
 import {
   editFile,
   eventually,
@@ -129,6 +131,43 @@ describe("deploy by uploading the tree", () => {
     const d = await deploy();
     expect(d.upload).toMatchObject({ files: 1, bytes: body.length });
     expect((await fetch(`${edge}/`)).status).toBe(200);
+  });
+
+  it("deploys a commit of the CLI's repository with --ref, not its working tree", async () => {
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", laptop, "-c", "user.name=t", "-c", "user.email=t@t", ...args]);
+    git("init", "-q");
+    git("add", "-A");
+    git("commit", "-qm", "the laptop's stack");
+    editFile(join(laptop, "public", "index.html"), (t) =>
+      t.replace("<body>", "<body><!-- not committed -->"),
+    );
+    const r = await slipway(["deploy", "--dir", laptop, "--ref", "HEAD", "--upload", "--json"], {
+      env: asLaptop(),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    // The commit is the tree deployed last: every blob is there already.
+    expect((JSON.parse(r.stdout) as Deployed).upload).toMatchObject({ files: 0, bytes: 0 });
+    const html = await page();
+    expect(html).toContain("changed on the laptop");
+    expect(html).not.toContain("not committed");
+  });
+
+  it("refuses a second deploy of a tree while the first is in flight", async () => {
+    const { tree } = await packRef(laptop, "HEAD");
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => call("POST", "/v1/environments/local/deploys", { tree })),
+    );
+    expect([a!.status, b!.status].sort()).toEqual([202, 409]);
+    const refused = (await (a!.status === 409 ? a! : b!).json()) as { code: string };
+    expect(refused.code).toBe("SLW_CONFLICT");
+    const { rollout } = (await (a!.status === 202 ? a! : b!).json()) as { rollout: { id: string } };
+    await eventually(async () => {
+      const view = await getJson<{ rollout: { phase: string } }>(`${api}/v1/rollouts/${rollout.id}`, {
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      return ["succeeded", "failed"].includes(view.rollout.phase) && view.rollout.phase;
+    }, 60_000).then((phase) => expect(phase).toBe("succeeded"));
   });
 
   it("refuses a deploy naming a blob that was never uploaded, and deploys nothing", async () => {
