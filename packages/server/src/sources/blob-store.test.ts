@@ -55,8 +55,11 @@ describe("BlobStore", () => {
     const cut = new PassThrough();
     const receiving = blobs.receive(sha("whole body"), cut, limits);
     cut.write("whole");
-    setImmediate(() => cut.destroy(new Error("aborted")));
-    await expect(receiving).rejects.toThrow("aborted");
+    setImmediate(() => cut.destroy(Object.assign(new Error("aborted"), { code: "ECONNRESET" })));
+    await expect(receiving).rejects.toMatchObject({
+      code: "SLW_BAD_REQUEST",
+      message: expect.stringMatching(/was cut after 5 bytes/),
+    });
     const stalled = new PassThrough();
     stalled.write("who");
     await expect(blobs.receive(sha("whole body"), stalled, { ...limits, idleMs: 20 })).rejects.toMatchObject({

@@ -54,7 +54,9 @@ export class BlobStore {
     const tmp = join(tmpDir, `${sha256.slice(0, 12)}-${randomBytes(6).toString("hex")}`);
     const check = verifying(sha256, limits);
     try {
-      await pipeline(body, check.stream, createWriteStream(tmp, { flags: "wx", mode: 0o600 }));
+      await pipeline(body, check.stream, createWriteStream(tmp, { flags: "wx", mode: 0o600 })).catch((e) => {
+        throw wasCut(e) ? cut(sha256, check.bytes()) : e;
+      });
       const got = check.digest();
       if (got !== sha256)
         throw new SlipwayError(
@@ -118,6 +120,17 @@ function verifying(sha256: string, limits: ReceiveLimits) {
     stop: () => clearTimeout(idle),
   };
 }
+
+/** The client went away mid-body: an expected event on a bad network, not a bug. */
+const wasCut = (e: unknown) =>
+  ["ECONNRESET", "ERR_STREAM_PREMATURE_CLOSE"].includes((e as NodeJS.ErrnoException)?.code ?? "");
+
+const cut = (sha256: string, bytes: number) =>
+  new SlipwayError(
+    "SLW_BAD_REQUEST",
+    `the body for blob ${sha256} was cut after ${bytes} bytes: nothing was stored`,
+    "upload again; only the blobs still missing are sent",
+  );
 
 /** The blob's bytes reach the disk before its name says it is there. */
 function syncFile(file: string): void {
