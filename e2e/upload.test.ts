@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packRef } from "../packages/cli/src/upload/pack-ref";
 import {
@@ -20,7 +21,14 @@ const sha = (body: string | Buffer) => createHash("sha256").update(body).digest(
 
 interface Deployed {
   release: number;
-  upload: { files: number; bytes: number; treeFiles: number; treeBytes: number; tree: string };
+  upload: {
+    files: number;
+    bytes: number;
+    wireBytes: number;
+    treeFiles: number;
+    treeBytes: number;
+    tree: string;
+  };
 }
 
 /**
@@ -98,6 +106,9 @@ describe("deploy by uploading the tree", () => {
     const html = readFileSync(join(laptop, "public", "index.html"));
     expect(d.upload).toMatchObject({ files: 1, bytes: html.length });
     expect(d.upload.bytes).toBeLessThan(d.upload.treeBytes / 10);
+    // Sent gzipped: HTML shrinks.
+    expect(d.upload.wireBytes).toBeGreaterThan(0);
+    expect(d.upload.wireBytes).toBeLessThan(html.length);
     expect(d.release).toBe(3);
     expect(await page()).toContain("changed on the laptop");
     // Nothing changed: nothing is sent, and the same build is reused.
@@ -112,8 +123,33 @@ describe("deploy by uploading the tree", () => {
     expect(await r.json()).toMatchObject({ code: "SLW_BLOB_MISMATCH" });
     expect(await missing([claimed])).toEqual([claimed]);
     expect(readdirSync(blobsTmp())).toEqual([]);
-    // The right body under the same name is taken.
-    expect((await putBlob(claimed, "what the manifest says\n")).status).toBe(201);
+    // Nor is a body that claims to be gzip and is not.
+    const broken = await fetch(`${api}/v1/blobs/${claimed}`, {
+      method: "PUT",
+      headers: {
+        authorization: `Bearer ${admin}`,
+        "content-type": "application/octet-stream",
+        "content-encoding": "gzip",
+      },
+      body: "what the manifest says\n",
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({
+      code: "SLW_BAD_REQUEST",
+      detail: expect.stringMatching(/not valid gzip/),
+    });
+    expect(await missing([claimed])).toEqual([claimed]);
+    // The right body under the same name is taken, gzipped as the CLI sends it.
+    const gzipped = await fetch(`${api}/v1/blobs/${claimed}`, {
+      method: "PUT",
+      headers: {
+        authorization: `Bearer ${admin}`,
+        "content-type": "application/octet-stream",
+        "content-encoding": "gzip",
+      },
+      body: gzipSync("what the manifest says\n"),
+    });
+    expect(gzipped.status).toBe(201);
     expect(await missing([claimed])).toEqual([]);
   });
 

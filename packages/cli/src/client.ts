@@ -92,9 +92,8 @@ async function send(
       headers: {
         authorization: `Bearer ${t.token}`,
         ...(typeof body === "string" ? { "content-type": "application/json" } : {}),
-        ...(typeof body === "object"
-          ? { "content-type": "application/octet-stream", "content-length": String(body.length) }
-          : {}),
+        ...(typeof body === "object" ? { "content-type": "application/octet-stream" } : {}),
+        ...(typeof body === "object" && body.gzip ? { "content-encoding": "gzip" } : {}),
       },
       ...(signal ? { signal } : {}),
     });
@@ -115,10 +114,11 @@ async function send(
   });
 }
 
-/** A raw request body streamed as it is read (a file blob), of a known length. */
+/** A raw request body streamed as it is read (a file blob), sent chunked. */
 export interface RawBody {
   stream: Readable;
-  length: number;
+  /** The stream is gzip of the content (sent as `content-encoding: gzip`). */
+  gzip?: boolean;
 }
 
 /** PUTs a raw body; a problem+json answer becomes a SlipwayError with the server's code and hint. */

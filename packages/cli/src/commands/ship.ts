@@ -30,7 +30,9 @@ export async function deploy(o: {
   if (uploads(t.url, o.upload)) {
     const pack = o.ref ? await packRef(o.dir, o.ref) : await packWorkingTree(o.dir);
     const sent = await uploadMissing(t, pack, say);
-    say(`uploaded ${sent.files} of ${sent.treeFiles} files, ${kb(sent.bytes)} of ${kb(sent.treeBytes)}`);
+    say(
+      `uploaded ${sent.files} of ${sent.treeFiles} files, ${kb(sent.bytes)} of ${kb(sent.treeBytes)} (${kb(sent.wireBytes)} gzipped)`,
+    );
     body = { tree: pack.tree };
     upload = { upload: { ...sent, tree: treeHashOf(pack.tree), source: pack.source } };
   }

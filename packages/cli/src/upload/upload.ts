@@ -1,11 +1,13 @@
+import { createGzip } from "node:zlib";
 import { blobsOf, isSlipwayError } from "@slipway/core";
 import { api, putRaw, type Target } from "../client";
 import type { PackedTree } from "./pack";
 
 export interface UploadReport {
-  /** Blobs sent, and their bytes. */
+  /** Blobs sent, their bytes, and what that took on the wire (gzipped). */
   files: number;
   bytes: number;
+  wireBytes: number;
   /** Distinct blobs of the tree, and their bytes: what a whole-tree upload would send. */
   treeFiles: number;
   treeBytes: number;
@@ -27,7 +29,13 @@ export async function uploadMissing(
   progress: (line: string) => void,
 ): Promise<UploadReport> {
   const size = new Map(pack.tree.files.map((f) => [f.sha256, f.size]));
-  const report = { files: 0, bytes: 0, treeFiles: size.size, treeBytes: sum([...size.values()]) };
+  const report = {
+    files: 0,
+    bytes: 0,
+    wireBytes: 0,
+    treeFiles: size.size,
+    treeBytes: sum([...size.values()]),
+  };
   for (let round = 1; ; round++) {
     const { missing } = await api<{ missing: string[] }>(t, "POST", "/v1/sources/missing", {
       hashes: blobsOf(pack.tree),
@@ -39,9 +47,14 @@ export async function uploadMissing(
     );
     try {
       await inParallel(missing, CONCURRENCY, async (sha256) => {
-        await putRaw(t, `/v1/blobs/${sha256}`, { stream: pack.open(sha256), length: size.get(sha256)! });
+        let wire = 0;
+        const file = pack.open(sha256);
+        const gzip = file.pipe(createGzip()).on("data", (b: Buffer) => (wire += b.length));
+        file.once("error", (e) => gzip.destroy(e));
+        await putRaw(t, `/v1/blobs/${sha256}`, { stream: gzip, gzip: true });
         report.files++;
         report.bytes += size.get(sha256)!;
+        report.wireBytes += wire;
       });
     } catch (e) {
       if (round >= ROUNDS || !isSlipwayError(e) || e.code !== "SLW_SERVER_UNREACHABLE") throw e;

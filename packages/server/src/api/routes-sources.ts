@@ -7,7 +7,13 @@ import { z } from "zod";
 /** What uploading a source tree asks of the control plane (see sources/operations.ts). */
 export interface SourceOperations {
   missing(hashes: string[]): string[];
-  receiveBlob(sha256: string, body: Readable, actor: string): Promise<{ bytes: number; stored: boolean }>;
+  /** `encoding`: the body's content-encoding, if any (gzip). */
+  receiveBlob(
+    sha256: string,
+    body: Readable,
+    encoding: string | undefined,
+    actor: string,
+  ): Promise<{ bytes: number; stored: boolean }>;
 }
 
 const sha256 = z.string().regex(SHA256_HEX, "a SHA-256 in 64 lowercase hex digits");
@@ -40,7 +46,8 @@ export function registerSourceRoutes(root: FastifyInstance, ops: SourceOperation
       {
         config: { role: "deployer" },
         schema: {
-          summary: "Upload one file blob, its raw bytes (application/octet-stream) under their SHA-256",
+          summary:
+            "Upload one file blob, its raw bytes (application/octet-stream, optionally content-encoding: gzip) under their SHA-256",
           params: z.object({ sha256 }),
         },
       },
@@ -58,7 +65,8 @@ export function registerSourceRoutes(root: FastifyInstance, ops: SourceOperation
             "SLW_BAD_REQUEST",
             "no body: send the file's bytes as application/octet-stream",
           );
-        const r = await ops.receiveBlob(req.params.sha256, body, req.token?.name ?? "anonymous");
+        const encoding = req.headers["content-encoding"];
+        const r = await ops.receiveBlob(req.params.sha256, body, encoding, req.token?.name ?? "anonymous");
         return reply.code(r.stored ? 201 : 200).send({ sha256: req.params.sha256, ...r });
       },
     );
