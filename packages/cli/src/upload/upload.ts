@@ -1,3 +1,4 @@
+import { pipeline, Transform } from "node:stream";
 import { createGzip } from "node:zlib";
 import { blobsOf, isSlipwayError } from "@slipway/core";
 import { api, putRaw, type Target } from "../client";
@@ -48,10 +49,16 @@ export async function uploadMissing(
     try {
       await inParallel(missing, CONCURRENCY, async (sha256) => {
         let wire = 0;
-        const file = pack.open(sha256);
-        const gzip = file.pipe(createGzip()).on("data", (b: Buffer) => (wire += b.length));
-        file.once("error", (e) => gzip.destroy(e));
-        await putRaw(t, `/v1/blobs/${sha256}`, { stream: gzip, gzip: true });
+        // Counted as it is read (a listener on "data" would start the flow before the request is there).
+        const counted = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            wire += chunk.length;
+            done(null, chunk);
+          },
+        });
+        // A read error destroys the last stream too, which fails the request.
+        const body = pipeline(pack.open(sha256), createGzip(), counted, () => {});
+        await putRaw(t, `/v1/blobs/${sha256}`, { stream: body, gzip: true });
         report.files++;
         report.bytes += size.get(sha256)!;
         report.wireBytes += wire;
