@@ -110,19 +110,23 @@ async function catBlobs(dir: string, objects: string[]): Promise<Map<string, Buf
 }
 
 /** Runs git (argv, no shell) in `dir`, resolving with its stdout; rejects on a non-zero exit. */
-function git(dir: string, args: string[], input = ""): Promise<Buffer> {
+function git(dir: string, args: string[], input?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["-C", dir, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    // stdin only for a command that reads it: writing to one that exited first is an EPIPE.
+    const child = spawn("git", ["-C", dir, ...args], {
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     let err = "";
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => (err += b));
+    child.stdout!.on("data", (b: Buffer) => out.push(b));
+    child.stderr!.on("data", (b: Buffer) => (err += b));
     child.once("error", reject);
     child.once("close", (code) =>
       code === 0
         ? resolve(Buffer.concat(out))
         : reject(new Error(`git ${args[0]} exited ${code}: ${err.trim()}`)),
     );
-    child.stdin.end(input);
+    // A git that dies before reading all of it fails by its exit code, above.
+    child.stdin?.on("error", () => {}).end(input);
   });
 }
