@@ -155,10 +155,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** A raw request body streamed as it is read (a file blob), of a known length. */
+/** A raw request body streamed as it is read (a file blob); chunked when its length is not known. */
 export interface RawBody {
   stream: Readable;
-  length: number;
+  length?: number;
+  /** The stream is gzip of the content (sent as `content-encoding: gzip`). */
+  gzip?: boolean;
 }
 
 /**
@@ -178,9 +180,11 @@ export async function request(t: Target, o: RequestOptions): Promise<IncomingMes
       headers: {
         authorization: `Bearer ${t.token}`,
         ...(typeof o.body === "string" ? { "content-type": "application/json" } : {}),
-        ...(typeof o.body === "object"
-          ? { "content-type": "application/octet-stream", "content-length": String(o.body.length) }
+        ...(typeof o.body === "object" ? { "content-type": "application/octet-stream" } : {}),
+        ...(typeof o.body === "object" && o.body.length !== undefined
+          ? { "content-length": String(o.body.length) }
           : {}),
+        ...(typeof o.body === "object" && o.body.gzip ? { "content-encoding": "gzip" } : {}),
       },
       ...(https ? { createConnection: verifiedConnection(t, url) } : {}),
       ...(o.signal ? { signal: o.signal } : {}),

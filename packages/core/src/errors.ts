@@ -46,6 +46,9 @@ export const ERROR_CODES = {
     "Plain HTTP was asked for on an address that is not loopback; tokens need TLS there.",
   SLW_TLS_UNTRUSTED:
     "The server's TLS certificate is not the pinned one (or not trusted); nothing, no token, was sent.",
+  SLW_SOURCE_INVALID: "An uploaded source tree's manifest is refused: a path, mode, hash, size or limit.",
+  SLW_BLOB_MISMATCH: "An uploaded file blob's bytes do not hash to the name it was sent under.",
+  SLW_BLOBS_MISSING: "A deploy names file blobs of its tree that have not been uploaded yet.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

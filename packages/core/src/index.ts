@@ -19,4 +19,5 @@ export * from "./rollout/analysis";
 export * from "./rollout/plan";
 export * from "./rollout/probe-gate";
 export * from "./secrets";
+export * from "./source";
 export * from "./transport/loopback";

@@ -13,6 +13,7 @@ import { registerPromotionRoutes } from "./api/routes-promotion";
 import { registerRolloutRoutes } from "./api/routes-rollout";
 import { registerRunRoutes } from "./api/routes-run";
 import { registerSecretRoutes } from "./api/routes-secrets";
+import { registerSourceRoutes } from "./api/routes-sources";
 import { HeartbeatWriter } from "./backup/heartbeat";
 import { backupOperations } from "./backup/operations";
 import { BackupReconciler } from "./backup/reconciler";
@@ -47,6 +48,7 @@ import { secretOperations } from "./secrets/operations";
 import { pinSecrets } from "./secrets/publish";
 import { SecretsReconciler } from "./secrets/reconciler";
 import { secretVault } from "./secrets/vault";
+import { sourceOperations } from "./sources/operations";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 import { logStrayErrors } from "./stray-errors";
@@ -215,6 +217,7 @@ async function startOnStore(
   const ops = operations(ctx, executor, life);
   const api = await buildApi(store, ops, log, o.tls);
   registerRunRoutes(api, runOperations(ctx));
+  registerSourceRoutes(api, sourceOperations(ctx));
   const promotionOps = promotions(ctx, (id) => void executor.kick(id), life);
   registerPromotionRoutes(api, {
     promotions: promotionOps,

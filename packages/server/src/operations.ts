@@ -13,6 +13,8 @@ import { releaseConfigFor } from "./release-config";
 import type { RolloutExecutor } from "./rollout/executor";
 import { jobLogFile } from "./rollout/release-job";
 import { pinSecrets } from "./secrets/publish";
+import { BlobStore } from "./sources/blob-store";
+import { materialiseTree, uploadedTreeOf, uploadSource } from "./sources/uploaded-tree";
 import { loadSpec } from "./spec";
 import { statusView } from "./status";
 
@@ -64,6 +66,19 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
     },
 
     async deploy(envName, body, actor) {
+      if (body.ref !== undefined && body.tree !== undefined)
+        throw new SlipwayError("SLW_BAD_REQUEST", "body: give ref or tree, not both", "send one of them");
+      if (body.ref !== undefined && uploadedTreeOf(body.ref))
+        throw new SlipwayError(
+          "SLW_BAD_REQUEST",
+          `body.ref: ${JSON.stringify(body.ref)} names an uploaded tree, not a git ref`,
+          "deploy an uploaded tree with { tree }",
+        );
+      // Checked, blob by blob, and written out before anything starts: a tree with a missing
+      // or refused file deploys nothing.
+      const source = body.tree
+        ? uploadSource(materialiseTree(new BlobStore(ctx.paths.blobs), ctx.paths.sources, body.tree))
+        : (body.ref ?? "working tree");
       // The one place a deploy reads the spec: it is frozen into the rollout's config here.
       const stack = await loadSpec(ctx.projectDir);
       // Own keys only: `constructor` or `__proto__` must not pass for an environment. Checked
@@ -91,7 +106,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
         kind: "deploy",
         fromReleaseId: env.liveReleaseId,
         toReleaseId: null,
-        source: body.ref ?? "working tree",
+        source,
         config,
         actor,
       });
@@ -100,7 +115,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
         kind: "deploy.requested",
         subject: rollout.id,
         actor,
-        message: `deploy of ${body.ref ?? "the working tree"} to ${envName} requested`,
+        message: `deploy of ${body.tree ? `uploaded tree ${uploadedTreeOf(source)} (${body.tree.files.length} files)` : (body.ref ?? "the working tree")} to ${envName} requested`,
       });
       void executor.kick(rollout.id);
       return rollout;

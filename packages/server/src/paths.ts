@@ -15,6 +15,10 @@ export function statePaths(projectDir: string, dataDir?: string) {
     controlPlaneLog: join(root, "control-plane.log"),
     builds: join(root, "builds"),
     deps: join(root, "deps"),
+    /** Uploaded file blobs, by SHA-256 (sources/blob-store.ts). */
+    blobs: join(root, "blobs"),
+    /** Uploaded trees written out from blobs, by tree hash: what a deploy of an upload builds. */
+    sources: join(root, "sources"),
     env: (env: string) => {
       const dir = join(root, "envs", env);
       return {

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { act, dirOpt, envOpt, fromSource, jsonOpt, port, releaseNumber } from "./options";
 
 // `up` and `render` run the control plane or the spec loader: source, not the bundle.
@@ -51,9 +51,12 @@ export function registerShipCommands(program: Command) {
     .addOption(dirOpt())
     .addOption(envOpt())
     .option("--ref <git-ref>", "build this commit instead of the working tree")
+    // Upload the tree by content even to a control plane on this machine (tests, benchmarks);
+    // a remote one always gets it uploaded.
+    .addOption(new Option("--upload").hideHelp())
     .addOption(jsonOpt())
     .action(
-      act(async (o: { dir: string; env: string; ref?: string; json?: boolean }) =>
+      act(async (o: { dir: string; env: string; ref?: string; upload?: boolean; json?: boolean }) =>
         (await ship()).deploy({ ...o, json: !!o.json }),
       ),
     );

@@ -2,6 +2,8 @@
 export interface BuildRequest {
   sourceDir: string;
   ref?: string;
+  /** The commit the tree is known to come from (null: none, as for an uploaded tree); default: asked of git. */
+  gitSha?: string | null;
   /** argv run in the build; default: `npm ci` when there is a lockfile. */
   command?: string[];
   /** Long work shows progress: called with each step's one-line summary. */

@@ -12,7 +12,7 @@ import {
   symlinkSync,
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import { SlipwayError } from "@slipway/core";
+import { leftOutOfBuild, SlipwayError } from "@slipway/core";
 import { writeFileAtomic } from "@slipway/files";
 import { run } from "../system/run";
 import { assertTraversable, ensureHome, type RunAs } from "../system/service-user";
@@ -22,6 +22,8 @@ export interface BuildRequest {
   sourceDir: string;
   /** A git ref to build instead of the working tree. */
   ref?: string;
+  /** The commit the tree is known to come from (null: none, as for an uploaded tree); default: asked of git. */
+  gitSha?: string | null;
   buildsDir: string;
   depsDir: string;
   /** argv run in the build directory; default: `npm ci` when there is a lockfile. */
@@ -44,15 +46,6 @@ export interface BuildResult {
 }
 
 const READY = ".slipway-build";
-const SKIP = new Set(["node_modules", ".slipway", ".git"]);
-/** The spec is configuration, not code: changing an env var makes a new release, not a new build. */
-const SPEC_FILE = /^slipway\.config\.(ts|mts|js|mjs|json)$/;
-/**
- * Development secrets (`.env`, `.env.local`, `.env.production.local`…) never go into a build:
- * services get secrets from the secret store at start. Templates (`.env.example`) do.
- */
-const ENV_FILE = /^\.env(\.(?!example$|sample$)[\w.-]+)?$/;
-
 /**
  * Makes the content-addressed build of the stack: its id is the hash of the source tree,
  * so the same tree is built once and a build directory is never changed after it is ready.
@@ -128,7 +121,10 @@ async function installDependencies(buildDir: string, req: BuildRequest): Promise
 async function sourceTree(
   req: BuildRequest,
 ): Promise<{ root: string; gitSha: string | null; cleanup: () => void }> {
-  if (!req.ref) return { root: req.sourceDir, gitSha: await gitHead(req.sourceDir), cleanup: () => {} };
+  if (!req.ref) {
+    const gitSha = req.gitSha !== undefined ? req.gitSha : await gitHead(req.sourceDir);
+    return { root: req.sourceDir, gitSha, cleanup: () => {} };
+  }
   const sha = await git(req.sourceDir, ["rev-parse", "--verify", `${req.ref}^{commit}`]);
   if (!sha)
     throw new SlipwayError(
@@ -170,7 +166,7 @@ export function listFiles(root: string): TreeEntry[] {
   const out: TreeEntry[] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (SKIP.has(e.name) || ENV_FILE.test(e.name) || (dir === root && SPEC_FILE.test(e.name))) continue;
+      if (leftOutOfBuild(relative(root, dir), e.name)) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) out.push({ path: relative(root, p) });

@@ -46,6 +46,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_INSECURE_TRANSPORT: 400,
   // The CLI's own refusal (the request is never sent), mapped for completeness.
   SLW_TLS_UNTRUSTED: 502,
+  SLW_SOURCE_INVALID: 400,
+  SLW_BLOB_MISMATCH: 422,
+  SLW_BLOBS_MISSING: 409,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

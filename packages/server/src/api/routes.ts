@@ -1,3 +1,4 @@
+import { TREE_LIMITS, type TreeManifest } from "@slipway/core";
 import type { EventQuery, EventRow, ReleaseRow, Role, RolloutRow, TokenRow } from "@slipway/store";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -8,7 +9,12 @@ import { tokenState } from "./auth";
 export interface Operations {
   status(): Promise<unknown>;
   releases(env: string): Promise<ReleaseRow[]>;
-  deploy(env: string, body: { ref?: string | undefined }, actor: string): Promise<RolloutRow>;
+  /** Deploys a git ref or the working tree of the control plane's project, or an uploaded tree. */
+  deploy(
+    env: string,
+    body: { ref?: string | undefined; tree?: TreeManifest | undefined },
+    actor: string,
+  ): Promise<RolloutRow>;
   rollback(env: string, body: { to?: number | undefined }, actor: string): Promise<RolloutRow>;
   rollout(id: string): Promise<{ rollout: RolloutRow; events: EventRow[] }>;
   /** A page of the event log, newest first. */
@@ -34,6 +40,19 @@ export interface Operations {
   down(actor: string): Promise<void>;
 }
 
+/** The shape of an uploaded tree; paths, order and limits are checked by core's checkTree. */
+const treeSchema = z.strictObject({
+  files: z
+    .array(
+      z.strictObject({
+        path: z.string().max(4096),
+        mode: z.number().int(),
+        size: z.number().int(),
+        sha256: z.string().max(64),
+      }),
+    )
+    .max(TREE_LIMITS.maxFiles),
+});
 const envParam = z.object({ env: z.string().describe("environment name, e.g. local") });
 const rolloutSchema = z.looseObject({ id: z.string(), phase: z.string(), kind: z.string() });
 
@@ -61,11 +80,18 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
     "/v1/environments/:env/deploys",
     {
       config: { role: "deployer" },
+      // A tree's manifest: up to 20000 files with their paths and hashes.
+      bodyLimit: 16 * 1024 * 1024,
       schema: {
         summary: "Build the stack and roll it out as a new release",
         params: envParam,
         body: z.strictObject({
           ref: z.string().min(1).max(200).optional().describe("git ref; default: working tree"),
+          tree: treeSchema
+            .optional()
+            .describe(
+              "an uploaded tree (its blobs PUT to /v1/blobs first) instead of a ref or the working tree",
+            ),
         }),
         response: { 202: z.object({ rollout: rolloutSchema }) },
       },

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import {
   configHash,
   isSlipwayError,
@@ -12,6 +13,7 @@ import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
 import { processId, processSpec, startProcess, stopProcesses } from "../environment/processes";
+import { uploadedTreeOf } from "../sources/uploaded-tree";
 import { performAnalysis } from "./analysis-steps";
 import { changeWithEvents } from "./record";
 import { jobOutput, recordJob, runReleaseJob, stopReleaseJob } from "./release-job";
@@ -107,9 +109,11 @@ const HINTS: Record<string, string> = {
 async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const source = w.rollout.source ?? "working tree";
   const config = w.rollout.config;
+  const uploaded = uploadedTreeOf(source);
   const b = await ctx.driver.builder.build({
-    sourceDir: ctx.projectDir,
-    ...(source !== "working tree" ? { ref: source } : {}),
+    // An uploaded tree was written out under the data directory when the deploy was asked for.
+    sourceDir: uploaded ? join(ctx.paths.sources, uploaded) : ctx.projectDir,
+    ...(uploaded ? { gitSha: null } : source !== "working tree" ? { ref: source } : {}),
     ...(config.build?.command ? { command: config.build.command } : {}),
     progress: (message) => {
       ctx.fault("build:progress");

@@ -1,0 +1,288 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packRef } from "../packages/cli/src/upload/pack-ref";
+import {
+  editFile,
+  eventually,
+  finishProject,
+  getJson,
+  makeProject,
+  removeProject,
+  slipway,
+  upDetached,
+} from "./harness";
+
+const sha = (body: string | Buffer) => createHash("sha256").update(body).digest("hex");
+
+interface Deployed {
+  release: number;
+  upload: {
+    files: number;
+    bytes: number;
+    wireBytes: number;
+    treeFiles: number;
+    treeBytes: number;
+    tree: string;
+  };
+}
+
+/**
+ * Source upload by content, against a real control plane. The control plane runs on its own
+ * copy of the example stack (`server`); the CLI deploys another copy (`laptop`) with only the
+ * API's URL and a token, as it would to a remote server: what goes live is the laptop's tree,
+ * sent blob by blob, never a path of the server's disk.
+ */
+describe("deploy by uploading the tree", () => {
+  let server: string;
+  let laptop: string;
+  let api: string;
+  let edge: string;
+  let admin: string;
+  const asLaptop = (token = admin) => ({ ...process.env, SLIPWAY_URL: api, SLIPWAY_TOKEN: token });
+  const deploy = async (token = admin) => {
+    const r = await slipway(["deploy", "--dir", laptop, "--upload", "--json"], { env: asLaptop(token) });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    return JSON.parse(r.stdout) as Deployed;
+  };
+  const call = (method: string, path: string, body?: unknown, token = admin) =>
+    fetch(`${api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  const putBlob = (hash: string, body: string, token = admin) =>
+    fetch(`${api}/v1/blobs/${hash}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+      body,
+    });
+  const missing = async (hashes: string[]) =>
+    ((await (await call("POST", "/v1/sources/missing", { hashes })).json()) as { missing: string[] }).missing;
+  const page = async () => (await fetch(`${edge}/`)).text();
+  const blobsTmp = () => join(server, ".slipway", "blobs", "tmp");
+
+  beforeAll(async () => {
+    server = makeProject("upload-server");
+    laptop = makeProject("upload-laptop");
+    editFile(join(laptop, "public", "index.html"), (t) =>
+      t.replace("<body>", "<body><!-- from the laptop -->"),
+    );
+    const up = await upDetached(server);
+    api = up.api;
+    edge = up.edge;
+    admin = up.token!;
+  });
+
+  afterAll(async () => {
+    await finishProject(server);
+    if (laptop) removeProject(laptop);
+  });
+
+  it("uploads the whole tree the first time, and deploys the laptop's files", async () => {
+    expect(await page()).not.toContain("from the laptop");
+    const d = await deploy();
+    expect(d.release).toBe(2);
+    expect(d.upload.treeFiles).toBeGreaterThan(15);
+    expect(d.upload).toMatchObject({ files: d.upload.treeFiles, bytes: d.upload.treeBytes });
+    expect(await page()).toContain("from the laptop");
+    // The build of an uploaded tree is named by the tree hash, as a working-tree build is.
+    const { releases } = await getJson<{ releases: { number: number; buildId: string }[] }>(
+      `${api}/v1/environments/local/releases`,
+      { headers: { authorization: `Bearer ${admin}` } },
+    );
+    expect(releases.find((r) => r.number === 2)?.buildId).toBe(d.upload.tree);
+  });
+
+  it("uploads only the file that changed", async () => {
+    editFile(join(laptop, "public", "index.html"), (t) =>
+      t.replace("from the laptop", "changed on the laptop"),
+    );
+    const d = await deploy();
+    const html = readFileSync(join(laptop, "public", "index.html"));
+    expect(d.upload).toMatchObject({ files: 1, bytes: html.length });
+    expect(d.upload.bytes).toBeLessThan(d.upload.treeBytes / 10);
+    // Sent gzipped: HTML shrinks.
+    expect(d.upload.wireBytes).toBeGreaterThan(0);
+    expect(d.upload.wireBytes).toBeLessThan(html.length);
+    expect(d.release).toBe(3);
+    expect(await page()).toContain("changed on the laptop");
+    // Nothing changed: nothing is sent, and the same build is reused.
+    const again = await deploy();
+    expect(again.upload).toMatchObject({ files: 0, bytes: 0, tree: d.upload.tree });
+  });
+
+  it("refuses a blob whose body does not match its hash, and stores nothing", async () => {
+    const claimed = sha("what the manifest says\n");
+    const r = await putBlob(claimed, "something else\n");
+    expect(r.status).toBe(422);
+    expect(await r.json()).toMatchObject({ code: "SLW_BLOB_MISMATCH" });
+    expect(await missing([claimed])).toEqual([claimed]);
+    expect(readdirSync(blobsTmp())).toEqual([]);
+    // Nor is a body that claims to be gzip and is not.
+    const broken = await fetch(`${api}/v1/blobs/${claimed}`, {
+      method: "PUT",
+      headers: {
+        authorization: `Bearer ${admin}`,
+        "content-type": "application/octet-stream",
+        "content-encoding": "gzip",
+      },
+      body: "what the manifest says\n",
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({
+      code: "SLW_BAD_REQUEST",
+      detail: expect.stringMatching(/not valid gzip/),
+    });
+    expect(await missing([claimed])).toEqual([claimed]);
+    // The right body under the same name is taken, gzipped as the CLI sends it.
+    const gzipped = await fetch(`${api}/v1/blobs/${claimed}`, {
+      method: "PUT",
+      headers: {
+        authorization: `Bearer ${admin}`,
+        "content-type": "application/octet-stream",
+        "content-encoding": "gzip",
+      },
+      body: gzipSync("what the manifest says\n"),
+    });
+    expect(gzipped.status).toBe(201);
+    expect(await missing([claimed])).toEqual([]);
+  });
+
+  it("keeps nothing of an upload cut mid-body; the next deploy sends only what is missing", async () => {
+    const body = Buffer.alloc(256 * 1024, "slipway ");
+    writeFileSync(join(laptop, "public", "big.txt"), body);
+    const hash = sha(body);
+    await cutMidBody(`${api}/v1/blobs/${hash}`, admin, body, blobsTmp(), async () => {
+      // Half of it is on the server's disk now, and still it is not there.
+      expect(await missing([hash])).toEqual([hash]);
+    });
+    // The server notices the cut and removes its temp file.
+    await eventually(async () => readdirSync(blobsTmp()).length === 0);
+    expect(await missing([hash])).toEqual([hash]);
+    const d = await deploy();
+    expect(d.upload).toMatchObject({ files: 1, bytes: body.length });
+    expect((await fetch(`${edge}/`)).status).toBe(200);
+  });
+
+  it("deploys a commit of the CLI's repository with --ref, not its working tree", async () => {
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", laptop, "-c", "user.name=t", "-c", "user.email=t@t", ...args]);
+    git("init", "-q");
+    git("add", "-A");
+    git("commit", "-qm", "the laptop's stack");
+    editFile(join(laptop, "public", "index.html"), (t) =>
+      t.replace("<body>", "<body><!-- not committed -->"),
+    );
+    const r = await slipway(["deploy", "--dir", laptop, "--ref", "HEAD", "--upload", "--json"], {
+      env: asLaptop(),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    // The commit is the tree deployed last: every blob is there already.
+    expect((JSON.parse(r.stdout) as Deployed).upload).toMatchObject({ files: 0, bytes: 0 });
+    const html = await page();
+    expect(html).toContain("changed on the laptop");
+    expect(html).not.toContain("not committed");
+  });
+
+  it("refuses a second deploy of a tree while the first is in flight", async () => {
+    const { tree } = await packRef(laptop, "HEAD");
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => call("POST", "/v1/environments/local/deploys", { tree })),
+    );
+    expect([a!.status, b!.status].sort()).toEqual([202, 409]);
+    const refused = (await (a!.status === 409 ? a! : b!).json()) as { code: string };
+    expect(refused.code).toBe("SLW_CONFLICT");
+    const { rollout } = (await (a!.status === 202 ? a! : b!).json()) as { rollout: { id: string } };
+    await eventually(async () => {
+      const view = await getJson<{ rollout: { phase: string } }>(`${api}/v1/rollouts/${rollout.id}`, {
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      return ["succeeded", "failed"].includes(view.rollout.phase) && view.rollout.phase;
+    }, 60_000).then((phase) => expect(phase).toBe("succeeded"));
+  });
+
+  it("refuses a deploy naming a blob that was never uploaded, and deploys nothing", async () => {
+    const before = await releaseCount();
+    const r = await call("POST", "/v1/environments/local/deploys", {
+      tree: { files: [{ path: "web.mjs", mode: 0o644, size: 5, sha256: sha("never sent") }] },
+    });
+    expect(r.status).toBe(409);
+    expect(await r.json()).toMatchObject({ code: "SLW_BLOBS_MISSING" });
+    expect(await releaseCount()).toBe(before);
+  });
+
+  it.each(["../../etc/passwd", "/etc/passwd", "public/../../../etc/shadow"])(
+    "refuses the path %j in a manifest before reading anything",
+    async (path) => {
+      const known = sha("what the manifest says\n"); // uploaded above: only the path is wrong
+      const r = await call("POST", "/v1/environments/local/deploys", {
+        tree: { files: [{ path, mode: 0o644, size: 23, sha256: known }] },
+      });
+      expect(r.status).toBe(400);
+      const p = (await r.json()) as { code: string; detail: string };
+      expect(p.code).toBe("SLW_SOURCE_INVALID");
+      expect(p.detail).toMatch(/^tree\.files\[0\]\.path: /);
+      expect(readdirSync(join(server, ".slipway", "sources")).filter((d) => d.startsWith(".tmp"))).toEqual(
+        [],
+      );
+    },
+  );
+
+  it("lets a viewer neither upload, nor ask what is missing, nor deploy a tree", async () => {
+    const created = await call("POST", "/v1/tokens", { name: "watcher", role: "viewer" });
+    const { token: viewer } = (await created.json()) as { token: string };
+    const hash = sha("viewer's file\n");
+    expect((await putBlob(hash, "viewer's file\n", viewer)).status).toBe(403);
+    expect((await call("POST", "/v1/sources/missing", { hashes: [hash] }, viewer)).status).toBe(403);
+    const r = await slipway(["deploy", "--dir", laptop, "--upload", "--json"], { env: asLaptop(viewer) });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain("SLW_FORBIDDEN");
+    expect(existsSync(join(server, ".slipway", "blobs", "sha256", hash.slice(0, 2), hash.slice(2)))).toBe(
+      false,
+    );
+  });
+
+  async function releaseCount(): Promise<number> {
+    const { releases } = await getJson<{ releases: unknown[] }>(`${api}/v1/environments/local/releases`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    return releases.length;
+  }
+});
+
+/**
+ * Sends the headers and half of `body`, runs `meanwhile` once the server has written that half
+ * to a temp file in `tmpDir`, then destroys the socket, as a dropped network would.
+ */
+async function cutMidBody(
+  url: string,
+  token: string,
+  body: Buffer,
+  tmpDir: string,
+  meanwhile: () => Promise<void>,
+): Promise<void> {
+  const req = request(url, {
+    method: "PUT",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/octet-stream",
+      "content-length": String(body.length),
+    },
+  });
+  req.on("error", () => {});
+  req.write(body.subarray(0, body.length / 2));
+  try {
+    await eventually(async () => tempBytes(tmpDir) >= body.length / 2);
+    await meanwhile();
+  } finally {
+    req.destroy();
+  }
+}
+
+const tempBytes = (dir: string) =>
+  existsSync(dir) ? readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0) : 0;

@@ -1,0 +1,90 @@
+import { pipeline, Transform } from "node:stream";
+import { createGzip } from "node:zlib";
+import { blobsOf, isSlipwayError } from "@slipway/core";
+import { api, putRaw, type Target } from "../client";
+import type { PackedTree } from "./pack";
+
+export interface UploadReport {
+  /** Blobs sent, their bytes, and what that took on the wire (gzipped). */
+  files: number;
+  bytes: number;
+  wireBytes: number;
+  /** Distinct blobs of the tree, and their bytes: what a whole-tree upload would send. */
+  treeFiles: number;
+  treeBytes: number;
+}
+
+/** Blobs in flight at once: enough to hide a round trip, few enough not to crowd the server. */
+const CONCURRENCY = 4;
+/** Rounds of "what is missing? send it": a cut connection costs a round, not the upload. */
+const ROUNDS = 3;
+
+/**
+ * Sends the blobs of `pack` the server does not have yet, `CONCURRENCY` at a time, and
+ * reports what was sent. A round that fails on the network is followed by another that asks
+ * again what is missing, so what already arrived is never sent twice.
+ */
+export async function uploadMissing(
+  t: Target,
+  pack: PackedTree,
+  progress: (line: string) => void,
+): Promise<UploadReport> {
+  const size = new Map(pack.tree.files.map((f) => [f.sha256, f.size]));
+  const report = {
+    files: 0,
+    bytes: 0,
+    wireBytes: 0,
+    treeFiles: size.size,
+    treeBytes: sum([...size.values()]),
+  };
+  for (let round = 1; ; round++) {
+    const { missing } = await api<{ missing: string[] }>(t, "POST", "/v1/sources/missing", {
+      hashes: blobsOf(pack.tree),
+    });
+    if (missing.length === 0) return report;
+    const bytes = sum(missing.map((h) => size.get(h)!));
+    progress(
+      `uploading ${missing.length} of ${report.treeFiles} files (${kb(bytes)} of ${kb(report.treeBytes)})`,
+    );
+    try {
+      await inParallel(missing, CONCURRENCY, async (sha256) => {
+        let wire = 0;
+        // Counted as it is read (a listener on "data" would start the flow before the request is there).
+        const counted = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            wire += chunk.length;
+            done(null, chunk);
+          },
+        });
+        // A read error destroys the last stream too, which fails the request.
+        const body = pipeline(pack.open(sha256), createGzip(), counted, () => {});
+        await putRaw(t, `/v1/blobs/${sha256}`, { stream: body, gzip: true });
+        report.files++;
+        report.bytes += size.get(sha256)!;
+        report.wireBytes += wire;
+      });
+    } catch (e) {
+      if (round >= ROUNDS || !isSlipwayError(e) || e.code !== "SLW_SERVER_UNREACHABLE") throw e;
+      progress(`upload cut (${e.message}); asking what is still missing`);
+    }
+  }
+}
+
+/** Runs `work` on every item, at most `limit` at once; the first failure is thrown once all stopped. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < items.length) {
+      const item = items[next++]!;
+      await work(item).catch((e: unknown) => {
+        failed ??= e;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+export const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;

@@ -1,0 +1,74 @@
+import type { Readable } from "node:stream";
+import { SHA256_HEX, SlipwayError, TREE_LIMITS } from "@slipway/core";
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+
+/** What uploading a source tree asks of the control plane (see sources/operations.ts). */
+export interface SourceOperations {
+  missing(hashes: string[]): string[];
+  /** `encoding`: the body's content-encoding, if any (gzip). */
+  receiveBlob(
+    sha256: string,
+    body: Readable,
+    encoding: string | undefined,
+    actor: string,
+  ): Promise<{ bytes: number; stored: boolean }>;
+}
+
+const sha256 = z.string().regex(SHA256_HEX, "a SHA-256 in 64 lowercase hex digits");
+
+/**
+ * Source upload by content: the client asks which file blobs the server lacks, then PUTs
+ * each as a raw body under its SHA-256 (verified while written; see BlobStore). Deployer
+ * role: a viewer may neither upload nor probe which contents the server holds. The deploy of
+ * the tree is `POST /v1/environments/:env/deploys` with `{ tree }`.
+ */
+export function registerSourceRoutes(root: FastifyInstance, ops: SourceOperations): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  app.post(
+    "/v1/sources/missing",
+    {
+      config: { role: "deployer" },
+      schema: {
+        summary: "Which of these file blobs (SHA-256) the server does not have yet",
+        body: z.strictObject({ hashes: z.array(sha256).max(TREE_LIMITS.maxFiles) }),
+      },
+      bodyLimit: 4 * 1024 * 1024,
+    },
+    async (req) => ({ missing: ops.missing(req.body.hashes) }),
+  );
+  // Raw bodies only here: the stream is handed to the blob store as it arrives.
+  void root.register(async (scope) => {
+    scope.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
+    scope.withTypeProvider<ZodTypeProvider>().put(
+      "/v1/blobs/:sha256",
+      {
+        config: { role: "deployer" },
+        schema: {
+          summary:
+            "Upload one file blob, its raw bytes (application/octet-stream, optionally content-encoding: gzip) under their SHA-256",
+          params: z.object({ sha256 }),
+        },
+      },
+      async (req, reply) => {
+        const declared = Number(req.headers["content-length"] ?? Number.NaN);
+        if (declared > TREE_LIMITS.maxFileBytes)
+          throw new SlipwayError(
+            "SLW_PAYLOAD_TOO_LARGE",
+            `a blob of ${declared} bytes is over ${TREE_LIMITS.maxFileBytes}, the most one file may have`,
+            "keep files in the source tree under that size",
+          );
+        const body = req.body as Readable | undefined;
+        if (!body)
+          throw new SlipwayError(
+            "SLW_BAD_REQUEST",
+            "no body: send the file's bytes as application/octet-stream",
+          );
+        const encoding = req.headers["content-encoding"];
+        const r = await ops.receiveBlob(req.params.sha256, body, encoding, req.token?.name ?? "anonymous");
+        return reply.code(r.stored ? 201 : 200).send({ sha256: req.params.sha256, ...r });
+      },
+    );
+  });
+}
