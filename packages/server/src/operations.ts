@@ -60,7 +60,13 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
   return {
     status: () => statusView(ctx),
     async releases(env) {
-      return ctx.store.releases.list((await envNamed(env)).id);
+      const { id } = await envNamed(env);
+      // How each release first went out (deploy, rollback, restart onto new secrets): newest
+      // rollouts come first, so the oldest one targeting a release is the one kept.
+      const via = new Map<string, string>();
+      for (const r of await ctx.store.rollouts.list(id, 1000))
+        if (r.toReleaseId) via.set(r.toReleaseId, r.kind);
+      return (await ctx.store.releases.list(id)).map((r) => ({ ...r, via: via.get(r.id) ?? "deploy" }));
     },
 
     async deploy(envName, body, actor) {

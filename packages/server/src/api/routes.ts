@@ -7,7 +7,7 @@ import { tokenState } from "./auth";
 /** What the API can ask of the control plane; routes stay thin translations of HTTP. */
 export interface Operations {
   status(): Promise<unknown>;
-  releases(env: string): Promise<ReleaseRow[]>;
+  releases(env: string): Promise<(ReleaseRow & { via: string })[]>;
   deploy(env: string, body: { ref?: string | undefined }, actor: string): Promise<RolloutRow>;
   rollback(env: string, body: { to?: number | undefined }, actor: string): Promise<RolloutRow>;
   rollout(id: string): Promise<{ rollout: RolloutRow; events: EventRow[] }>;

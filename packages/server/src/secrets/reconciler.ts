@@ -79,8 +79,8 @@ export class SecretsReconciler {
       });
       return tx.rollouts.create({
         environmentId: env.id,
-        // Rolls out an existing release, as a rollback does: start, health, switch, drain.
-        kind: "rollback",
+        // Rolls out an existing build with no release job, like a rollback, but says what it is.
+        kind: "restart",
         fromReleaseId: live.id,
         toReleaseId: release.id,
         source: null,
@@ -94,7 +94,7 @@ export class SecretsReconciler {
         kind: "secret.published",
         subject: secretSubject(env, change.name),
         actor: "secrets",
-        message: `${env.name}: ${change.message}`,
+        message: `${env.name}: ${change.message}; services restart onto it (rollout ${rollout.id})`,
         data: { environment: env.name, rollout: rollout.id },
       });
     this.kick(rollout.id);
