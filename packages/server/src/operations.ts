@@ -1,8 +1,10 @@
 import {
   activeFreeze,
+  configHash,
   describeFreeze,
   pickRollbackTarget,
   type ReleaseConfig,
+  rollbackSecretRefs,
   SlipwayError,
 } from "@slipway/core";
 import type { EnvironmentRow, Role } from "@slipway/store";
@@ -128,12 +130,16 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
         throw inFlight(envName);
       // The release and its rollout land together or not at all: a rollout refused because
       // another one started meanwhile must not leave an undeployed release behind.
+      // Code and config go back; secrets stay at the versions the live release publishes.
+      const live = env.liveReleaseId ? await ctx.store.releases.getRelease(env.liveReleaseId) : undefined;
+      const secrets = rollbackSecretRefs(from.config.secrets, live?.config.secrets);
+      const config = secrets ? { ...from.config, secrets } : from.config;
       const rollout = await ctx.store.transaction(async (tx) => {
         const release = await tx.releases.createRelease({
           environmentId: env.id,
           buildId: from.buildId,
-          config: from.config,
-          configHash: from.configHash,
+          config,
+          configHash: configHash(config),
           description: `rollback to v${from.number}`,
           rollbackOf: from.id,
           // Schema changes are expand-only, so the older code runs on the newer schema;
@@ -146,7 +152,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           fromReleaseId: env.liveReleaseId,
           toReleaseId: release.id,
           source: null,
-          config: from.config,
+          config,
           actor,
         });
         if (!created) throw inFlight(envName); // rolls the release back with it
