@@ -36,6 +36,7 @@ import { masterKeyProvider } from "./secrets/master-key";
 import { secretOperations } from "./secrets/operations";
 import { pinSecrets } from "./secrets/publish";
 import { SecretsReconciler } from "./secrets/reconciler";
+import { secretStreams } from "./secrets/stream";
 import { secretVault } from "./secrets/vault";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
@@ -202,6 +203,7 @@ async function startOnStore(
   registerSecretRoutes(
     api,
     secretOperations(ctx, () => secrets.tickNow()),
+    secretStreams(ctx),
   );
 
   const envName = o.env ?? "local";

@@ -44,6 +44,12 @@ export const secretSchema = z.strictObject({
     })
     .optional()
     .describe("How often it must be rotated; default from `kind`."),
+  restart: z
+    .boolean()
+    .default(true)
+    .describe(
+      "false: a rotation restarts nothing; services read the secret through the runtime SDK's secrets().secret(NAME), which receives each new value (and the previous one during the overlap) while running. NAME still holds the value published when the process started.",
+    ),
   generate: z
     .strictObject({
       bytes: z.number().int().min(16).max(1024).default(32).describe("Random bytes in a generated value."),
@@ -156,6 +162,7 @@ export function secretRefsFor(
       ...(policy ? { maxAgeDays: policy.maxAgeDays } : {}),
       ...(generate ? { generate: { ...generate } } : {}),
       ...(s.addon !== undefined ? { addon: s.addon } : {}),
+      ...(s.restart === false ? { restart: false as const } : {}),
     };
   }
   return refs;

@@ -53,6 +53,15 @@ describe("planSecretRefs (dual-publish)", () => {
     expect(planSecretRefs(first!.refs, { DB: { version: 1, createdAt: 0 } }, 9 * HOUR)).toBe(undefined);
   });
 
+  it("a secret services follow through the SDK (restart: false) makes no release once it has a value", () => {
+    const live = jwt({ restart: false });
+    expect(planSecretRefs({ JWT: live }, { JWT: { version: 2, createdAt: 1000 } }, 2000)).toBe(undefined);
+    expect(
+      planSecretRefs({ JWT: jwt({ restart: false, version: 0 }) }, { JWT: { version: 1, createdAt: 0 } }, 1)
+        ?.refs.JWT,
+    ).toEqual(jwt({ restart: false, version: 1 }));
+  });
+
   it("a secret with no newer version and nothing to withdraw needs no release", () => {
     expect(planSecretRefs({ JWT: jwt() }, { JWT: { version: 1, createdAt: 0 } }, 5 * DAY)).toBe(undefined);
   });

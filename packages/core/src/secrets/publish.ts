@@ -27,7 +27,9 @@ export function planSecretRefs(
   for (const [name, ref] of Object.entries(refs)) {
     const latest = newest[name];
     const { previous: _p, withdrawAt: _w, ...base } = ref;
-    if (latest && latest.version > ref.version) {
+    // Followed live through the runtime SDK: the next deploy pins the newest version.
+    if (ref.restart === false && ref.version > 0) next[name] = ref;
+    else if (latest && latest.version > ref.version) {
       const withdrawAt = latest.createdAt + ref.overlapHours * HOUR;
       // An add-on login always keeps its previous version until the reconciler withdraws it:
       // the live services log in with it until they have restarted (version 0 included).

@@ -24,6 +24,8 @@ export interface SecretRef {
    * versions become the add-on's DATABASE_URL credentials (version 0: the add-on's own login).
    */
   addon?: string;
+  /** false: services follow it through the runtime SDK's stream; a rotation restarts nothing. */
+  restart?: false;
 }
 
 export interface SecretGenerator {
