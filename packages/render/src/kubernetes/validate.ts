@@ -6,7 +6,7 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { Namespace, PersistentVolumeClaim, Service } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from "kubernetes-models/v1";
 import { parse } from "yaml";
 import type { K8sObject } from "./objects";
 
@@ -38,22 +38,24 @@ const MODELS: Record<string, Check> = {
   "policy/v1/PodDisruptionBudget": model(PodDisruptionBudget),
   "keda.sh/v1alpha1/ScaledObject": model(ScaledObject),
   "keda.sh/v1alpha1/TriggerAuthentication": model(TriggerAuthentication),
-  "postgresql.cnpg.io/v1/Cluster": crd("postgresql.cnpg.io_clusters.yaml"),
-  "postgresql.cnpg.io/v1/Database": crd("postgresql.cnpg.io_databases.yaml"),
+  "v1/ConfigMap": model(ConfigMap),
+  "postgresql.cnpg.io/v1/Cluster": crd("cloudnative-pg/postgresql.cnpg.io_clusters.yaml"),
+  "postgresql.cnpg.io/v1/Database": crd("cloudnative-pg/postgresql.cnpg.io_databases.yaml"),
+  "external-secrets.io/v1/ExternalSecret": crd("external-secrets/external-secrets.io_externalsecrets.yaml"),
 };
 
 /**
- * A CloudNativePG kind, checked against the `openAPIV3Schema` of its vendored CRD
- * (packages/render/schemas/cloudnative-pg). Compiled on first use: the Cluster schema is large.
+ * A custom resource (CloudNativePG, External Secrets), checked against the `openAPIV3Schema`
+ * of its vendored CRD (packages/render/schemas/). Compiled on first use: the Cluster schema is large.
  * CEL rules (`x-kubernetes-validations`) are the API server's to run, not ajv's.
  */
 function crd(file: string): Check {
   let validate: ValidateFunction | undefined;
   return (object) => {
     if (!validate) {
-      const definition = parse(
-        readFileSync(new URL(`../../schemas/cloudnative-pg/${file}`, import.meta.url), "utf8"),
-      ) as { spec: { versions: { name: string; schema: { openAPIV3Schema: object } }[] } };
+      const definition = parse(readFileSync(new URL(`../../schemas/${file}`, import.meta.url), "utf8")) as {
+        spec: { versions: { name: string; schema: { openAPIV3Schema: object } }[] };
+      };
       const version = definition.spec.versions.find((v) => v.name === object.apiVersion.split("/")[1])!;
       validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(
         version.schema.openAPIV3Schema,
