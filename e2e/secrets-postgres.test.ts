@@ -100,7 +100,7 @@ describe("postgres password rotation", () => {
     await new Promise((r) => setTimeout(r, 2_000));
     const report = await load.stop();
 
-    expect(report.failures.slice(0, 5)).toEqual([]);
+    expect(report.failures).toEqual([]);
     expect(report.failed).toBe(0);
     expect(report.sent).toBeGreaterThan(100);
     const [after, ...others] = apiDatabaseUrls();
@@ -130,23 +130,6 @@ describe("postgres password rotation", () => {
     }
   }, 300_000);
 
-  it("a second rotation while the first is still rolling out is refused, naming what to wait for", async () => {
-    const first = await cli("secrets", "rotate", "DB_PASSWORD");
-    expect(first.code, first.stderr).toBe(0);
-    // Its restart is under way (services starting, health checks): the next one must wait.
-    const second = await cli("secrets", "rotate", "DB_PASSWORD");
-    expect(second.code).not.toBe(0);
-    expect(second.stderr).toContain("SLW_CONFLICT");
-    expect(second.stderr).toContain("DB_PASSWORD v2 is still being rolled out in local");
-    await eventually(
-      async () => (await events()).filter((e) => e.kind === "secret.withdrawn").length === 2,
-      180_000,
-    );
-    const [now] = apiDatabaseUrls();
-    expect(now).toMatch(/^postgres:\/\/app:/);
-    expect(await logsIn(now!)).toBe(true);
-  }, 300_000);
-
   it("a rollback keeps the current password (the old one no longer logs in), and so does the next deploy", async () => {
     const current = apiDatabaseUrls()[0]!;
     // Back to the first release, which ran on the add-on's first password, since withdrawn.
@@ -167,7 +150,7 @@ describe("postgres password rotation", () => {
     );
     expect(apiDatabaseUrls()).toEqual([current]);
     expect((await fetch(`${edge}/api/items`)).status).toBe(200);
-    expect((await releases()).map((r) => r.via).slice(0, 5)).toEqual([
+    expect((await releases()).map((r) => r.via)).toEqual([
       "deploy",
       "rollback",
       "restart",

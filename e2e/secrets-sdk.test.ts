@@ -166,4 +166,34 @@ describe("secrets and flag definitions reach running services", () => {
     await eventually(async () => (await flags()).quotesOff === true, 60_000);
     expect((await fetch(`${edge}/api/quote`)).status).toBe(503);
   }, 240_000);
+
+  it("a release job gated by a flag is skipped while the flag is off, saying so, and runs once it is on", async () => {
+    const jobsRan = async () =>
+      (await getJson<{ release: string }[]>(`${edge}/api/release-jobs`)).map((r) => r.release);
+    editFile(join(dir, "slipway.config.ts"), (t) =>
+      t.replace(
+        'command: ["node", "migrate.mjs"],',
+        'command: ["node", "migrate.mjs"],\n      gatedBy: "new-checkout",',
+      ),
+    );
+    const gated = await cli(["deploy"]);
+    expect(gated.code, gated.stderr).toBe(0);
+    const [skippedRelease] = JSON.parse((await cli(["releases", "--json"])).stdout) as { number: number }[];
+    const auth = { headers: { authorization: `Bearer ${adminToken()}` } };
+    const { events } = await getJson<{ events: { kind: string; message: string }[] }>(
+      `${api}/v1/events?limit=200`,
+      auth,
+    );
+    expect(events.find((e) => e.kind === "release.job.skipped")?.message).toBe(
+      `v${skippedRelease!.number}: release job skipped: migrate is gated by flag new-checkout, which is off; turn it on (slipway flags set new-checkout on) and deploy again to run it`,
+    );
+    expect(await jobsRan()).not.toContain(`v${skippedRelease!.number}`);
+
+    expect((await cli(["flags", "set", "new-checkout", "on"])).code).toBe(0);
+    editFile(join(dir, "slipway.config.ts"), (t) => t.replace("hello from v1", "hello again"));
+    const open = await cli(["deploy"]);
+    expect(open.code, open.stderr).toBe(0);
+    const [ranRelease] = JSON.parse((await cli(["releases", "--json"])).stdout) as { number: number }[];
+    expect(await jobsRan()).toContain(`v${ranRelease!.number}`);
+  }, 240_000);
 });

@@ -130,10 +130,12 @@ describe("secrets and flags on Kubernetes", () => {
   it("the flags are a ConfigMap whose defaults the services read as SLIPWAY_FLAGS_DEFAULTS", () => {
     const objects = objectsOf("prod");
     const flags = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "flags")!;
-    expect(JSON.parse((flags as { data: Record<string, string> }).data["defaults.json"]!)).toEqual({
-      "new-checkout": false,
-      "quotes-off": false,
-    });
+    expect(JSON.parse((flags as unknown as { data: Record<string, string> }).data["defaults.json"]!)).toEqual(
+      {
+        "new-checkout": false,
+        "quotes-off": false,
+      },
+    );
     expect(
       JSON.stringify(objects.find((o) => o.metadata.name === "api" && o.kind === "Deployment")),
     ).toContain(
