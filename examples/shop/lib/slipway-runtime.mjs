@@ -35,6 +35,69 @@ var SseParser = class {
   }
 };
 
+// packages/runtime/src/stream.ts
+function followStream(o) {
+  let connected = false;
+  let closed = false;
+  let delay = o.backoff.initialMs;
+  let aborter;
+  let retry;
+  const connect = async () => {
+    if (closed || !o.url) return;
+    aborter = new AbortController();
+    const ac = aborter;
+    let idle;
+    const touch = () => {
+      clearTimeout(idle);
+      idle = setTimeout(
+        () => ac.abort(new Error(`no data from ${o.url} for ${o.idleMs} ms`)),
+        o.idleMs
+      ).unref();
+    };
+    try {
+      touch();
+      const res = await fetch(o.url, {
+        headers: { accept: "text/event-stream", ...o.token ? { authorization: `Bearer ${o.token}` } : {} },
+        signal: ac.signal
+      });
+      if (!res.ok || !res.body)
+        throw new Error(`${o.event} stream answered ${res.status}: ${await res.text()}`);
+      connected = true;
+      const parser = new SseParser();
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body) {
+        touch();
+        for (const e of parser.push(decoder.decode(chunk, { stream: true })))
+          if (e.event === o.event) o.onData(JSON.parse(e.data));
+      }
+      throw new Error(`${o.event} stream ended`);
+    } catch (e) {
+      if (!closed) o.onError?.(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      clearTimeout(idle);
+      connected = false;
+    }
+    if (closed) return;
+    retry = setTimeout(() => void connect(), delay * (0.8 + Math.random() * 0.4)).unref();
+    delay = Math.min(delay * 2, o.backoff.maxMs);
+  };
+  void connect();
+  return {
+    get connected() {
+      return connected;
+    },
+    /** A good message arrived: the next failure starts the backoff again from the beginning. */
+    resetBackoff() {
+      delay = o.backoff.initialMs;
+    },
+    close() {
+      closed = true;
+      clearTimeout(retry);
+      aborter?.abort();
+    }
+  };
+}
+
 // packages/runtime/src/flags.ts
 function flags(options = {}) {
   const url = options.url ?? process.env.SLIPWAY_FLAGS_URL;
@@ -43,11 +106,6 @@ function flags(options = {}) {
   const backoff = options.backoff ?? { initialMs: 250, maxMs: 1e4 };
   const idleMs = options.idleMs ?? 45e3;
   let snapshot;
-  let connected = false;
-  let closed = false;
-  let delay = backoff.initialMs;
-  let aborter;
-  let retry;
   const listeners = /* @__PURE__ */ new Set();
   let markReady;
   const readyPromise = new Promise((r) => markReady = r);
@@ -57,46 +115,19 @@ function flags(options = {}) {
     );
     const first = snapshot === void 0;
     snapshot = next;
-    delay = backoff.initialMs;
+    stream.resetBackoff();
     if (first) markReady();
     if (changed.length) for (const l of listeners) l(changed);
   };
-  const connect = async () => {
-    if (closed || !url) return;
-    aborter = new AbortController();
-    const ac = aborter;
-    let idle;
-    const touch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => ac.abort(new Error(`no data from ${url} for ${idleMs} ms`)), idleMs).unref();
-    };
-    try {
-      touch();
-      const res = await fetch(url, {
-        headers: { accept: "text/event-stream", ...token ? { authorization: `Bearer ${token}` } : {} },
-        signal: ac.signal
-      });
-      if (!res.ok || !res.body) throw new Error(`flag stream answered ${res.status}: ${await res.text()}`);
-      connected = true;
-      const parser = new SseParser();
-      const decoder = new TextDecoder();
-      for await (const chunk of res.body) {
-        touch();
-        for (const e of parser.push(decoder.decode(chunk, { stream: true })))
-          if (e.event === "flags") apply(JSON.parse(e.data).flags);
-      }
-      throw new Error("flag stream ended");
-    } catch (e) {
-      if (!closed) options.onError?.(e instanceof Error ? e : new Error(String(e)));
-    } finally {
-      clearTimeout(idle);
-      connected = false;
-    }
-    if (closed) return;
-    retry = setTimeout(() => void connect(), delay * (0.8 + Math.random() * 0.4)).unref();
-    delay = Math.min(delay * 2, backoff.maxMs);
-  };
-  void connect();
+  const stream = followStream({
+    url,
+    token,
+    event: "flags",
+    onData: (d) => apply(d.flags),
+    backoff,
+    idleMs,
+    ...options.onError ? { onError: options.onError } : {}
+  });
   const evaluateOne = (name, key) => {
     const f = snapshot?.[name];
     if (!f) return { value: defaults[name] ?? false, reason: "default", source: "default" };
@@ -115,13 +146,9 @@ function flags(options = {}) {
     },
     ready: () => readyPromise,
     get connected() {
-      return connected;
+      return stream.connected;
     },
-    close() {
-      closed = true;
-      clearTimeout(retry);
-      aborter?.abort();
-    }
+    close: () => stream.close()
   };
 }
 function parseDefaults(raw) {
@@ -133,8 +160,55 @@ function parseDefaults(raw) {
     return {};
   }
 }
+
+// packages/runtime/src/secrets.ts
+function secrets(options = {}) {
+  let current;
+  const listeners = /* @__PURE__ */ new Set();
+  let markReady;
+  const readyPromise = new Promise((r) => markReady = r);
+  const apply = (next) => {
+    const changed = Object.keys({ ...current, ...next }).filter(
+      (n) => current?.[n]?.version !== next[n]?.version || current?.[n]?.previous?.version !== next[n]?.previous?.version
+    );
+    const first = current === void 0;
+    current = next;
+    stream.resetBackoff();
+    if (first) markReady();
+    if (changed.length) for (const l of listeners) l(changed);
+  };
+  const stream = followStream({
+    url: options.url ?? process.env.SLIPWAY_SECRETS_URL,
+    token: options.token ?? process.env.SLIPWAY_SECRETS_TOKEN,
+    event: "secrets",
+    onData: (d) => apply(d.secrets),
+    backoff: options.backoff ?? { initialMs: 250, maxMs: 1e4 },
+    idleMs: options.idleMs ?? 45e3,
+    ...options.onError ? { onError: options.onError } : {}
+  });
+  return {
+    secret(name) {
+      const s = current?.[name];
+      if (s) return { value: s.value, ...s.previous ? { previous: s.previous.value } : {} };
+      const value = process.env[name];
+      if (value === void 0) return void 0;
+      const previous = process.env[`${name}_PREVIOUS`];
+      return { value, ...previous !== void 0 ? { previous } : {} };
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    ready: () => readyPromise,
+    get connected() {
+      return stream.connected;
+    },
+    close: () => stream.close()
+  };
+}
 export {
   bucket,
   evaluate,
-  flags
+  flags,
+  secrets
 };

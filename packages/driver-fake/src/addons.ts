@@ -1,8 +1,16 @@
-import { type AddonConfig, type AddonRecord, type AddonsPort, SlipwayError } from "@slipway/core";
+import {
+  type AddonConfig,
+  type AddonLogin,
+  type AddonRecord,
+  type AddonsPort,
+  SlipwayError,
+} from "@slipway/core";
 import type { FakeWorld } from "./world";
 
 const key = (r: AddonRecord) => `${r.env}/${r.name}`;
 const envName = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+/** As the local driver: consecutive versions alternate between two login roles. */
+const loginRole = (version: number) => (version % 2 === 0 ? "app" : "app_alt");
 
 /** Add-ons that start at once; their connection env has the local driver's variable names. */
 export function fakeAddons(world: FakeWorld): AddonsPort {
@@ -14,11 +22,14 @@ export function fakeAddons(world: FakeWorld): AddonsPort {
       world.addons.set(key(record), { pid, running: true });
       return { pid, adopted: false };
     },
-    connectionEnv(config: AddonConfig, record: AddonRecord) {
+    connectionEnv(config: AddonConfig, record: AddonRecord, login?: AddonLogin) {
       const at = `${encodeURIComponent(record.password)}@127.0.0.1:${record.port}`;
       switch (config.type) {
         case "postgres": {
-          const url = (db: string) => `postgres://app:${at}/${encodeURIComponent(db)}`;
+          const user = login
+            ? `${loginRole(login.version)}:${encodeURIComponent(login.password)}@127.0.0.1:${record.port}`
+            : `app:${at}`;
+          const url = (db: string) => `postgres://${user}/${encodeURIComponent(db)}`;
           const first = url(config.databases[0] ?? "app");
           const env: Record<string, string> = { DATABASE_URL: first, [`${envName(record.name)}_URL`]: first };
           for (const db of config.databases) env[`DATABASE_URL_${envName(db)}`] = url(db);
@@ -34,6 +45,17 @@ export function fakeAddons(world: FakeWorld): AddonsPort {
             S3_SECRET_ACCESS_KEY: record.password,
           };
       }
+    },
+    async rotatePassword(config, record, login, { withdrawPrevious }) {
+      if (config.type !== "postgres")
+        throw new SlipwayError(
+          "SLW_BAD_REQUEST",
+          `${record.name} is a ${config.type} add-on; only postgres rotates`,
+        );
+      const logins = world.logins.get(key(record)) ?? new Map<string, string>();
+      world.logins.set(key(record), logins);
+      logins.set(loginRole(login.version), login.password);
+      if (withdrawPrevious) logins.delete(loginRole(login.version + 1));
     },
     async describe(record) {
       return {

@@ -100,4 +100,35 @@ describe("fakeDriver: what the test decides happens, on the injected clock", () 
       detail: { output: "npm ERR! missing script" },
     });
   });
+
+  it("a rotated postgres login: the new one valid beside the old until withdrawn, as the local driver", async () => {
+    const { driver, world } = fakeDriver();
+    const pg = { type: "postgres" as const, version: 15, databases: ["shop"] };
+    const record = {
+      env: "prod",
+      name: "db",
+      kind: "postgres" as const,
+      port: 5,
+      password: "root",
+      dataDir: "/d",
+    };
+    const v1 = { version: 1, password: "p1" };
+    await driver.addons.rotatePassword(pg, record, v1, { withdrawPrevious: false });
+    expect(driver.addons.connectionEnv(pg, record, v1).DATABASE_URL).toBe(
+      "postgres://app_alt:p1@127.0.0.1:5/shop",
+    );
+    expect(world.logins.get("prod/db")).toEqual(new Map([["app_alt", "p1"]]));
+    await driver.addons.rotatePassword(
+      pg,
+      record,
+      { version: 2, password: "p2" },
+      { withdrawPrevious: true },
+    );
+    expect(world.logins.get("prod/db")).toEqual(new Map([["app", "p2"]]));
+    await expect(
+      driver.addons.rotatePassword({ type: "bucket" }, { ...record, kind: "bucket" }, v1, {
+        withdrawPrevious: false,
+      }),
+    ).rejects.toMatchObject({ code: "SLW_BAD_REQUEST" });
+  });
 });

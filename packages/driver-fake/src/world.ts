@@ -32,6 +32,8 @@ export class FakeWorld {
   readonly failingQueries = new Set<string>();
   /** What a restore reports as its RTO. */
   restoreMs = 1_000;
+  /** Passwords each postgres add-on's login roles accept (`env/name` → role → password), after rotations. */
+  readonly logins = new Map<string, Map<string, string>>();
   /** Content of a source tree by directory (see `setTree`); a directory never set is its own content. */
   readonly trees = new Map<string, string>();
   /** Ids of builds made so far (a second build of the same tree is cached). */

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addonDriver } from "../src/addons";
 import { pidAlive } from "../src/addons/process";
 import type { AddonRecord } from "../src/addons/types";
+import { localAddons } from "../src/local-addons";
 import { freePort } from "../src/system/ports";
 import { addonUser } from "../src/system/service-user";
 
@@ -129,6 +130,75 @@ describe("postgres", () => {
   it("adopts the running server on the next ensure (a control-plane restart)", async () => {
     const again = await driver.ensure(spec, record);
     expect(again).toEqual({ pid, adopted: true });
+  });
+
+  it("rotates the services' password with the old one valid until it is withdrawn", async () => {
+    const port = localAddons();
+    const connects = async (url: string) => {
+      const c = new pg.Client({ connectionString: url });
+      try {
+        await c.connect();
+        return (await c.query("SELECT session_user AS login, current_user AS acts_as")).rows[0];
+      } catch (e) {
+        return (e as Error).message;
+      } finally {
+        await c.end().catch(() => {});
+      }
+    };
+    const v0 = driver.connectionEnv(spec, record).DATABASE_URL!;
+    const held = new pg.Client({ connectionString: v0 });
+    await held.connect();
+    const v1Login = { version: 1, password: `v1 'q' $(id) @:/%#?` };
+    await port.rotatePassword(spec, record, v1Login, { withdrawPrevious: false });
+    const v1 = port.connectionEnv(spec, record, v1Login).DATABASE_URL!;
+    // During the overlap: both log in; the new login acts as the app role, owning what it makes.
+    expect(await connects(v0)).toEqual({ login: "app", acts_as: "app" });
+    expect(await connects(v1)).toEqual({ login: "app_alt", acts_as: "app" });
+    const alt = new pg.Client({ connectionString: v1 });
+    await alt.connect();
+    expect((await alt.query("SELECT body FROM notes")).rows).toEqual([{ body: "kept" }]);
+    await alt.query("CREATE TABLE made_by_alt (x int)");
+    expect(
+      (await alt.query("SELECT tableowner FROM pg_tables WHERE tablename = 'made_by_alt'")).rows,
+    ).toEqual([{ tableowner: "app" }]);
+    await alt.end();
+
+    await port.rotatePassword(spec, record, v1Login, { withdrawPrevious: true });
+    expect(await connects(v0)).toMatch(/password authentication failed for user "app"/);
+    expect(await connects(v1)).toEqual({ login: "app_alt", acts_as: "app" });
+    // A connection opened before the withdrawal is not cut.
+    expect((await held.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    await held.end();
+
+    // The next version goes back to the app role, leaving v1 working until it is withdrawn
+    // (with the role's first password again, which the next test logs in with).
+    const v2Login = { version: 2, password: decodeURIComponent(new URL(v0).password) };
+    await port.rotatePassword(spec, record, v2Login, { withdrawPrevious: false });
+    const v2 = port.connectionEnv(spec, record, v2Login).DATABASE_URL!;
+    expect(await connects(v1)).toEqual({ login: "app_alt", acts_as: "app" });
+    expect(await connects(v2)).toEqual({ login: "app", acts_as: "app" });
+    await port.rotatePassword(spec, record, v2Login, { withdrawPrevious: true });
+    expect(await connects(v1)).toMatch(/password authentication failed for user "app_alt"/);
+    expect(await connects(v2)).toEqual({ login: "app", acts_as: "app" });
+  });
+
+  it("refuses to rotate a password of an add-on other than postgres", async () => {
+    const redis: RedisAddon = {
+      type: "redis",
+      maxmemory: "16mb",
+      evictionPolicy: "noeviction",
+      persistence: false,
+    };
+    await expect(
+      localAddons().rotatePassword(
+        redis,
+        { ...record, kind: "redis" },
+        { version: 1, password: "x" },
+        {
+          withdrawPrevious: false,
+        },
+      ),
+    ).rejects.toMatchObject({ code: "SLW_BAD_REQUEST" });
   });
 
   it("stops cleanly and keeps the data for the next start", async () => {

@@ -114,6 +114,65 @@ describe("examples/shop with its database backed up into its bucket", () => {
   });
 });
 
+describe("secrets and flags on Kubernetes", () => {
+  /** The shop with a JWT secret for the api and the worker, and the database password rotated by Slipway. */
+  const withSecrets = (env: string) => {
+    const input = inputFor(shop, env);
+    input.release.config.secrets = {
+      JWT_SECRET: { services: ["api", "worker"], version: 0, overlapHours: 24, maxAgeDays: 90 },
+      DB_PASSWORD: { services: [], version: 0, overlapHours: 1, addon: "db" },
+    };
+    return kubernetesManifests(input).flatMap((f) => f.objects);
+  };
+
+  it("each service's secrets come from an ExternalSecret (valid against its CRD), read by name, never written", () => {
+    const objects = withSecrets("prod");
+    expect(validateKubernetes(objects)).toEqual([]);
+    const external = objects.filter((o) => o.kind === "ExternalSecret");
+    expect(external.map((o) => o.metadata.name)).toEqual(["api-secrets", "worker-secrets"]);
+    expect(external[0]!.spec).toEqual({
+      refreshInterval: "1h",
+      secretStoreRef: { kind: "ClusterSecretStore", name: "slipway" },
+      target: { name: "api-secrets", creationPolicy: "Owner" },
+      data: [{ secretKey: "JWT_SECRET", remoteRef: { key: "shop/prod/JWT_SECRET" } }],
+    });
+    const api = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "api")!;
+    expect(JSON.stringify(api)).toContain(
+      '{"name":"JWT_SECRET","valueFrom":{"secretKeyRef":{"name":"api-secrets","key":"JWT_SECRET"}}}',
+    );
+    // The add-on password is CloudNativePG's own Secret, not an ExternalSecret of the services.
+    expect(JSON.stringify(external)).not.toContain("DB_PASSWORD");
+  });
+
+  it("an ExternalSecret without a store fails the CRD schema", () => {
+    const objects = structuredClone(withSecrets("dev"));
+    const external = objects.find((o) => o.kind === "ExternalSecret")!;
+    (external.spec as { data: unknown }).data = [{ secretKey: "JWT_SECRET" }];
+    expect(validateKubernetes(objects)).toEqual([
+      {
+        object: "ExternalSecret/api-secrets",
+        message: expect.stringContaining("must have required property 'remoteRef'"),
+      },
+    ]);
+  });
+
+  it("the flags are a ConfigMap whose defaults the services read as SLIPWAY_FLAGS_DEFAULTS", () => {
+    const objects = objectsOf("prod");
+    const flags = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "flags")!;
+    expect(JSON.parse((flags as unknown as { data: Record<string, string> }).data["defaults.json"]!)).toEqual(
+      {
+        "new-checkout": false,
+        "quotes-off": false,
+      },
+    );
+    expect(
+      JSON.stringify(objects.find((o) => o.metadata.name === "api" && o.kind === "Deployment")),
+    ).toContain(
+      '{"name":"SLIPWAY_FLAGS_DEFAULTS","valueFrom":{"configMapKeyRef":{"name":"flags","key":"defaults.json"}}}',
+    );
+  });
+});
+
 describe("schema validation catches what a cluster would refuse", () => {
   const deploymentOf = (objects: K8sObject[]) => objects.find((o) => o.kind === "Deployment")!;
 

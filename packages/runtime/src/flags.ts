@@ -1,5 +1,5 @@
 import { evaluate, type FlagReason, type FlagState } from "./evaluate";
-import { SseParser } from "./sse";
+import { followStream } from "./stream";
 
 /** One flag as the control plane sends it. */
 export interface FlagView {
@@ -61,11 +61,6 @@ export function flags(options: FlagsOptions = {}): FlagsClient {
   const backoff = options.backoff ?? { initialMs: 250, maxMs: 10_000 };
   const idleMs = options.idleMs ?? 45_000;
   let snapshot: Record<string, FlagView> | undefined;
-  let connected = false;
-  let closed = false;
-  let delay = backoff.initialMs;
-  let aborter: AbortController | undefined;
-  let retry: NodeJS.Timeout | undefined;
   const listeners = new Set<(changed: string[]) => void>();
   let markReady!: () => void;
   const readyPromise = new Promise<void>((r) => (markReady = r));
@@ -76,48 +71,19 @@ export function flags(options: FlagsOptions = {}): FlagsClient {
     );
     const first = snapshot === undefined;
     snapshot = next;
-    delay = backoff.initialMs;
+    stream.resetBackoff();
     if (first) markReady();
     if (changed.length) for (const l of listeners) l(changed);
   };
-
-  const connect = async () => {
-    if (closed || !url) return;
-    aborter = new AbortController();
-    const ac = aborter;
-    let idle: NodeJS.Timeout | undefined;
-    const touch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => ac.abort(new Error(`no data from ${url} for ${idleMs} ms`)), idleMs).unref();
-    };
-    try {
-      touch();
-      const res = await fetch(url, {
-        headers: { accept: "text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        signal: ac.signal,
-      });
-      if (!res.ok || !res.body) throw new Error(`flag stream answered ${res.status}: ${await res.text()}`);
-      connected = true;
-      const parser = new SseParser();
-      const decoder = new TextDecoder();
-      for await (const chunk of res.body) {
-        touch();
-        for (const e of parser.push(decoder.decode(chunk as Uint8Array, { stream: true })))
-          if (e.event === "flags") apply((JSON.parse(e.data) as { flags: Record<string, FlagView> }).flags);
-      }
-      throw new Error("flag stream ended");
-    } catch (e) {
-      if (!closed) options.onError?.(e instanceof Error ? e : new Error(String(e)));
-    } finally {
-      clearTimeout(idle);
-      connected = false;
-    }
-    if (closed) return;
-    // Jittered, so a restarted control plane is not hit by every service at the same instant.
-    retry = setTimeout(() => void connect(), delay * (0.8 + Math.random() * 0.4)).unref();
-    delay = Math.min(delay * 2, backoff.maxMs);
-  };
-  void connect();
+  const stream = followStream({
+    url,
+    token,
+    event: "flags",
+    onData: (d) => apply((d as { flags: Record<string, FlagView> }).flags),
+    backoff,
+    idleMs,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
 
   const evaluateOne: FlagsClient["evaluate"] = (name, key) => {
     const f = snapshot?.[name];
@@ -137,13 +103,9 @@ export function flags(options: FlagsOptions = {}): FlagsClient {
     },
     ready: () => readyPromise,
     get connected() {
-      return connected;
+      return stream.connected;
     },
-    close() {
-      closed = true;
-      clearTimeout(retry);
-      aborter?.abort();
-    },
+    close: () => stream.close(),
   };
 }
 

@@ -1,2 +1,3 @@
 export { bucket, evaluate, type FlagReason, type FlagState } from "./evaluate";
 export { type FlagSource, type FlagsClient, type FlagsOptions, type FlagView, flags } from "./flags";
+export { type SecretsClient, type SecretsOptions, type SecretView, secrets } from "./secrets";

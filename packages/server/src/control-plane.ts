@@ -47,6 +47,7 @@ import { masterKeyProvider } from "./secrets/master-key";
 import { secretOperations } from "./secrets/operations";
 import { pinSecrets } from "./secrets/publish";
 import { SecretsReconciler } from "./secrets/reconciler";
+import { secretStreams } from "./secrets/stream";
 import { secretVault } from "./secrets/vault";
 import { sourceOperations } from "./sources/operations";
 import { loadSpec } from "./spec";
@@ -242,6 +243,7 @@ async function startOnStore(
   registerSecretRoutes(
     api,
     secretOperations(ctx, () => secrets.tickNow()),
+    secretStreams(ctx),
   );
   registerBackupRoutes(api, backupOps);
 

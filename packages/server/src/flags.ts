@@ -28,9 +28,35 @@ export interface FlagOperations {
   isRuntimeToken(env: string, token: string): boolean;
 }
 
+/** How often an environment with listeners is checked for a new live release (new flag definitions). */
+const LIVE_RELEASE_CHECK_MS = 500;
+
 export function flagOperations(ctx: Ctx): FlagOperations {
   // Changes are announced in-process: one control plane serves an environment's streams.
   const changes = new EventEmitter().setMaxListeners(0);
+  const watching = new Map<string, NodeJS.Timeout>();
+  /**
+   * A deploy (or rollback) that changes flag definitions, a kill switch's default say, changes
+   * what every running service must evaluate: the live release is watched while anyone
+   * listens, and its switch announces a new snapshot like a `flags set` does.
+   */
+  const watchLiveRelease = (envName: string) => {
+    if (watching.has(envName)) return;
+    let seen: string | null | undefined;
+    const check = async () => {
+      const env = await ctx.store.environments.get(ctx.stackId, envName);
+      if (!env) return;
+      if (seen !== undefined && env.liveReleaseId !== seen) changes.emit(envName, await snapshotOf(env));
+      seen = env.liveReleaseId;
+    };
+    const timer = setInterval(
+      () =>
+        void check().catch((e) => ctx.log.warn({ err: e }, "flag stream: reading the live release failed")),
+      LIVE_RELEASE_CHECK_MS,
+    ).unref();
+    watching.set(envName, timer);
+    void check().catch(() => {});
+  };
   const envNamed = async (name: string) => {
     const env = await ctx.store.environments.get(ctx.stackId, name);
     if (!env)
@@ -99,7 +125,13 @@ export function flagOperations(ctx: Ctx): FlagOperations {
     },
     subscribe(env, listener) {
       changes.on(env, listener);
-      return () => changes.off(env, listener);
+      watchLiveRelease(env);
+      return () => {
+        changes.off(env, listener);
+        if (changes.listenerCount(env) > 0) return;
+        clearInterval(watching.get(env));
+        watching.delete(env);
+      };
     },
     isRuntimeToken(env, token) {
       const expected = Buffer.from(runtimeToken(ctx, env));

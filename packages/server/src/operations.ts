@@ -1,8 +1,10 @@
 import {
   activeFreeze,
+  configHash,
   describeFreeze,
   pickRollbackTarget,
   type ReleaseConfig,
+  rollbackSecretRefs,
   SlipwayError,
 } from "@slipway/core";
 import type { EnvironmentRow, Role } from "@slipway/store";
@@ -62,7 +64,13 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
   return {
     status: () => statusView(ctx),
     async releases(env) {
-      return ctx.store.releases.list((await envNamed(env)).id);
+      const { id } = await envNamed(env);
+      // How each release first went out (deploy, rollback, restart onto new secrets): newest
+      // rollouts come first, so the oldest one targeting a release is the one kept.
+      const via = new Map<string, string>();
+      for (const r of await ctx.store.rollouts.list(id, 1000))
+        if (r.toReleaseId) via.set(r.toReleaseId, r.kind);
+      return (await ctx.store.releases.list(id)).map((r) => ({ ...r, via: via.get(r.id) ?? "deploy" }));
     },
 
     async deploy(envName, body, actor) {
@@ -137,12 +145,16 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
         throw inFlight(envName);
       // The release and its rollout land together or not at all: a rollout refused because
       // another one started meanwhile must not leave an undeployed release behind.
+      // Code and config go back; secrets stay at the versions the live release publishes.
+      const live = env.liveReleaseId ? await ctx.store.releases.getRelease(env.liveReleaseId) : undefined;
+      const secrets = rollbackSecretRefs(from.config.secrets, live?.config.secrets);
+      const config = secrets ? { ...from.config, secrets } : from.config;
       const rollout = await ctx.store.transaction(async (tx) => {
         const release = await tx.releases.createRelease({
           environmentId: env.id,
           buildId: from.buildId,
-          config: from.config,
-          configHash: from.configHash,
+          config,
+          configHash: configHash(config),
           description: `rollback to v${from.number}`,
           rollbackOf: from.id,
           // Schema changes are expand-only, so the older code runs on the newer schema;
@@ -155,7 +167,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           fromReleaseId: env.liveReleaseId,
           toReleaseId: release.id,
           source: null,
-          config: from.config,
+          config,
           actor,
         });
         if (!created) throw inFlight(envName); // rolls the release back with it

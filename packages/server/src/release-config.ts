@@ -25,6 +25,7 @@ export function releaseConfigFor(stack: Stack, env: string): ReleaseConfig {
       calls: s.calls,
       drainSeconds: s.drainSeconds,
       ...(s.schedule ? { schedule: s.schedule } : {}),
+      ...(s.gatedBy !== undefined ? { gatedBy: s.gatedBy } : {}),
       ...(s.volume ? { volume: true } : {}),
       ...(s.resources ? { resources: { ...s.resources } } : {}),
       ...(s.queue ? { queue: s.queue } : {}),

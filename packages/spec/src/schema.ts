@@ -149,6 +149,12 @@ export const serviceSchema = z
       .array(name("service"))
       .default([])
       .describe("Services this one calls; each gives an env var NAME_URL."),
+    gatedBy: z
+      .string()
+      .optional()
+      .describe(
+        "For the `release` job (a destructive migration): the feature flag that must be on in the environment for it to run. While the flag is off the job is skipped (the release still goes out, and an event says so); turn it on with `slipway flags set NAME on` and deploy again to run it.",
+      ),
     schedule: z
       .string()
       .optional()
@@ -199,6 +205,13 @@ export const serviceSchema = z
         path: ["health"],
         message: `a ${s.type} service has no health check: ${LONG_RUNNING.has(s.type) ? "it is watched by staying up" : "it runs to completion"}`,
         params: { hint: "remove health; only web services are health-checked" },
+      });
+    if (s.gatedBy !== undefined && s.type !== "release")
+      ctx.addIssue({
+        code: "custom",
+        path: ["gatedBy"],
+        message: `only the release job is gated by a flag, not a ${s.type} service`,
+        params: { hint: 'remove gatedBy, or put it on the service of type "release"' },
       });
     if (s.schedule !== undefined && s.type !== "cron")
       ctx.addIssue({
@@ -603,6 +616,18 @@ export const stackSchema = z
       });
     for (const issue of referenceIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
     for (const issue of secretIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
+    for (const [svcName, svc] of Object.entries(stack.services))
+      if (svc.gatedBy !== undefined && !Object.hasOwn(stack.flags, svc.gatedBy))
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", svcName, "gatedBy"],
+          message: `no flag named ${JSON.stringify(svc.gatedBy)}`,
+          params: {
+            hint: Object.keys(stack.flags).length
+              ? `use one of: ${Object.keys(stack.flags).join(", ")}`
+              : `declare it under flags, e.g. flags: { "${svc.gatedBy}": { description: "drop the old columns" } }`,
+          },
+        });
     for (const [svcName, svc] of Object.entries(stack.services)) {
       svc.uses.forEach((a, i) => {
         if (!Object.hasOwn(stack.addons, a))

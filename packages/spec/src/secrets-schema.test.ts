@@ -4,7 +4,8 @@ import { validateStack } from "./validate";
 
 const stack = (secrets: unknown) => ({
   name: "shop",
-  services: { api: { type: "web", command: ["node", "api.js"] } },
+  services: { api: { type: "web", command: ["node", "api.js"], uses: ["db"] } },
+  addons: { db: { type: "postgres" }, cache: { type: "redis" } },
   environments: { local: {}, prod: {} },
   secrets,
 });
@@ -54,5 +55,32 @@ describe("the secrets section", () => {
     expect(issues({ jwt: { services: ["api"] } })[0]?.message).toContain("capitals");
     // A value never goes in the spec (it is committed): only through `slipway secrets`.
     expect(issues({ A_KEY: { services: ["api"], value: "x" } })[0]?.path).toBe("secrets.A_KEY.value");
+  });
+
+  it("a postgres add-on's password: generated, the database policy, not published as NAME", () => {
+    const r = validateStack(stack({ DB_PASSWORD: { addon: "db" } }), "slipway.config.ts");
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    expect(secretRefsFor(r.stack.secrets, "local")).toEqual({
+      DB_PASSWORD: {
+        services: [],
+        version: 0,
+        maxAgeDays: 180,
+        overlapHours: 1,
+        generate: { bytes: 32, format: "base64url" },
+        addon: "db",
+      },
+    });
+    expect(issues({ CACHE_PASSWORD: { addon: "cache" } })).toEqual([
+      {
+        path: "secrets.CACHE_PASSWORD.addon",
+        message: "cache is a redis add-on; only a postgres add-on's password rotates",
+      },
+    ]);
+    expect(issues({ X: { addon: "nope" } })[0]?.message).toBe('no add-on named "nope"');
+    expect(issues({ A: { addon: "db" }, B: { addon: "db" } })[0]).toEqual({
+      path: "secrets.B.addon",
+      message: "A already holds db's password",
+    });
+    expect(issues({ A_KEY: {} })[0]?.path).toBe("secrets.A_KEY.services");
   });
 });

@@ -17,7 +17,17 @@ export const secretSchema = z.strictObject({
     .describe(
       "What the secret is; gives the default rotation policy (jwt: 90 days, database: 180 days; others: none).",
     ),
-  services: z.array(z.string()).min(1).describe("The services that receive it (as NAME) at process start."),
+  services: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe("The services that receive it (as NAME) at process start; required unless `addon` is given."),
+  addon: z
+    .string()
+    .optional()
+    .describe(
+      "A postgres add-on whose services' login password this is: `slipway secrets rotate NAME` changes the password in the database and restarts the services that use the add-on onto it, with the old password valid until they moved (no restart of NAME as an env var). Rotation defaults to the database policy; the value is generated.",
+    ),
   environments: z
     .array(z.string())
     .min(1)
@@ -34,6 +44,12 @@ export const secretSchema = z.strictObject({
     })
     .optional()
     .describe("How often it must be rotated; default from `kind`."),
+  restart: z
+    .boolean()
+    .default(true)
+    .describe(
+      "false: a rotation restarts nothing; services read the secret through the runtime SDK's secrets().secret(NAME), which receives each new value (and the previous one during the overlap) while running. NAME still holds the value published when the process started.",
+    ),
   generate: z
     .strictObject({
       bytes: z.number().int().min(16).max(1024).default(32).describe("Random bytes in a generated value."),
@@ -65,17 +81,47 @@ interface Issue {
 export function secretIssues(stack: {
   services: Record<string, unknown>;
   environments: Record<string, unknown>;
+  addons: Record<string, { type: string }>;
   secrets: Record<string, SecretDeclaration>;
 }): Issue[] {
   const issues: Issue[] = [];
+  const loginOf = new Map<string, string>();
   for (const [name, s] of Object.entries(stack.secrets)) {
+    if (s.addon !== undefined) {
+      const addon = Object.hasOwn(stack.addons, s.addon) ? stack.addons[s.addon] : undefined;
+      const postgres = Object.entries(stack.addons).filter(([, a]) => a.type === "postgres");
+      if (addon?.type !== "postgres")
+        issues.push({
+          path: ["secrets", name, "addon"],
+          message: addon
+            ? `${s.addon} is a ${addon.type} add-on; only a postgres add-on's password rotates`
+            : `no add-on named ${JSON.stringify(s.addon)}`,
+          params: {
+            hint: postgres.length
+              ? `use one of: ${postgres.map(([n]) => n).join(", ")}`
+              : "declare a postgres add-on under addons",
+          },
+        });
+      else if (loginOf.has(s.addon))
+        issues.push({
+          path: ["secrets", name, "addon"],
+          message: `${loginOf.get(s.addon)} already holds ${s.addon}'s password`,
+          params: { hint: "declare one secret per postgres add-on" },
+        });
+      loginOf.set(s.addon, name);
+    } else if (!s.services)
+      issues.push({
+        path: ["secrets", name, "services"],
+        message: "which services receive it is missing",
+        params: { hint: `add services: ["api"] (or addon: "db" for a postgres add-on's password)` },
+      });
     if (RESERVED.test(name))
       issues.push({
         path: ["secrets", name],
         message: `${name} is a name Slipway sets itself (SLIPWAY_*, PORT, PATH, LANG) or publishes during a rotation (*_PREVIOUS)`,
         params: { hint: "choose another name" },
       });
-    s.services.forEach((svc, i) => {
+    s.services?.forEach((svc, i) => {
       if (!Object.hasOwn(stack.services, svc))
         issues.push({
           path: ["secrets", name, "services", i],
@@ -95,6 +141,8 @@ export function secretIssues(stack: {
   return issues;
 }
 
+const ADDON_PASSWORD = { bytes: 32, format: "base64url" } as const;
+
 /** What a release freezes of the secrets declared for an environment (versions pinned at deploy). */
 export function secretRefsFor(
   secrets: Record<string, SecretDeclaration>,
@@ -103,14 +151,18 @@ export function secretRefsFor(
   const refs: Record<string, SecretRef> = {};
   for (const [name, s] of Object.entries(secrets)) {
     if (s.environments && !s.environments.includes(env)) continue;
-    const policy =
-      s.rotation ?? (s.kind === "jwt" || s.kind === "database" ? DEFAULT_POLICIES[s.kind] : undefined);
+    const kind = s.addon !== undefined ? "database" : s.kind;
+    const policy = s.rotation ?? (kind === "jwt" || kind === "database" ? DEFAULT_POLICIES[kind] : undefined);
+    // An add-on password is always Slipway's to make: nobody needs to know it.
+    const generate = s.generate ?? (s.addon !== undefined ? ADDON_PASSWORD : undefined);
     refs[name] = {
-      services: [...s.services],
+      services: [...(s.services ?? [])],
       version: 0,
       overlapHours: policy?.overlapHours ?? 0,
       ...(policy ? { maxAgeDays: policy.maxAgeDays } : {}),
-      ...(s.generate ? { generate: { ...s.generate } } : {}),
+      ...(generate ? { generate: { ...generate } } : {}),
+      ...(s.addon !== undefined ? { addon: s.addon } : {}),
+      ...(s.restart === false ? { restart: false as const } : {}),
     };
   }
   return refs;

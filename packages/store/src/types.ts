@@ -57,7 +57,7 @@ export interface ReleaseRow {
 export interface RolloutRow {
   id: string;
   environmentId: string;
-  kind: "deploy" | "rollback" | "restore";
+  kind: "deploy" | "rollback" | "restore" | "restart";
   fromReleaseId: string | null;
   toReleaseId: string | null;
   source: string | null;

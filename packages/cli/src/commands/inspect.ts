@@ -139,6 +139,7 @@ export async function releases(o: { dir: string; env: string; json: boolean }): 
       jobStatus: string;
       description: string;
       createdAt: string;
+      via: string;
     }[];
   }>(target(o.dir), "GET", `/v1/environments/${encodeURIComponent(o.env)}/releases`);
   if (o.json) return printJson(releases);
@@ -149,6 +150,7 @@ export async function releases(o: { dir: string; env: string; json: boolean }): 
         build: r.buildId.slice(0, 12),
         config: r.configHash,
         job: r.jobStatus,
+        via: r.via,
         created: r.createdAt.slice(0, 19).replace("T", " "),
         description: r.description,
       })),

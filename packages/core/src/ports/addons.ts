@@ -14,6 +14,16 @@ export interface AddonRecord {
   dataDir: string;
 }
 
+/**
+ * A rotated login services use instead of the one derived from the record (postgres): the
+ * secret version that made it and its password. Consecutive versions use different login roles,
+ * so publishing one leaves the previous one working for the services still on it.
+ */
+export interface AddonLogin {
+  version: number;
+  password: string;
+}
+
 /** Data services (postgres, redis, bucket) that outlive the control plane. */
 export interface AddonsPort {
   /**
@@ -21,8 +31,23 @@ export interface AddonsPort {
    * when it accepts authenticated connections; throws SLW_ADDON_FAILED saying why otherwise.
    */
   ensure(config: AddonConfig, record: AddonRecord): Promise<{ pid: number; adopted: boolean }>;
-  /** Env vars a service that uses it receives (DATABASE_URL, REDIS_URL, S3_*). Pure. */
-  connectionEnv(config: AddonConfig, record: AddonRecord): Record<string, string>;
+  /**
+   * Env vars a service that uses it receives (DATABASE_URL, REDIS_URL, S3_*), with `login`'s
+   * credentials when a rotated one is published. Pure.
+   */
+  connectionEnv(config: AddonConfig, record: AddonRecord, login?: AddonLogin): Record<string, string>;
+  /**
+   * postgres: makes `login` valid (its login role takes its password) without touching the
+   * previous version's login, so services still on it keep connecting (dual-publish). With
+   * `withdrawPrevious`, once no service uses it, the previous login no longer accepts any
+   * password. Idempotent. Other kinds: SLW_BAD_REQUEST.
+   */
+  rotatePassword(
+    config: AddonConfig,
+    record: AddonRecord,
+    login: AddonLogin,
+    opts: { withdrawPrevious: boolean },
+  ): Promise<void>;
   /** Whether it runs, and where it listens (an adopted instance keeps its port, whatever the record says). */
   describe(record: AddonRecord): Promise<{ running: boolean; host: string; port: number }>;
   /** Stops it cleanly; data stays. */

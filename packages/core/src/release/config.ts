@@ -99,6 +99,8 @@ export interface ServiceConfig {
   drainSeconds: number;
   /** Cron expression of a `cron` service (see core/cron). */
   schedule?: string;
+  /** The release job's gate: the flag that must be on for it to run (see `jobGate`). */
+  gatedBy?: string;
   /** The service has a persistent directory, kept across releases ($SLIPWAY_VOLUME). */
   volume?: boolean;
   /** CPU and memory of one instance, as the spec gives them; targets that enforce them default to DEFAULT_RESOURCES. */

@@ -39,7 +39,7 @@ export type RolloutPhase =
   | "succeeded"
   | "failed";
 
-export type RolloutKind = "deploy" | "rollback" | "restore";
+export type RolloutKind = "deploy" | "rollback" | "restore" | "restart";
 
 export const TERMINAL: ReadonlySet<RolloutPhase> = new Set(["succeeded", "failed"]);
 

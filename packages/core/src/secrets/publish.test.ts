@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { overdueSecrets, planSecretRefs } from "./publish";
-import { type SecretRef, secretVersionsFor } from "./refs";
+import { rollbackSecretRefs, type SecretRef, secretVersionsFor } from "./refs";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -42,6 +42,26 @@ describe("planSecretRefs (dual-publish)", () => {
     );
   });
 
+  it("an add-on login keeps its previous version (even the first, v0) for the database to withdraw, not a restart", () => {
+    const db = (r: Partial<SecretRef> = {}) =>
+      jwt({ services: [], version: 0, addon: "db", overlapHours: 1, ...r });
+    const first = planSecretRefs({ DB: db() }, { DB: { version: 1, createdAt: 0 } }, 5 * HOUR);
+    expect(first?.refs.DB).toEqual(db({ version: 1, previous: 0, withdrawAt: HOUR }));
+    expect(first?.changes[0]?.message).toContain("v0 stays valid for db until");
+    // Not an env var of any service, current or previous.
+    expect(secretVersionsFor(first!.refs, "api")).toEqual([]);
+    expect(planSecretRefs(first!.refs, { DB: { version: 1, createdAt: 0 } }, 9 * HOUR)).toBe(undefined);
+  });
+
+  it("a secret services follow through the SDK (restart: false) makes no release once it has a value", () => {
+    const live = jwt({ restart: false });
+    expect(planSecretRefs({ JWT: live }, { JWT: { version: 2, createdAt: 1000 } }, 2000)).toBe(undefined);
+    expect(
+      planSecretRefs({ JWT: jwt({ restart: false, version: 0 }) }, { JWT: { version: 1, createdAt: 0 } }, 1)
+        ?.refs.JWT,
+    ).toEqual(jwt({ restart: false, version: 1 }));
+  });
+
   it("a secret with no newer version and nothing to withdraw needs no release", () => {
     expect(planSecretRefs({ JWT: jwt() }, { JWT: { version: 1, createdAt: 0 } }, 5 * DAY)).toBe(undefined);
   });
@@ -56,5 +76,17 @@ describe("overdueSecrets", () => {
     expect(overdueSecrets(refs, newest, 92 * DAY)).toEqual([
       { name: "JWT", version: 1, overdueDays: 2, dueAt: 90 * DAY },
     ]);
+  });
+});
+
+describe("rollbackSecretRefs", () => {
+  it("keeps the versions the live release publishes; a secret the live one lacks keeps its own", () => {
+    const target = { JWT: jwt({ version: 1 }), OLD_ONLY: jwt({ version: 3 }) };
+    const live = { JWT: jwt({ version: 4, previous: 3, withdrawAt: 99 }), NEW_ONLY: jwt({ version: 1 }) };
+    expect(rollbackSecretRefs(target, live)).toEqual({
+      JWT: jwt({ version: 4, previous: 3, withdrawAt: 99 }),
+      OLD_ONLY: jwt({ version: 3 }),
+    });
+    expect(rollbackSecretRefs(undefined, live)).toBe(undefined);
   });
 });

@@ -13,7 +13,9 @@ export interface SecretRefsPlan {
  * The secret refs a release should carry now, from the ones it carries and each secret's
  * newest version. A newer version is published as NAME with the one it replaces kept as
  * NAME_PREVIOUS until its overlap ends (dual-publish); a previous version whose overlap has
- * ended is withdrawn. Undefined when the refs are already right: nothing to restart.
+ * ended is withdrawn. Undefined when the refs are already right: nothing to restart. An add-on
+ * login's previous version is withdrawn in the database instead (services never received it as
+ * an env var), so it stays in the refs: the reconciler withdraws it once `withdrawAt` passes.
  */
 export function planSecretRefs(
   refs: Record<string, SecretRef>,
@@ -25,9 +27,13 @@ export function planSecretRefs(
   for (const [name, ref] of Object.entries(refs)) {
     const latest = newest[name];
     const { previous: _p, withdrawAt: _w, ...base } = ref;
-    if (latest && latest.version > ref.version) {
+    // Followed live through the runtime SDK: the next deploy pins the newest version.
+    if (ref.restart === false && ref.version > 0) next[name] = ref;
+    else if (latest && latest.version > ref.version) {
       const withdrawAt = latest.createdAt + ref.overlapHours * HOUR;
-      const overlap = ref.version > 0 && now < withdrawAt;
+      // An add-on login always keeps its previous version until the reconciler withdraws it:
+      // the live services log in with it until they have restarted (version 0 included).
+      const overlap = ref.addon !== undefined || (ref.version > 0 && now < withdrawAt);
       next[name] = {
         ...base,
         version: latest.version,
@@ -36,10 +42,10 @@ export function planSecretRefs(
       changes.push({
         name,
         message: overlap
-          ? `${name} v${latest.version} published (v${ref.version} stays as ${name}_PREVIOUS until ${new Date(withdrawAt).toISOString()})`
+          ? `${name} v${latest.version} published (v${ref.version} stays ${ref.addon ? `valid for ${ref.addon}` : `as ${name}_PREVIOUS`} until ${new Date(withdrawAt).toISOString()}${ref.addon ? " and the services moved" : ""})`
           : `${name} v${latest.version} published`,
       });
-    } else if (ref.previous !== undefined && (ref.withdrawAt ?? 0) <= now) {
+    } else if (ref.previous !== undefined && (ref.withdrawAt ?? 0) <= now && !ref.addon) {
       next[name] = base;
       changes.push({ name, message: `${name}_PREVIOUS (v${ref.previous}) withdrawn` });
     } else next[name] = ref;

@@ -5,6 +5,18 @@ import type { AddonRecord } from "./types";
 
 /** The role services log in as: owns their databases, cannot touch the cluster itself. */
 export const APP_ROLE = "app";
+/**
+ * The second login for password rotation. A Postgres role has one password, so rotating it in
+ * place would lock out every service process still holding the old one the next time its
+ * pool opens a connection. Instead consecutive versions alternate between two login roles:
+ * the new password goes on the role the live services do not use, they restart onto it, and
+ * only then does the old role lose its password. This one is a member of APP_ROLE and becomes
+ * it at login (its `role` setting), so what it creates is owned by APP_ROLE as before.
+ */
+export const ALT_ROLE = "app_alt";
+
+/** The login role a rotated password version uses: even versions (0 = the derived one) APP_ROLE. */
+export const loginRole = (version: number) => (version % 2 === 0 ? APP_ROLE : ALT_ROLE);
 
 /** Connects as the superuser over loopback; throws if the server is not (yet) answering. */
 export async function connectAdmin(record: AddonRecord): Promise<pg.Client> {
@@ -59,4 +71,28 @@ export async function provision(
     // CREATE DATABASE cannot run inside a transaction block, so one statement each.
     if (!have.has(db)) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(db)} OWNER ${role}`);
   }
+}
+
+/**
+ * Gives `login`'s role its password (creating the second role on first use) and, with
+ * `withdrawPrevious`, takes the other role's password away. Idempotent; the app role keeps
+ * owning everything, so no grant or ownership moves.
+ */
+export async function rotateLogin(
+  client: pg.Client,
+  login: { version: number; password: string },
+  withdrawPrevious: boolean,
+): Promise<void> {
+  const role = loginRole(login.version);
+  const other = loginRole(login.version + 1);
+  const alt = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [ALT_ROLE]);
+  if (alt.rowCount === 0) {
+    const [altRole, app] = [pg.escapeIdentifier(ALT_ROLE), pg.escapeIdentifier(APP_ROLE)];
+    await client.query(
+      `CREATE ROLE ${altRole} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION INHERIT IN ROLE ${app}`,
+    );
+    await client.query(`ALTER ROLE ${altRole} SET role = ${pg.escapeLiteral(APP_ROLE)}`);
+  }
+  await client.query(`ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD ${pg.escapeLiteral(login.password)}`);
+  if (withdrawPrevious) await client.query(`ALTER ROLE ${pg.escapeIdentifier(other)} PASSWORD NULL`);
 }

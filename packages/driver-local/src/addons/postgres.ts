@@ -15,17 +15,26 @@ import {
   stopCluster,
   writeSettings,
 } from "./postgres-cluster";
-import { APP_ROLE, connectAdmin, provision, servesDataDir } from "./postgres-provision";
+import {
+  APP_ROLE,
+  connectAdmin,
+  loginRole,
+  provision,
+  rotateLogin,
+  servesDataDir,
+} from "./postgres-provision";
 import { pidAlive, waitFor, waitForExit } from "./process";
 import { derivedSecret } from "./secrets";
-import type { AddonDriver, AddonDriverOptions, AddonRecord } from "./types";
+import type { AddonDriver, AddonDriverOptions, AddonLogin, AddonRecord } from "./types";
 
 /**
  * PostgreSQL from the machine's binaries (Debian: /usr/lib/postgresql/<major>/bin), one cluster
  * per add-on, started by `pg_ctl` so it is detached from the control plane and survives its
  * death; the next control plane adopts it.
  */
-export function postgresDriver(opts: AddonDriverOptions = {}): AddonDriver<PostgresAddon> {
+export function postgresDriver(opts: AddonDriverOptions = {}): AddonDriver<PostgresAddon> & {
+  rotatePassword(record: AddonRecord, login: AddonLogin, withdrawPrevious: boolean): Promise<void>;
+} {
   const cluster = (spec: PostgresAddon | undefined, record: AddonRecord): Cluster => ({
     // An existing cluster can only be run by the major that created it.
     binDir: requirePostgresBinDir(initializedMajor(record) ?? spec?.version, opts.postgresRoot),
@@ -53,9 +62,12 @@ export function postgresDriver(opts: AddonDriverOptions = {}): AddonDriver<Postg
       return { pid, adopted: running !== undefined };
     },
 
-    connectionEnv(spec, record) {
+    connectionEnv(spec, record, login) {
+      const [role, password] = login
+        ? [loginRole(login.version), login.password]
+        : [APP_ROLE, appPassword(record)];
       const url = (db: string) =>
-        `postgres://${APP_ROLE}:${encodeURIComponent(appPassword(record))}@127.0.0.1:${record.port}/${encodeURIComponent(db)}`;
+        `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${record.port}/${encodeURIComponent(db)}`;
       const first = url(spec.databases[0] ?? "app");
       const env: Record<string, string> = { DATABASE_URL: first, [`${envName(record.name)}_URL`]: first };
       for (const db of spec.databases) env[`DATABASE_URL_${envName(db)}`] = url(db);
@@ -64,6 +76,17 @@ export function postgresDriver(opts: AddonDriverOptions = {}): AddonDriver<Postg
 
     async isRunning(record) {
       return runningPostmaster(record) !== undefined;
+    },
+
+    async rotatePassword(record: AddonRecord, login: AddonLogin, withdrawPrevious: boolean) {
+      const client = await connectAdmin(record).catch((e: Error) => {
+        throw failed(record, `does not accept the superuser's password on port ${record.port}`, e.message);
+      });
+      try {
+        await rotateLogin(client, login, withdrawPrevious);
+      } finally {
+        await client.end().catch(() => {});
+      }
     },
 
     async stop(record) {

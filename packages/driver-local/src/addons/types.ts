@@ -1,3 +1,9 @@
+/** A rotated login (see AddonsPort.rotatePassword): the secret version that made it and its password. */
+export interface AddonLogin {
+  version: number;
+  password: string;
+}
+
 /** What the control plane persists about one add-on instance; drivers read it, never store it. */
 export interface AddonRecord {
   env: string;
@@ -19,8 +25,8 @@ export interface AddonDriver<S> {
    * SlipwayError SLW_ADDON_FAILED with the tail of its log otherwise.
    */
   ensure(spec: S, record: AddonRecord): Promise<{ pid: number; adopted: boolean }>;
-  /** Env vars for a service that uses this add-on. Pure. */
-  connectionEnv(spec: S, record: AddonRecord): Record<string, string>;
+  /** Env vars for a service that uses this add-on (with a rotated `login`, postgres only). Pure. */
+  connectionEnv(spec: S, record: AddonRecord, login?: AddonLogin): Record<string, string>;
   isRunning(record: AddonRecord): Promise<boolean>;
   /** Stop it (clean shutdown); data stays. */
   stop(record: AddonRecord): Promise<void>;

@@ -2,6 +2,7 @@ import { type AddonConfig, addonsOf, envName, parseTemplate, type ServiceConfig 
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import { containerPort, releaseLabel, VOLUME_DIR } from "../container";
 import type { RenderInput } from "../input";
+import { flagsEnvVars, secretEnvVars } from "./config-objects";
 import { POSTGRES_PORT, passwordVar, REDIS_PORT, secretNames, userVar } from "./objects";
 
 /**
@@ -39,7 +40,8 @@ export function containerEnv(input: RenderInput, name: string, service: ServiceC
     .map(([key, value]) => ({ name: key, value: kubernetesTemplate(value) }));
   // Order matters: Kubernetes expands $(VAR) only from variables listed before, so the
   // service's own values (which may refer to any injected name) come last.
-  return [...helpers(vars), ...own, ...user];
+  const config = [...flagsEnvVars(input), ...secretEnvVars(input, name)];
+  return [...helpers(vars), ...own, ...config, ...user];
 }
 
 /** Variables that only feed a composed URL go first, then the connection variables. */

@@ -2,6 +2,7 @@ import { addonsOf, cronServices, releaseJob, type ServiceConfig } from "@slipway
 import { stringify } from "yaml";
 import type { RenderedFile, RenderInput } from "../input";
 import { addonObjects } from "./addons";
+import { externalSecrets, flagsConfigMap } from "./config-objects";
 import { assertExpressible } from "./expressible";
 import { clusterService, ingress } from "./networking";
 import { type K8sObject, labels, namespaceOf, rendered, WAVE, wave } from "./objects";
@@ -29,6 +30,10 @@ export function kubernetesManifests(input: RenderInput): ManifestFile[] {
   const files: ManifestFile[] = [
     { path: "00-namespace.yaml", objects: [namespace(input)] },
     { path: "01-network-policies.yaml", objects: networkPolicies(input) },
+    {
+      path: "05-secrets-and-flags.yaml",
+      objects: [...externalSecrets(input), ...optional(flagsConfigMap(input))],
+    },
     ...Object.entries(addonsOf(config)).map(([name, addon]) => ({
       path: `10-addon-${name}.yaml`,
       objects: addonObjects(input, name, addon),
@@ -50,6 +55,8 @@ export function kubernetesManifests(input: RenderInput): ManifestFile[] {
   ];
   return files.filter((f) => f.objects.length);
 }
+
+const optional = <T>(x: T | undefined): T[] => (x === undefined ? [] : [x]);
 
 /** The manifests as YAML files, plus a kustomization listing them in order (`kubectl apply -k`). */
 export function renderKubernetes(input: RenderInput): RenderedFile[] {

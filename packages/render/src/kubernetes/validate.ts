@@ -6,7 +6,7 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { Namespace, PersistentVolumeClaim, Service } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from "kubernetes-models/v1";
 import { parse } from "yaml";
 import type { K8sObject } from "./objects";
 
@@ -38,16 +38,19 @@ const MODELS: Record<string, Check> = {
   "policy/v1/PodDisruptionBudget": model(PodDisruptionBudget),
   "keda.sh/v1alpha1/ScaledObject": model(ScaledObject),
   "keda.sh/v1alpha1/TriggerAuthentication": model(TriggerAuthentication),
+  "v1/ConfigMap": model(ConfigMap),
   "postgresql.cnpg.io/v1/Cluster": crd("cloudnative-pg/postgresql.cnpg.io_clusters.yaml"),
   "postgresql.cnpg.io/v1/Database": crd("cloudnative-pg/postgresql.cnpg.io_databases.yaml"),
   "postgresql.cnpg.io/v1/ScheduledBackup": crd("cloudnative-pg/postgresql.cnpg.io_scheduledbackups.yaml"),
   "argoproj.io/v1alpha1/Rollout": crd("argo-rollouts/rollout-crd.yaml"),
   "argoproj.io/v1alpha1/AnalysisTemplate": crd("argo-rollouts/analysis-template-crd.yaml"),
+  "external-secrets.io/v1/ExternalSecret": crd("external-secrets/external-secrets.io_externalsecrets.yaml"),
 };
 
 /**
- * A custom resource (CloudNativePG, Argo Rollouts), checked against the `openAPIV3Schema` of
- * its vendored CRD (packages/render/schemas/). Compiled on first use: these schemas are large.
+ * A custom resource (CloudNativePG, Argo Rollouts, External Secrets), checked against the
+ * `openAPIV3Schema` of its vendored CRD (packages/render/schemas/). Compiled on first use:
+ * these schemas are large.
  * CEL rules (`x-kubernetes-validations`) are the API server's to run, not ajv's.
  */
 function crd(file: string): Check {

@@ -3,6 +3,10 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { SecretOperations } from "../secrets/operations";
+import type { SecretStreams } from "../secrets/stream";
+
+/** A comment line every so often keeps proxies from closing an idle stream and finds dead clients. */
+const HEARTBEAT_MS = 15_000;
 
 /** Certificates and keys fit; anything larger is not a secret value. */
 const MAX_VALUE = 64 * 1024;
@@ -13,7 +17,11 @@ const MAX_VALUE = 64 * 1024;
  * admin role's, and every read is an audit event. Values travel only in POST bodies, never
  * in a URL (which access logs keep).
  */
-export function registerSecretRoutes(root: FastifyInstance, ops: SecretOperations): void {
+export function registerSecretRoutes(
+  root: FastifyInstance,
+  ops: SecretOperations,
+  streams: SecretStreams,
+): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const actor = (req: { token?: { name: string } }) => req.token?.name ?? "anonymous";
   const envParam = z.object({ env: z.string().describe("environment name, e.g. local") });
@@ -94,5 +102,57 @@ export function registerSecretRoutes(root: FastifyInstance, ops: SecretOperation
       },
     },
     async (req) => ops.import(req.params.env, req.body.values, actor(req)),
+  );
+
+  const open = new Set<() => void>();
+  root.addHook("preClose", async () => {
+    for (const end of open) end();
+  });
+  app.get(
+    "/v1/environments/:env/secrets/stream/:service",
+    {
+      config: {
+        // A service's own runtime token, or an admin (who may read values anyway).
+        role: "admin",
+        runtimeToken: (token, req) => {
+          const p = req.params as { env: string; service: string };
+          return streams.isRuntimeToken(p.env, p.service, token);
+        },
+      },
+      schema: {
+        params: envParam.extend({ service: z.string().min(1).max(64) }),
+        summary:
+          "Server-sent events: the values of the service's secrets (current and, during an overlap, previous) on connect and after every rotation; each delivery is audited",
+      },
+    },
+    async (req, reply) => {
+      let stop: (() => void) | undefined;
+      let ended = false;
+      let heartbeat: NodeJS.Timeout | undefined;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        clearInterval(heartbeat);
+        stop?.();
+        open.delete(end);
+        reply.raw.end();
+      };
+      // The first delivery before the headers: an unknown environment is a 404 problem.
+      let first: Record<string, unknown> | undefined;
+      stop = await streams.follow(req.params.env, req.params.service, (secrets) => {
+        if (!first) first = secrets;
+        else reply.raw.write(`event: secrets\ndata: ${JSON.stringify({ secrets })}\n\n`);
+      });
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+      });
+      reply.raw.write(`event: secrets\ndata: ${JSON.stringify({ secrets: first ?? {} })}\n\n`);
+      heartbeat = setInterval(() => reply.raw.write(": ping\n\n"), HEARTBEAT_MS);
+      open.add(end);
+      reply.raw.on("close", end);
+    },
   );
 }

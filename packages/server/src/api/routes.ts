@@ -8,7 +8,7 @@ import { tokenState } from "./auth";
 /** What the API can ask of the control plane; routes stay thin translations of HTTP. */
 export interface Operations {
   status(): Promise<unknown>;
-  releases(env: string): Promise<ReleaseRow[]>;
+  releases(env: string): Promise<(ReleaseRow & { via: string })[]>;
   /** Deploys a git ref or the working tree of the control plane's project, or an uploaded tree. */
   deploy(
     env: string,

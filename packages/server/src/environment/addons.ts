@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { type AddonConfig, type AddonRecord, addonsOf, type ReleaseConfig } from "@slipway/core";
+import {
+  type AddonConfig,
+  type AddonLogin,
+  type AddonRecord,
+  addonLoginRef,
+  addonsOf,
+  type ReleaseConfig,
+  SlipwayError,
+} from "@slipway/core";
 import type { AddonRow, EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
@@ -59,9 +67,51 @@ export async function addonEnv(ctx: Ctx, env: EnvironmentRow, config: ReleaseCon
   for (const row of rows) {
     const addon = declared[row.name];
     if (!addon || addon.type !== row.kind) continue;
-    out[row.name] = ctx.driver.addons.connectionEnv(addon, recordOf(ctx, env, row));
+    const login = await loginOf(ctx, env, config, row.name);
+    out[row.name] = ctx.driver.addons.connectionEnv(addon, recordOf(ctx, env, row), login);
   }
   return out;
+}
+
+/** The rotated login a release publishes for an add-on (see secrets `addon`), opened from the vault. */
+async function loginOf(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  config: ReleaseConfig,
+  addon: string,
+): Promise<AddonLogin | undefined> {
+  const ref = addonLoginRef(config.secrets, addon);
+  if (!ref) return undefined;
+  return { version: ref.version, password: await ctx.vault.open(env.id, ref.name, ref.version) };
+}
+
+/**
+ * Makes the add-on accept `version` of its login (see AddonsPort.rotatePassword), taking the
+ * previous one away with `withdrawPrevious`. The add-on's config is the one `config` froze.
+ */
+export async function rotateAddonPassword(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  config: ReleaseConfig,
+  secret: { name: string; addon: string; version: number },
+  withdrawPrevious: boolean,
+): Promise<void> {
+  const rows = await ctx.store.environments.addons(env.id);
+  const row = rows.find((r) => r.name === secret.addon);
+  const addon = addonsOf(config, rows)[secret.addon];
+  if (!row || !addon)
+    throw new SlipwayError(
+      "SLW_NOT_FOUND",
+      `${env.name} runs no add-on ${secret.addon} for ${secret.name}`,
+      `deploy the add-on first: slipway deploy --env ${env.name}`,
+    );
+  const password = await ctx.vault.open(env.id, secret.name, secret.version);
+  await ctx.driver.addons.rotatePassword(
+    addon,
+    recordOf(ctx, env, row),
+    { version: secret.version, password },
+    { withdrawPrevious },
+  );
 }
 
 export function recordOf(ctx: Ctx, env: EnvironmentRow, row: AddonRow): AddonRecord {

@@ -14,6 +14,7 @@ import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { flagsEnv } from "../flags";
 import { secretEnv } from "../secrets/publish";
+import { secretsStreamEnv } from "../secrets/stream";
 import { type AddonEnv, addonEnv } from "./addons";
 
 /**
@@ -61,7 +62,11 @@ export async function launchOf(
     build: release.buildId,
     ...(port !== undefined ? { port } : {}),
     ...(cfg.volume ? { volume: await ensureVolume(ctx, env.name, service) } : {}),
-    base: { ...baseEnv(dir), ...flagsEnv(ctx, env, release) },
+    base: {
+      ...baseEnv(dir),
+      ...flagsEnv(ctx, env, release),
+      ...secretsStreamEnv(ctx, env, release.config, service),
+    },
     addons,
     serviceUrls: serviceUrls(env),
     secrets: await secretEnv(ctx, env, release.config, service),

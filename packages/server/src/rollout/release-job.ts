@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type JobRef, releaseJob } from "@slipway/core";
+import { type FlagState, type JobRef, jobGate, releaseJob } from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
@@ -46,6 +46,22 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
   const [service, cfg] = releaseJob(release.config)!;
   const seed = (await seedDue(ctx, env, release)) ? release.config.seed : undefined;
   if (release.jobStatus === "pending") {
+    const stored = (await ctx.store.flags.list(env.id)).find((f) => f.name === cfg.gatedBy)?.state;
+    const gate = jobGate(
+      { name: service, gatedBy: cfg.gatedBy },
+      release.config.flags,
+      stored as FlagState | undefined,
+    );
+    // Skipped is done for this release: the rollout goes on, and the next deploy asks again.
+    if (!gate.run) {
+      await changeWithEvents(ctx, (tx) => tx.releases.moveJob(release.id, "pending", "succeeded"), {
+        kind: "release.job.skipped",
+        subject: release.id,
+        message: `v${release.number}: release job skipped: ${gate.reason}`,
+        data: { flag: cfg.gatedBy },
+      });
+      return;
+    }
     const moved = await changeWithEvents(ctx, (tx) => tx.releases.moveJob(release.id, "pending", "running"), {
       kind: "release.job.started",
       subject: release.id,

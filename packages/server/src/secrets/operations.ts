@@ -2,6 +2,7 @@ import { generateSecret, rotationStatus, type SecretRef, SlipwayError } from "@s
 import { type Stack, secretRefsFor } from "@slipway/spec";
 import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
+import { rotateAddonPassword } from "../environment/addons";
 import { loadSpec } from "../spec";
 import { newestVersions, secretSubject } from "./publish";
 
@@ -105,6 +106,45 @@ export function secretOperations(ctx: Ctx, publishNow: () => Promise<void>): Sec
     return changed.map((c) => ({ ...c, ...(rollout ? { rollout: rollout.id } : {}) }));
   };
 
+  /**
+   * A postgres add-on's login: the new version is stored, made valid in the database beside
+   * the one the live services use, then published by the reconciler's restart; the old one is
+   * withdrawn once they moved. One rotation at a time: the next one would reuse the login role
+   * the services are still on.
+   */
+  const rotateAddonLogin = async (
+    env: EnvironmentRow,
+    name: string,
+    ref: SecretRef,
+    value: string | undefined,
+    actor: string,
+  ): Promise<Changed> => {
+    const live = env.liveReleaseId ? await ctx.store.releases.getRelease(env.liveReleaseId) : undefined;
+    if (!live)
+      throw new SlipwayError(
+        "SLW_CONFLICT",
+        `${env.name} has no live release whose ${ref.addon} password could change`,
+        `deploy it first: slipway deploy --env ${env.name}`,
+      );
+    if (!live.config.secrets?.[name])
+      throw new SlipwayError(
+        "SLW_CONFLICT",
+        `the live release of ${env.name} does not declare ${name} yet`,
+        `deploy the spec that declares it first: slipway deploy --env ${env.name}`,
+      );
+    const [newest] = await ctx.store.secrets.versions(env.id, name);
+    const inUse = live.config.secrets[name].version;
+    if (newest && newest.version !== inUse)
+      throw new SlipwayError(
+        "SLW_CONFLICT",
+        `${name} v${newest.version} is still being rolled out in ${env.name} (the live release uses v${inUse})`,
+        `wait until \`slipway secrets list --env ${env.name}\` shows v${newest.version} published, then rotate again`,
+      );
+    const version = await change(env, name, value ?? generateSecret(ref.generate!), actor, "secret.rotated");
+    await rotateAddonPassword(ctx, env, live.config, { name, addon: ref.addon!, version }, false);
+    return (await published(env, [{ name, version }]))[0]!;
+  };
+
   return {
     async list(envName) {
       const env = await existing(envName);
@@ -142,13 +182,15 @@ export function secretOperations(ctx: Ctx, publishNow: () => Promise<void>): Sec
     },
 
     async set(envName, name, value, actor) {
-      const { env } = await declared(envName, name);
+      const { env, ref } = await declared(envName, name);
+      if (ref.addon) return rotateAddonLogin(env, name, ref, value, actor);
       const version = await change(env, name, value, actor, "secret.set");
       return (await published(env, [{ name, version }]))[0]!;
     },
 
     async rotate(envName, name, value, actor) {
       const { env, ref } = await declared(envName, name);
+      if (ref.addon) return rotateAddonLogin(env, name, ref, value, actor);
       await versionsOf(env, name);
       if (value === undefined && !ref.generate)
         throw new SlipwayError(
@@ -173,7 +215,8 @@ export function secretOperations(ctx: Ctx, publishNow: () => Promise<void>): Sec
       const changed: { name: string; version: number }[] = [];
       const skipped: string[] = [];
       for (const [name, value] of Object.entries(values)) {
-        if (!Object.hasOwn(refs, name)) {
+        // An add-on's password changes through `rotate`, which changes it in the database too.
+        if (!Object.hasOwn(refs, name) || refs[name]!.addon) {
           skipped.push(name);
           continue;
         }

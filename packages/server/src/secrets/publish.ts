@@ -44,6 +44,8 @@ export async function pinSecrets(
   for (const [name, ref] of Object.entries(refs)) {
     const was = live?.config.secrets?.[name];
     if (was) refs[name] = { ...ref, version: was.version, ...pick(was) };
+    // An add-on login with no version yet is the add-on's own (v0); only a rotation makes one.
+    if (ref.addon) continue;
     if (newest[name] || !ref.generate) {
       if (!newest[name]) missing.push(name);
       continue;

@@ -94,7 +94,7 @@ describe("secrets reconciler", () => {
     await reconciler.tick(); // the rollout is in flight: no second one
     expect(kicked).toHaveLength(1);
     const rollout = (await store.rollouts.get(kicked[0]!))!;
-    expect(rollout).toMatchObject({ kind: "rollback", actor: "secrets" });
+    expect(rollout).toMatchObject({ kind: "restart", actor: "secrets" });
     const release = (await store.releases.getRelease(rollout.toReleaseId!))!;
     expect(release.buildId).toBe("b1");
     expect(release.jobStatus).toBe("none");

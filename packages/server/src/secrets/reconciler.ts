@@ -7,6 +7,7 @@ import {
 } from "@slipway/core";
 import type { EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
+import { rotateAddonPassword } from "../environment/addons";
 import { newestVersions, secretSubject } from "./publish";
 
 /**
@@ -55,6 +56,41 @@ export class SecretsReconciler {
       const plan = planSecretRefs(live.config.secrets, newest, this.ctx.now());
       if (plan && !(await this.#alreadyFailed(env, { ...live.config, secrets: plan.refs })))
         await this.#restart(env, live, plan.refs, plan.changes);
+      else if (!plan) await this.#withdrawAddonLogins(env, live);
+    }
+  }
+
+  /**
+   * An add-on login's previous version stops working in the database once its overlap is over
+   * and nothing runs on it any more: the live release publishes the new one, no rollout is in
+   * flight, and no process of an older release is still draining. Once per version.
+   */
+  async #withdrawAddonLogins(env: EnvironmentRow, live: ReleaseRow) {
+    for (const [name, ref] of Object.entries(live.config.secrets ?? {})) {
+      if (!ref.addon || ref.previous === undefined || (ref.withdrawAt ?? 0) > this.ctx.now()) continue;
+      const subject = secretSubject(env, name);
+      const done = (await this.ctx.store.events.about([subject])).some(
+        (e) => e.kind === "secret.withdrawn" && e.data.version === ref.previous,
+      );
+      if (done) continue;
+      const older = (await this.ctx.store.processes.forEnvironment(env.id)).filter(
+        (p) => p.releaseId !== live.id && p.state !== "stopped",
+      );
+      if (older.length) continue;
+      await rotateAddonPassword(
+        this.ctx,
+        env,
+        live.config,
+        { name, addon: ref.addon, version: ref.version },
+        true,
+      );
+      await this.ctx.event({
+        kind: "secret.withdrawn",
+        subject,
+        actor: "secrets",
+        message: `${env.name}: ${name} v${ref.previous} no longer logs in to ${ref.addon}; the services use v${ref.version}`,
+        data: { environment: env.name, name, version: ref.previous },
+      });
     }
   }
 
@@ -66,6 +102,16 @@ export class SecretsReconciler {
     changes: { name: string; message: string }[],
   ) {
     const config = { ...live.config, secrets: refs };
+    // A new add-on login works before any service is started with it (the old one still does).
+    for (const [name, ref] of Object.entries(refs))
+      if (ref.addon && ref.version !== live.config.secrets?.[name]?.version)
+        await rotateAddonPassword(
+          this.ctx,
+          env,
+          live.config,
+          { name, addon: ref.addon, version: ref.version },
+          false,
+        );
     const rollout = await this.ctx.store.transaction(async (tx) => {
       const release = await tx.releases.createRelease({
         environmentId: env.id,
@@ -79,8 +125,8 @@ export class SecretsReconciler {
       });
       return tx.rollouts.create({
         environmentId: env.id,
-        // Rolls out an existing release, as a rollback does: start, health, switch, drain.
-        kind: "rollback",
+        // Rolls out an existing build with no release job, like a rollback, but says what it is.
+        kind: "restart",
         fromReleaseId: live.id,
         toReleaseId: release.id,
         source: null,
@@ -94,7 +140,7 @@ export class SecretsReconciler {
         kind: "secret.published",
         subject: secretSubject(env, change.name),
         actor: "secrets",
-        message: `${env.name}: ${change.message}`,
+        message: `${env.name}: ${change.message}; services restart onto it (rollout ${rollout.id})`,
         data: { environment: env.name, rollout: rollout.id },
       });
     this.kick(rollout.id);
