@@ -162,7 +162,7 @@ describe("deploy by uploading the tree", () => {
       expect(await missing([hash])).toEqual([hash]);
     });
     // The server notices the cut and removes its temp file.
-    await eventually(async () => readdirSync(blobsTmp()).length === 0);
+    await eventually(async () => readdirSync(blobsTmp()).length === 0, 20_000);
     expect(await missing([hash])).toEqual([hash]);
     const d = await deploy();
     expect(d.upload).toMatchObject({ files: 1, bytes: body.length });

@@ -65,9 +65,21 @@ export function registerSourceRoutes(root: FastifyInstance, ops: SourceOperation
             "SLW_BAD_REQUEST",
             "no body: send the file's bytes as application/octet-stream",
           );
-        const encoding = req.headers["content-encoding"];
-        const r = await ops.receiveBlob(req.params.sha256, body, encoding, req.token?.name ?? "anonymous");
-        return reply.code(r.stored ? 201 : 200).send({ sha256: req.params.sha256, ...r });
+        // A client that goes away mid-body must end the upload now (its temp file removed),
+        // whichever way the socket closes (a half-close included), not at the idle timeout.
+        const raw = req.raw;
+        const cutOff = () => {
+          if (!raw.complete)
+            raw.destroy(Object.assign(new Error("the client went away mid-body"), { code: "ECONNRESET" }));
+        };
+        raw.socket.once("end", cutOff).once("close", cutOff);
+        try {
+          const encoding = req.headers["content-encoding"];
+          const r = await ops.receiveBlob(req.params.sha256, body, encoding, req.token?.name ?? "anonymous");
+          return reply.code(r.stored ? 201 : 200).send({ sha256: req.params.sha256, ...r });
+        } finally {
+          raw.socket.off("end", cutOff).off("close", cutOff);
+        }
       },
     );
   });
