@@ -26,6 +26,12 @@ describe("probes gate each step", () => {
     expect(gatedByProbes({ do: "roll-back", judgement: judged("rollback") })).toBe(false);
   });
 
+  it("also run while the judge holds for want of evidence: their calls are the canary's traffic", () => {
+    expect(gatedByProbes({ do: "hold", judgement: judged("hold") })).toBe(true);
+    expect(gatedByProbes({ do: "hold", judgement: judged("hold"), frozen: true })).toBe(false);
+    expect(gatedByProbes({ do: "hold" })).toBe(false); // nothing judged (paused before any look)
+  });
+
   it("any failing probe rolls back, naming it; else any pending one holds; else advance", () => {
     expect(probesVerdict([probe("pass"), probe("fail", "job"), probe("pending", "event")])).toEqual({
       verdict: "rollback",
