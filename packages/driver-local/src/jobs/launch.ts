@@ -54,6 +54,10 @@ export function jobOutcome(job: JobRef): JobOutcome {
   if (code !== undefined) return { state: "exited", code };
   const pid = job.pid ?? findByNonce(job.nonce)?.pid;
   if (pid && isAlive(pid)) return { state: "running", pid };
+  // The runner records the code and then exits: it may have done both between the two looks
+  // above, and a finished job must not read as one that vanished.
+  const late = exitCode(statusFile);
+  if (late !== undefined) return { state: "exited", code: late };
   return existsSync(`${statusFile}.pid`) || job.pid ? { state: "unknown" } : { state: "not-started" };
 }
 
