@@ -188,7 +188,7 @@ describe("a remote control plane over TLS", () => {
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).stack).toBe("shop");
 
-    const first = await slipway(["deploy", ...ctx, ...env, "--json"]);
+    const first = await slipway(["deploy", "--dir", project, ...ctx, ...env, "--json"]);
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout).release).toBe(1);
     const after = JSON.parse((await slipway(["status", ...ctx, "--json"])).stdout) as {
@@ -201,7 +201,7 @@ describe("a remote control plane over TLS", () => {
 
     const follow = slipwayFollow(["logs", "api", ...ctx, ...env, "-f", "-n", "1"]);
     editFile(join(project, "slipway.config.ts"), (t) => t.replace(/hello from v1/g, "hello from v2"));
-    const second = await slipway(["deploy", ...ctx, ...env, "--json"]);
+    const second = await slipway(["deploy", "--dir", project, ...ctx, ...env, "--json"]);
     expect(second.code, second.stderr).toBe(0);
     expect((await edgeGet("/api/version")).body).toMatchObject({
       release: "v2",
@@ -254,7 +254,7 @@ describe("a remote control plane over TLS", () => {
     };
     const status = await slipway(["status", "--json"], { env: ci });
     expect(status.code, status.stderr).toBe(0);
-    const deploy = await slipway(["deploy", ...env], { env: ci });
+    const deploy = await slipway(["deploy", "--dir", project, ...env], { env: ci });
     expect(deploy.code).toBe(1);
     expect(deploy.stderr).toContain("SLW_FORBIDDEN");
     expect(deploy.stderr).toContain("deployer");
