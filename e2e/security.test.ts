@@ -152,10 +152,11 @@ describe("the control plane API is safe to leave running", () => {
   });
 
   it("starts nothing for a deploy to an environment the spec does not have, inherited names included", async () => {
-    // Backups come and go on their own schedule (a base backup, its check); nothing else may.
+    // Some come and go on their own: Postgres backends (one per new connection; their working
+    // directory is the data directory) and backup work (a base backup, its check). Nothing else may.
     const pids = () =>
       processesUnder(dir)
-        .filter((p) => !/pg_basebackup|pg_verifybackup|zstd/.test(p.cmd))
+        .filter((p) => !/^postgres: |pg_basebackup|pg_verifybackup|pg_receivewal|zstd|\btar\b/.test(p.cmd))
         .map((p) => p.pid)
         .sort();
     const before = pids();
