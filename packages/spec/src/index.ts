@@ -10,5 +10,6 @@ export { DEFAULT_HEALTH, DEFAULT_SCALE, JOB_SCALE, type ResolvedService, resolve
 export * from "./schema";
 export * from "./secrets-schema";
 export { starterFiles, starterSpec } from "./starter";
+export * from "./strategy-schema";
 export { closestMatch } from "./suggest";
 export { type LoadResult, validateStack } from "./validate";
