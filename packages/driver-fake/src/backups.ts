@@ -14,6 +14,12 @@ import type { FakeWorld } from "./world";
  * Tests plant failures with `world.failOn("createBase prod/db", …)`.
  */
 export function fakeBackups(world: FakeWorld): BackupsPort {
+  const newRepo = (repo: BackupRepo) => ({
+    key: Buffer.from(repo.key).toString("hex"),
+    backups: [],
+    streaming: false,
+    snapshots: [],
+  });
   const repoOf = (repo: BackupRepo) => {
     const r = world.repositories.get(repo.location);
     const key = Buffer.from(repo.key).toString("hex");
@@ -36,12 +42,7 @@ export function fakeBackups(world: FakeWorld): BackupsPort {
   return {
     async protect(record, repo) {
       world.call(`protect ${record.env}/${record.name}`);
-      if (!world.repositories.has(repo.location))
-        world.repositories.set(repo.location, {
-          key: Buffer.from(repo.key).toString("hex"),
-          backups: [],
-          streaming: false,
-        });
+      if (!world.repositories.has(repo.location)) world.repositories.set(repo.location, newRepo(repo));
       const r = repoOf(repo);
       const started = !r.streaming;
       r.streaming = true;
@@ -117,6 +118,35 @@ export function fakeBackups(world: FakeWorld): BackupsPort {
       world.call(`discard ${instance.dataDir}`);
       world.addons.delete(`${instance.env}/${instance.dataDir}`);
       world.heartbeats.delete(instance.dataDir);
+    },
+    async snapshotRedis(record, repo) {
+      world.call(`snapshotRedis ${record.env}/${record.name}`);
+      if (!world.repositories.has(repo.location)) world.repositories.set(repo.location, newRepo(repo));
+      const r = repoOf(repo);
+      const snap = { id: `s${r.snapshots.length + 1}`, takenAt: world.clock.now(), bytes: 512 };
+      r.snapshots.push(snap);
+      return { ...snap };
+    },
+    async listRedis(_record, repo) {
+      if (!world.repositories.has(repo.location)) return [];
+      return repoOf(repo).snapshots.map((s) => ({ ...s }));
+    },
+    async restoreRedis(_config, record, repo, { id, into }) {
+      world.call(`restoreRedis ${record.env}/${record.name}`);
+      const r = world.repositories.has(repo.location) ? repoOf(repo) : undefined;
+      const snap = r?.snapshots.find((s) => s.id === id);
+      if (!snap)
+        throw new SlipwayError(
+          "SLW_NOT_FOUND",
+          `redis add-on "${record.name}" has no snapshot ${id} in ${repo.location}`,
+          `snapshots: ${r?.snapshots.map((s) => s.id).join(", ") || "none yet"}`,
+        );
+      world.addons.set(`${record.env}/${into.dataDir}`, { pid: world.pid(), running: true });
+      return { record: { ...record, ...into }, snapshot: snap.id, keys: 0 };
+    },
+    async removeRedis(_record, repo, ids) {
+      const r = repoOf(repo);
+      r.snapshots = r.snapshots.filter((s) => !ids.includes(s.id));
     },
     async detach() {},
   };

@@ -24,7 +24,13 @@ export class FakeWorld {
   /** Backup repositories by location (see backups.ts). */
   readonly repositories = new Map<
     string,
-    { key: string; backups: (BaseBackupInfo & { startLsn: string; endLsn: string })[]; streaming: boolean }
+    {
+      key: string;
+      backups: (BaseBackupInfo & { startLsn: string; endLsn: string })[];
+      streaming: boolean;
+      /** A redis add-on's snapshots. */
+      snapshots: { id: string; takenAt: number; bytes: number }[];
+    }
   >();
   /** Heartbeats committed into an instance, by its data directory. */
   readonly heartbeats = new Map<string, number[]>();
