@@ -28,6 +28,11 @@ describe("which repository an add-on's backups go to", () => {
       bucket: "acme-backups",
       prefix: "pg/prod/db-restore-1",
       credentials: { accessKeyId: "BK_ID", secretAccessKey: "BK_SECRET" },
+      forcePathStyle: true,
+    });
+    const aws = { ...repository, endpoint: "https://s3.eu-central-1.amazonaws.com" };
+    expect(chooseRepository({ repository: aws }, undefined, "prod", "db")).toMatchObject({
+      forcePathStyle: false,
     });
     expect(chooseRepository({ repository: { bucket: "other" } }, "files", "dev", "db")).toMatchObject({
       kind: "bucket-addon",

@@ -14,6 +14,7 @@ export type RepositoryChoice =
       bucket: string;
       prefix: string;
       credentials: { accessKeyId: string; secretAccessKey: string };
+      forcePathStyle: boolean;
     };
 
 export const DEFAULT_BACKUP_PREFIX = "slipway-backups";
@@ -49,5 +50,7 @@ export function chooseRepository(
     bucket: spec.bucket,
     prefix,
     credentials: { ...spec.credentials },
+    // AWS wants virtual-host addressing for new buckets; S3-compatible servers (MinIO, R2, …) path-style.
+    forcePathStyle: !/(^|\.)amazonaws\.com$/.test(new URL(spec.endpoint).hostname),
   };
 }

@@ -1,7 +1,8 @@
 import { dueBackupWork, retentionMs } from "@slipway/core";
 import type { Ctx } from "../context";
 import type { BackupOperations } from "./operations";
-import { type ProtectedAddon, protectedAddons } from "./protected-addons";
+import { type ProtectedAddon, protectedAddons, snapshottedRedis } from "./protected-addons";
+import { reconcileRedis } from "./redis";
 
 const ACTOR = "backups";
 
@@ -41,15 +42,28 @@ export class BackupReconciler {
   async tick(): Promise<void> {
     for (const env of await this.ctx.store.environments.list()) {
       if (env.desired !== "active") continue;
-      for (const a of await protectedAddons(this.ctx, env)) {
-        if (!a.policy.enabled) continue;
-        try {
-          await this.#reconcile(a);
-          this.#reported.delete(a.row.id);
-        } catch (e) {
-          await this.#reportOnce(a, e);
+      try {
+        for (const a of await protectedAddons(this.ctx, env)) {
+          if (!a.policy.enabled) continue;
+          await this.#step(a.row.id, `${env.name}/${a.row.name}`, () => this.#reconcile(a));
         }
+        // Snapshots are asked for per redis add-on, so they do not wait for the policy's enabled.
+        for (const r of await snapshottedRedis(this.ctx, env))
+          await this.#step(r.row.id, `${env.name}/${r.row.name}`, () => reconcileRedis(this.ctx, r, ACTOR));
+        this.#reported.delete(env.id);
+      } catch (e) {
+        // The repository itself can't be reached (its bucket add-on or credentials are missing).
+        await this.#reportOnce(env.id, env.name, e);
       }
+    }
+  }
+
+  async #step(id: string, name: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+      this.#reported.delete(id);
+    } catch (e) {
+      await this.#reportOnce(id, name, e);
     }
   }
 
@@ -94,15 +108,15 @@ export class BackupReconciler {
     };
   }
 
-  async #reportOnce(a: ProtectedAddon, e: unknown): Promise<void> {
+  async #reportOnce(id: string, name: string, e: unknown): Promise<void> {
     const reason = e instanceof Error ? e.message : String(e);
-    if (this.#reported.get(a.row.id) === reason) return;
-    this.#reported.set(a.row.id, reason);
+    if (this.#reported.get(id) === reason) return;
+    this.#reported.set(id, reason);
     await this.ctx.event({
       kind: "backup.protection-failed",
-      subject: `${a.row.id}/backups`,
+      subject: `${id}/backups`,
       actor: ACTOR,
-      message: `ALERT ${a.env.name}/${a.row.name}: backups are not being kept: ${reason}`,
+      message: `ALERT ${name}: backups are not being kept: ${reason}`,
     });
   }
 }
