@@ -43,8 +43,11 @@ export function fakeAddons(world: FakeWorld): AddonsPort {
           return {
             S3_ENDPOINT: `http://127.0.0.1:${record.port}`,
             S3_BUCKET: config.bucket ?? record.name,
-            S3_ACCESS_KEY_ID: record.name,
-            S3_SECRET_ACCESS_KEY: record.password,
+            S3_REGION: "us-east-1",
+            AWS_REGION: "us-east-1",
+            AWS_ACCESS_KEY_ID: record.name,
+            AWS_SECRET_ACCESS_KEY: record.password,
+            S3_FORCE_PATH_STYLE: "true",
           };
       }
     },
