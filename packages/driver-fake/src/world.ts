@@ -27,11 +27,12 @@ export class FakeWorld {
     {
       key: string;
       backups: (BaseBackupInfo & { startLsn: string; endLsn: string })[];
-      streaming: boolean;
       /** A redis add-on's snapshots. */
       snapshots: { id: string; takenAt: number; bytes: number }[];
     }
   >();
+  /** Repositories' local working directories a WAL receiver streams into (unprotect stops it). */
+  readonly streaming = new Set<string>();
   /** Heartbeats committed into an instance, by its data directory. */
   readonly heartbeats = new Map<string, number[]>();
   /** Verification queries that fail in a restored copy. */

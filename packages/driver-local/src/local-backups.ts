@@ -13,8 +13,9 @@ import { type RedisSnapshot, redisSnapshots } from "./addons/redis-snapshot";
 
 /**
  * The backups port over the local engine (addons/postgres-backup, addons/redis-snapshot): a
- * repository is a directory on this machine, or a bucket with only working files kept here. Heartbeats and a restored copy's checks connect as the databases' owner role
- * (the services' role), so the heartbeat table belongs to the app like its other tables.
+ * repository is a directory on this machine, or a bucket with only working files kept here.
+ * Heartbeats and a restored copy's checks connect as the databases' owner role (the services'
+ * role), so the heartbeat table belongs to the app like its other tables.
  */
 export function localBackups(): BackupsPort {
   const engine = postgresBackups();

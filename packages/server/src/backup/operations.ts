@@ -100,7 +100,7 @@ export function backupOperations(ctx: Ctx, kick: (rolloutId: string) => void = (
   const createFor = (a: ProtectedAddon, actor: string) => serial(a, () => takeBase(ctx, a, actor));
   const drillFor = (a: ProtectedAddon, actor: string) => serial(a, () => runDrill(ctx, a, actor));
 
-  return {
+  const ops: BackupOperations = {
     async list(envName) {
       const env = await existingEnvironment(ctx, envName);
       const addons: AddonBackups[] = [];
@@ -139,7 +139,7 @@ export function backupOperations(ctx: Ctx, kick: (rolloutId: string) => void = (
     },
     async restoreAny(envName, req, actor) {
       const r = await redisOf(envName, req.addon);
-      if (!r) return this.restore(envName, req, actor);
+      if (!r) return ops.restore(envName, req, actor);
       if (req.switch)
         throw new SlipwayError(
           "SLW_BAD_REQUEST",
@@ -155,6 +155,7 @@ export function backupOperations(ctx: Ctx, kick: (rolloutId: string) => void = (
     createFor,
     drillFor,
   };
+  return ops;
 }
 
 /** What `slipway status` shows per environment: each postgres add-on's protection. */

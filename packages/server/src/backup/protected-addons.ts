@@ -51,8 +51,7 @@ export async function protectedAddons(
   const out: ProtectedAddon[] = [];
   for (const a of await liveAddons(ctx, env))
     if (a.config.type === "postgres") {
-      const bucket = opts.localOnly ? undefined : a.config.backup?.bucket;
-      const repo = opts.localOnly ? localRepo(ctx, a) : await backupRepo(ctx, a, bucket);
+      const repo = opts.localOnly ? localRepo(ctx, a) : await backupRepo(ctx, a, a.config.backup?.bucket);
       out.push({ ...a, config: a.config, repo });
     }
   return out;

@@ -71,7 +71,8 @@ export class BackupReconciler {
     const { backups } = this.ctx.driver;
     const name = `${a.env.name}/${a.row.name}`;
     const subject = `${a.row.id}/backups`;
-    if ((await backups.protect(a.record, a.repo)).started)
+    const { started } = await backups.protect(a.record, a.repo);
+    if (started)
       await this.ctx.event({
         kind: "backup.protected",
         subject,
@@ -80,7 +81,10 @@ export class BackupReconciler {
       });
     await backups.sealWal(a.record, a.repo);
     const work = dueBackupWork(a.policy, await this.#history(a), this.ctx.now());
-    if (work.base) await this.ops.createFor(a, ACTOR);
+    // A repository streamed into for the first time (the spec moved it to a bucket, say) has no
+    // base backup yet, whatever the store's history says: nothing in it is restorable until one is.
+    const empty = started && !(await backups.list(a.record, a.repo)).backups.some((b) => b.verified);
+    if (work.base || empty) await this.ops.createFor(a, ACTOR);
     const expired = await backups.expire(a.record, a.repo, retentionMs(a.policy), this.ctx.now());
     if (expired.removedBackups.length || expired.removedWalSegments)
       await this.ctx.event({

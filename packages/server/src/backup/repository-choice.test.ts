@@ -134,6 +134,7 @@ describe("backup repositories and redis snapshots in the reconciler", () => {
 
     await ctx.vault.add(envId, "BK_ID", "AKIAEXAMPLE", "test");
     await ctx.vault.add(envId, "BK_SECRET", "s3cr3t-value", "test");
+    const from = world.calls.length;
     await reconciler.tick();
     expect(protectedWith.at(-1)!.bucket).toEqual({
       endpoint: "https://s3.example.com",
@@ -144,6 +145,11 @@ describe("backup repositories and redis snapshots in the reconciler", () => {
       accessKeyId: "AKIAEXAMPLE",
       secretAccessKey: "s3cr3t-value",
     });
+    // The new repository holds no backup yet, whatever the store's history says: one is taken at once.
+    expect(world.calls.slice(from)).toContain("createBase local/db");
+    expect((await backupOperations(ctx).list("local")).addons[0]!.backups.map((b) => b.verified)).toEqual([
+      true,
+    ]);
     // The credentials are never in an event.
     const all = JSON.stringify(await store.events.list({ limit: 200 }));
     expect(all).not.toContain("s3cr3t-value");
@@ -154,7 +160,7 @@ describe("backup repositories and redis snapshots in the reconciler", () => {
     const reconciler = new BackupReconciler(ctx, backupOperations(ctx));
     const snapshots = () => world.calls.filter((c) => c === "snapshotRedis local/cache").length;
     const first = snapshots();
-    clock.advance(HOUR); // the earlier ticks took one already
+    // Back in the local directory (the earlier snapshots went to the buckets): none there yet.
     await reconciler.tick();
     expect(snapshots()).toBe(first + 1);
     clock.advance(HOUR - 1);
@@ -170,7 +176,7 @@ describe("backup repositories and redis snapshots in the reconciler", () => {
     expect((await list()).map((r) => [r.addon, r.every, r.snapshots.length])).toEqual([
       ["cache", "hourly", 1],
     ]);
-    expect(await events("backup.expired")).toContainEqual(expect.stringMatching(/removed 3 RDB snapshots/));
+    expect(await events("backup.expired")).toContainEqual(expect.stringMatching(/removed 2 RDB snapshots/));
     // A failed snapshot is an alert, and the one there is stays.
     clock.advance(HOUR);
     world.failOn("snapshotRedis local/cache", new Error("redis-cli: connection refused"));
