@@ -83,8 +83,8 @@ export class BackupReconciler {
     const work = dueBackupWork(a.policy, await this.#history(a), this.ctx.now());
     // A repository streamed into for the first time (the spec moved it to a bucket, say) has no
     // base backup yet, whatever the store's history says: nothing in it is restorable until one is.
-    const empty = started && !(await backups.list(a.record, a.repo)).backups.some((b) => b.verified);
-    if (work.base || empty) await this.ops.createFor(a, ACTOR);
+    const empty = async () => !(await backups.list(a.record, a.repo)).backups.some((b) => b.verified);
+    if (work.base || (started && (await empty()))) await this.ops.createFor(a, ACTOR);
     const expired = await backups.expire(a.record, a.repo, retentionMs(a.policy), this.ctx.now());
     if (expired.removedBackups.length || expired.removedWalSegments)
       await this.ctx.event({
