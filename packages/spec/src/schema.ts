@@ -1,6 +1,6 @@
 import { checkSchedule, DEFAULT_BACKUP_POLICY, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
-import { backupPolicySchema } from "./backup-schema";
+import { backupCredentialSecrets, backupPolicySchema, backupRepositoryIssues } from "./backup-schema";
 import { dataSchema } from "./data-schema";
 import { flagIssues, flagsSchema } from "./flags-schema";
 import { name } from "./names";
@@ -393,7 +393,9 @@ export const stackSchema = z
         },
       });
     for (const issue of referenceIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
-    for (const issue of secretIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of secretIssues(stack, backupCredentialSecrets(stack.environments)))
+      ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of backupRepositoryIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
     for (const [svcName, svc] of Object.entries(stack.services))
       if (svc.gatedBy !== undefined && !Object.hasOwn(stack.flags, svc.gatedBy))
         ctx.addIssue({
