@@ -118,7 +118,8 @@ function announce(
     "",
     "on your machine:",
     `  slipway context add ${o.env} ${reachable} --token ${token ?? "<token>"}${fingerprint ? ` --fingerprint ${fingerprint}` : ""}`,
-    `  slipway deploy --context ${o.env} --env ${o.env}`,
+    // The first deploy brings the spec: run it in the stack's directory (or pass --dir).
+    `  slipway deploy --context ${o.env} --env ${o.env}${o.dir ? "" : "   (in the stack's directory: it uploads the spec and source)"}`,
     "",
   );
   process.stderr.write(lines.join("\n"));
