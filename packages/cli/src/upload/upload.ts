@@ -1,6 +1,6 @@
 import { pipeline, Transform } from "node:stream";
 import { createGzip } from "node:zlib";
-import { blobsOf, isSlipwayError } from "@slipway/core";
+import { blobsOf, isSlipwayError, withSpec } from "@slipway/core";
 import { api, putRaw, type Target } from "../client";
 import type { PackedTree } from "./pack";
 
@@ -9,7 +9,7 @@ export interface UploadReport {
   files: number;
   bytes: number;
   wireBytes: number;
-  /** Distinct blobs of the tree, and their bytes: what a whole-tree upload would send. */
+  /** Distinct blobs of the tree and its spec, and their bytes: what a whole-tree upload would send. */
   treeFiles: number;
   treeBytes: number;
 }
@@ -29,7 +29,8 @@ export async function uploadMissing(
   pack: PackedTree,
   progress: (line: string) => void,
 ): Promise<UploadReport> {
-  const size = new Map(pack.tree.files.map((f) => [f.sha256, f.size]));
+  const files = withSpec(pack.tree, pack.spec);
+  const size = new Map(files.files.map((f) => [f.sha256, f.size]));
   const report = {
     files: 0,
     bytes: 0,
@@ -39,7 +40,7 @@ export async function uploadMissing(
   };
   for (let round = 1; ; round++) {
     const { missing } = await api<{ missing: string[] }>(t, "POST", "/v1/sources/missing", {
-      hashes: blobsOf(pack.tree),
+      hashes: blobsOf(files),
     });
     if (missing.length === 0) return report;
     const bytes = sum(missing.map((h) => size.get(h)!));
