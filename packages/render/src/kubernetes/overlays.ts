@@ -60,8 +60,9 @@ function overlay(input: RenderInput, base: Map<string, K8sObject>): RenderedFile
   const mine = new Set(objects.map(objectKey));
   const added = objects.filter((o) => !base.has(objectKey(o)));
   const patched = objects.flatMap((o) => {
-    const ops = diffJson(base.get(objectKey(o)), o);
-    return base.has(objectKey(o)) && ops.length ? [{ object: o, ops }] : [];
+    const from = base.get(objectKey(o));
+    const ops = from ? diffJson(from, o) : [];
+    return ops.length ? [{ object: o, ops }] : [];
   });
   const removed = [...base.values()].filter((o) => !mine.has(objectKey(o)));
   const name = (o: K8sObject) => `${o.kind.toLowerCase()}-${o.metadata.name}`;
