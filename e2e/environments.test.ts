@@ -2,7 +2,16 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { editFile, eventually, finishProject, getJson, makeProject, removeProject, slipway } from "./harness";
+import {
+  editFile,
+  eventually,
+  finishProject,
+  getJson,
+  makeProject,
+  removeProject,
+  slipway,
+  startLoad,
+} from "./harness";
 
 /** git in the project, as a user commits (argv, no shell); fails the test if git does. */
 function git(dir: string, args: string[]): string {
@@ -16,6 +25,10 @@ interface Manifest {
   build: string | null;
   services: Record<string, { url?: string; commit: string | null; status: string }>;
   infrastructure: { versions: Record<string, string>; last_applied: string | null };
+}
+interface Timeline {
+  rollout: { phase: string };
+  judgements: { weight: number; verdict: string; action: string; reason: string }[];
 }
 interface EventRow {
   kind: string;
@@ -97,6 +110,12 @@ describe("environments and promotion", () => {
   };
   const count = async (env: string, table: string) =>
     Number(await query(env, `select count(*) from ${table}`));
+  /** A commit on main, as a developer makes one; returns its sha. */
+  const commit = (message: string) => {
+    editFile(join(dir, "web.mjs"), (t) => `${t}// ${message}\n`);
+    git(dir, ["-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "-q", "-am", message]);
+    return git(dir, ["rev-parse", "HEAD"]);
+  };
   const token = async (name: string, role: string) => {
     const r = await cli(["tokens", "create", "--name", name, "--role", role, "--json"]);
     expect(r.code, r.stderr).toBe(0);
@@ -112,7 +131,20 @@ describe("environments and promotion", () => {
     local: {},
     dev: { autoDeploy: { branch: "main" } },
     staging: { autoDeploy: { branch: "main" }, promotesFrom: "dev" },
-    prod: { promotesFrom: "staging", requiresApproval: true, services: { api: { scale: { min: 2, max: 4 } } } },
+    prod: {
+      promotesFrom: "staging",
+      requiresApproval: true,
+      services: { api: { scale: { min: 2, max: 4 } } },
+      strategy: {
+        kind: "canary",
+        steps: [
+          { weight: 25, holdMinutes: 0.05, holdRequests: 100 },
+          { weight: 50, holdMinutes: 0.05, holdRequests: 100 },
+          { weight: 100, holdMinutes: 0, holdRequests: 0 },
+        ],
+        analysis: { maxErrorRate: 0.05, minRequests: 30, latency: { quantile: 0.95, budgetMs: 250 } },
+      },
+    },
     frozen: {
       promotesFrom: "staging",
       freeze: [{ from: "2020-01-01T00:00:00Z", until: "2100-01-01T00:00:00Z", reason: "release party" }],
@@ -244,6 +276,52 @@ describe("environments and promotion", () => {
     expect(d.scale).toEqual([{ service: "api", a: "1 (min 1, max 1)", b: "2 (min 2, max 4)" }]);
   });
 
+  it("takes the next commit on main through dev and staging by itself, and to prod as a canary once approved", async () => {
+    const began = Date.now();
+    const sha = commit("second");
+    expect((await chainEnd(sha)).kind).toBe("autodeploy.finished");
+    const staging = await manifest("staging");
+    expect(staging.services.api!.commit).toBe(sha);
+
+    const asked = await cli(["promote", "staging", "prod", "--json"]);
+    expect(asked.code, asked.stderr).toBe(0);
+    const { promotion } = JSON.parse(asked.stdout) as { promotion: { id: string; state: string } };
+    expect(promotion.state).toBe("awaiting-approval");
+    // Nothing moves in prod while it waits.
+    expect((await manifest("prod")).version).toBe("v1");
+
+    // Steady, bounded traffic at prod's own edge while the canary is judged on it.
+    const load = startLoad(`${(await manifest("prod")).services.api!.url}/version`, {
+      concurrency: 4,
+      ratePerLoop: 25,
+      maxSeconds: 180,
+    });
+    const approved = await cli(["approve", promotion.id], await token("dave", "approver"));
+    const report = await load.stop();
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stderr).toMatch(/takes 25% of new requests/);
+
+    const t = await getJson<Timeline>(`${api}/v1/environments/prod/rollout`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(t.rollout.phase).toBe("succeeded");
+    expect(t.judgements.filter((j) => j.action === "set-weight").map((j) => j.weight)).toEqual([25, 50, 100]);
+    expect(t.judgements.find((j) => j.weight === 100)?.reason).toMatch(/every service within limits/);
+    // Both revisions answered during the rollout, and not one request failed.
+    expect(report.failed, report.failures.slice(0, 5).join("\n")).toBe(0);
+    expect(Object.keys(report.byRelease).sort()).toEqual(["v1", "v2"]);
+
+    const prod = await manifest("prod");
+    expect(prod.version).toBe("v2");
+    expect(prod.build).toBe(staging.build);
+    expect(prod.services.api!.commit).toBe(sha);
+    const status = await cli(["rollout", "status", "--env", "prod"]);
+    expect(status.stdout).toMatch(/succeeded/);
+    console.info(
+      `commit → live in prod (canary 25% → 50% → 100%): ${((Date.now() - began) / 1000).toFixed(1)} s`,
+    );
+  }, 420_000);
+
   it("seeds a new database once, after its migrations, and never prod's", async () => {
     expect(await query("dev", "select release from seed_runs")).toBe("v1");
     expect(await count("dev", "customers")).toBe(1);
@@ -276,10 +354,18 @@ describe("environments and promotion", () => {
 
     const copied = await cli(["data", "copy", "prod", "staging", "--mask", "--json"]);
     expect(copied.code, copied.stderr).toBe(0);
-    const result = JSON.parse(copied.stdout) as {
-      database: string;
-      tables: { table: string; rows: number }[];
-    };
+    // JSON lines: progress per table as rows land (of the source's total), the result last.
+    const lines = copied.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const progress = lines.flatMap((l) =>
+      l.progress ? [l.progress as { table: string; rows: number; total: number }] : [],
+    );
+    for (const p of progress) expect(p.rows).toBeLessThanOrEqual(p.total);
+    expect(progress).toContainEqual({ table: "customers", rows: 60, total: 60 });
+    expect(progress).toContainEqual({ table: "orders", rows: 180, total: 180 });
+    const result = lines.at(-1) as { database: string; tables: { table: string; rows: number }[] };
     expect(result.database).toBe("shop");
     expect(result.tables).toEqual(
       expect.arrayContaining([
@@ -310,6 +396,13 @@ describe("environments and promotion", () => {
     ).toBe("60\t60\t180");
     const done = (await events()).find((e) => e.kind === "data.copied");
     expect(done).toMatchObject({ actor: "admin", data: { from: "prod", to: "staging", addon: "db" } });
+
+    // For a person: each table's rows of its total as they land, then the summary.
+    const shown = await cli(["data", "copy", "prod", "staging", "--mask"]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stderr).toContain("  customers: 60 of 60 rows");
+    expect(shown.stderr).toContain("  orders: 180 of 180 rows");
+    expect(shown.stdout).toMatch(/now holds prod's data, masked: \d+ tables, \d+ rows/);
   }, 300_000);
 
   it("refuses a masked copy by a deployer, into prod, unmasked, or when prod has a table without a rule; staging keeps what it had", async () => {
@@ -344,29 +437,24 @@ describe("environments and promotion", () => {
   });
 
   it("holds staging after an older build is promoted there by hand, until the hold is lifted", async () => {
-    const first = git(dir, ["rev-parse", "HEAD"]);
-    const commit = (message: string) => {
-      editFile(join(dir, "web.mjs"), (t) => `${t}// ${message}\n`);
-      git(dir, ["-c", "user.name=dev", "-c", "user.email=dev@example.com", "commit", "-q", "-am", message]);
-      return git(dir, ["rev-parse", "HEAD"]);
-    };
-    expect((await chainEnd(commit("second"))).kind).toBe("autodeploy.finished");
+    const first = git(dir, ["rev-list", "--max-parents=0", "HEAD"]);
+    expect((await chainEnd(commit("third"))).kind).toBe("autodeploy.finished");
 
     const byHand = await cli(["promote", "dev", "staging", "--release", "v1"]);
     expect(byHand.code, byHand.stderr).toBe(0);
     expect((await manifest("staging")).services.api!.commit).toBe(first);
 
-    const third = commit("third");
+    const fourth = commit("fourth");
     const skipped = await eventually(
       async () =>
         (await events()).find(
-          (e) => e.kind === "autodeploy.skipped" && e.data.sha === third && e.data.env === "staging",
+          (e) => e.kind === "autodeploy.skipped" && e.data.sha === fourth && e.data.env === "staging",
         ),
       240_000,
     );
     expect(skipped.message).toContain("held by admin");
     expect((await manifest("staging")).services.api!.commit).toBe(first);
-    // dev took three commits; its database was new only for the first.
+    // dev took four commits; its database was new only for the first.
     expect(await query("dev", "select release from seed_runs")).toBe("v1");
     const lifted = await cli(["hold", "lift", "--env", "staging"]);
     expect(lifted.code, lifted.stderr).toBe(0);
@@ -401,7 +489,7 @@ describe("environments and promotion", () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("has no successful release in staging");
     // prod still runs the build it had.
-    expect((await manifest("prod")).version).toBe("v1");
+    expect((await manifest("prod")).version).toBe("v2");
   });
   it("rejects a build for good: it is never promoted again", async () => {
     const asked = await cli(["promote", "staging", "prod", "--json"]);

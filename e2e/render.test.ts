@@ -7,8 +7,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { buildOverlay, compareWithRender, type K8sObject } from "@slipway/render";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { editFile, finishProject, makeProject, slipway, upDetached } from "./harness";
 
 /**
@@ -243,7 +245,7 @@ describe("slipway render github-actions", () => {
       );
   });
 
-  it("renders every environment as its own overlay: namespace, scale and config, the same files as one --env render", async () => {
+  it("renders every environment as a kustomize overlay of one base: each builds to the same objects as one --env render", async () => {
     const out = join(outs, "overlays");
     const r = await slipway([
       "render",
@@ -270,12 +272,18 @@ describe("slipway render github-actions", () => {
     // One image for all: promotion moves the same build.
     expect(new Set(envs.map((e) => e.image))).toEqual(new Set(["shop:abc123"]));
     const prod = envs.find((e) => e.env === "prod")!;
-    expect(prod.objects.some((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "api")).toBe(
-      true,
+    expect(prod.files).toEqual(
+      expect.arrayContaining([
+        "overlays/prod/kustomization.yaml",
+        "overlays/prod/namespace.yaml",
+        "overlays/prod/added.yaml",
+        "overlays/prod/patches/deployment-api.yaml",
+      ]),
     );
-    expect(
-      envs.find((e) => e.env === "staging")!.objects.some((o) => o.kind === "HorizontalPodAutoscaler"),
-    ).toBe(false);
+    expect(readFileSync(join(out, "overlays", "prod", "added.yaml"), "utf8")).toContain(
+      "kind: HorizontalPodAutoscaler",
+    );
+    expect(existsSync(join(out, "overlays", "staging", "added.yaml"))).toBe(false);
     expect(envOf(prod, "api")).toContainEqual({ name: "SLIPWAY_ENV", value: "prod" });
 
     const single = join(outs, "prod-only");
@@ -292,17 +300,32 @@ describe("slipway render github-actions", () => {
       single,
     ]);
     expect(one.code, one.stderr).toBe(0);
-    for (const f of readdirSync(join(out, "prod")))
-      expect(readFileSync(join(out, "prod", f), "utf8"), f).toBe(readFileSync(join(single, f), "utf8"));
+    // kustomize build overlays/prod, done as kustomize does it, from the files on disk.
+    const written = readdirSync(out, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => {
+        const path = relative(out, join(d.parentPath, d.name));
+        return { path, content: readFileSync(join(out, path), "utf8") };
+      });
+    const built = buildOverlay(written, "prod");
+    expect(built.problems).toEqual([]);
+    const alone = readdirSync(single)
+      .filter((f) => /^\d\d-.*\.yaml$/.test(f))
+      .map((f) => ({
+        path: f,
+        objects: parseAllDocuments(readFileSync(join(single, f), "utf8"), { version: "1.1" }).map(
+          (d) => d.toJS() as K8sObject,
+        ),
+      }));
+    expect(compareWithRender(built.objects, alone)).toEqual([]);
     expect(readdirSync(out).sort()).toEqual([
       ".slipway-render.json",
       "Dockerfile",
       "Dockerfile.dockerignore",
-      "dev",
-      "local",
-      "prod",
-      "staging",
+      "base",
+      "overlays",
     ]);
+    expect(readdirSync(join(out, "overlays")).sort()).toEqual(["dev", "local", "prod", "staging"]);
   });
 
   it("refuses options that only a release has", async () => {

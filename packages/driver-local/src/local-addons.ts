@@ -25,11 +25,16 @@ export function localAddons(): AddonsPort {
       return { running, host: "127.0.0.1", port };
     },
     stop: (record) => addonDriver(record.kind).stop(record),
-    async copyMasked(source, target, rules) {
+    async copyMasked(source, target, rules, onProgress) {
       // The app role's URLs: it owns what the release job created, and nothing else.
       const url = (end: typeof source) =>
         addonDriver("postgres").connectionEnv(end.config as never, end.record).DATABASE_URL!;
-      const { tables } = await copyMaskedDatabase({ source: url(source), target: url(target), rules });
+      const { tables } = await copyMaskedDatabase({
+        source: url(source),
+        target: url(target),
+        rules,
+        ...(onProgress ? { onProgress } : {}),
+      });
       return { database: source.config.databases[0] ?? "app", tables };
     },
   };

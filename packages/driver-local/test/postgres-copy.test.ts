@@ -216,12 +216,23 @@ describe("copyMaskedDatabase", () => {
   });
 
   it("copies every row, masked: no original PII value anywhere in staging, counts and keys intact", async () => {
+    const heard: { table: string; rows: number; total: number }[] = [];
     const result = await copyMaskedDatabase({
       source: prodUrl,
       target: stagingUrl,
       rules: RULES,
       batchRows: 97,
+      onProgress: (p) => heard.push(p),
     });
+    // Progress: every table with its total before a row moves, then batch by batch to the total.
+    const tables = result.tables.length;
+    expect(heard.slice(0, tables)).toEqual(
+      result.tables.map((t) => ({ table: t.table, rows: 0, total: t.rows })),
+    );
+    const orders = heard.slice(tables).filter((p) => p.table === "orders");
+    expect(orders.map((p) => p.rows)).toEqual(
+      Array.from({ length: Math.ceil((USERS * 3) / 97) }, (_, i) => Math.min((i + 1) * 97, USERS * 3)),
+    );
     expect(result.tables.map((t) => t.table)).toEqual([
       "countries",
       "employees",

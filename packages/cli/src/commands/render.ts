@@ -14,6 +14,7 @@ import {
   renderDockerfile,
   renderGithubActions,
   renderKubernetes,
+  renderOverlays,
   requiredSecrets,
   validateCompose,
   validateKubernetes,
@@ -133,10 +134,11 @@ async function renderPipeline(o: RenderOptions): Promise<void> {
 }
 
 /**
- * `slipway render kubernetes --overlays`: every environment of the spec in its own directory
- * (`<env>/`, applied with `kubectl apply -k <env>`), each its own namespace with its own scale,
- * config and release (the live one when a control plane runs), one Dockerfile beside them:
- * promotion moves the same image between them.
+ * `slipway render kubernetes --overlays`: every environment of the spec as a kustomize layout,
+ * `base/` (the stack) and `overlays/<env>/` (its namespace, and what differs as patches:
+ * scale, config, its own release), applied with `kubectl apply -k overlays/<env>`; one
+ * Dockerfile beside them: promotion moves the same image between them. Each overlay is built
+ * here as kustomize would and must equal that environment's own render.
  */
 async function renderEveryEnvironment(o: RenderOptions): Promise<void> {
   const renderTarget = checkOptions(o);
@@ -159,35 +161,36 @@ async function renderEveryEnvironment(o: RenderOptions): Promise<void> {
       release,
       image: imageFor(stack.name, release.build, o.registry),
     };
-    rendered.push({ input, ...renderTarget(input) });
+    // Validates every object of the environment against its schema.
+    rendered.push({ input, objects: renderTarget(input).objects });
   }
-  const files = [
-    ...rendered.flatMap((r) => r.files.map((f) => ({ ...f, path: `${r.input.env}/${f.path}` }))),
-    ...dockerfile(root, stack),
-  ];
+  const files = [...renderOverlays(rendered.map((r) => r.input)), ...dockerfile(root, stack)];
   if (o.out) writeOutput(resolve(o.out), files);
+  const overlayFiles = (env: string) =>
+    files.map((f) => f.path).filter((p) => p.startsWith(`overlays/${env}/`));
   if (o.json)
     return printJson({
       target: o.target,
       stack: stack.name,
+      base: files.map((f) => f.path).filter((p) => p.startsWith("base/")),
       environments: rendered.map((r) => ({
         env: r.input.env,
         namespace: namespaceOf(r.input),
         release: r.input.release.number,
         build: r.input.release.build,
         image: r.input.image,
-        files: r.files.map((f) => `${r.input.env}/${f.path}`),
+        files: overlayFiles(r.input.env),
         objects: r.objects,
       })),
     });
   process.stdout.write(
     [
-      `rendered kubernetes for ${stack.name}, every environment in its own namespace, each object valid against its schema:`,
+      `rendered kubernetes for ${stack.name} as kustomize overlays: base/ and one overlay per environment, each in its own namespace, each object valid against its schema:`,
       ...rendered.map(
         (r) =>
-          `  ${r.input.env}/ → namespace ${namespaceOf(r.input)}, ${r.input.release.number !== null ? `release v${r.input.release.number}` : "the spec"}, image ${r.input.image}`,
+          `  overlays/${r.input.env}/ → namespace ${namespaceOf(r.input)}, ${r.input.release.number !== null ? `release v${r.input.release.number}` : "the spec"}, image ${r.input.image}, ${overlayFiles(r.input.env).filter((p) => p.includes("/patches/")).length} patches`,
       ),
-      `wrote ${files.length} files to ${resolve(o.out!)}; apply one environment with kubectl apply -k DIR/<env> (docs/render-kubernetes.md)`,
+      `wrote ${files.length} files to ${resolve(o.out!)}; apply one environment with kubectl apply -k DIR/overlays/<env> (docs/render-kubernetes.md)`,
       "",
     ].join("\n"),
   );

@@ -57,14 +57,27 @@ export interface AddonsPort {
    * way (both postgres add-ons, running). Nothing unmasked is written outside the source's
    * instance; the whole copy is planned before a row moves. Throws SLW_MASK_REFUSED (a table or
    * column without a fitting rule) or SLW_DATA_COPY_FAILED (the target keeps what it had).
+   * `onProgress` hears every table with its total once the copy is planned, then each batch.
    */
-  copyMasked(source: PostgresEnd, target: PostgresEnd, rules: MaskRules): Promise<AddonCopyResult>;
+  copyMasked(
+    source: PostgresEnd,
+    target: PostgresEnd,
+    rules: MaskRules,
+    onProgress?: (p: TableCopyProgress) => void,
+  ): Promise<AddonCopyResult>;
 }
 
 /** One end of a masked copy: a postgres add-on's declaration and its record. */
 export interface PostgresEnd {
   config: PostgresConfig;
   record: AddonRecord;
+}
+
+/** How far one table of a masked copy has got: rows landed of the rows in the source's snapshot. */
+export interface TableCopyProgress {
+  table: string;
+  rows: number;
+  total: number;
 }
 
 export interface AddonCopyResult {

@@ -6,6 +6,7 @@ import {
   planMaskedCopy,
   SlipwayError,
   type TableCopy,
+  type TableCopyProgress,
 } from "@slipway/core";
 import pg from "pg";
 import { type CatalogTable, databaseIdentity, readSequences, readTables } from "./postgres-catalog";
@@ -24,6 +25,8 @@ export interface MaskedCopyOptions {
   secret?: Uint8Array;
   /** Rows held in memory at once, per table. @default 1000 */
   batchRows?: number;
+  /** Hears every table with its total once the copy is planned (rows 0), then after each batch. */
+  onProgress?: (p: TableCopyProgress) => void;
 }
 
 export interface MaskedCopyResult {
@@ -53,14 +56,22 @@ export async function copyMaskedDatabase(opts: MaskedCopyOptions): Promise<Maske
     const copies = plan.tables.map((copy) => ({ copy, sql: tables.find((t) => t.name === copy.table)!.sql }));
     await assertTargetHasColumns(target, plan.tables);
     const secret = opts.secret ?? randomBytes(32);
+    const report = opts.onProgress ?? (() => {});
+    // Counted in the same snapshot the rows are read from, so "rows of total" ends exactly at total.
+    const totals = new Map<string, number>();
+    for (const { copy, sql } of copies) totals.set(copy.table, await rowCount(source, sql));
+    for (const [table, total] of totals) report({ table, rows: 0, total });
     const result = await inOneTransaction(target, async () => {
       if (copies.length > 0) await target.query(`TRUNCATE ${copies.map((c) => c.sql).join(", ")}`);
       const counts: MaskedCopyResult["tables"] = [];
-      for (const { copy, sql } of copies)
+      for (const { copy, sql } of copies) {
+        const total = totals.get(copy.table)!;
+        const onBatch = (rows: number) => report({ table: copy.table, rows, total });
         counts.push({
           table: copy.table,
-          rows: await copyTable(source, target, copy, sql, secret, opts.batchRows),
+          rows: await copyTable(source, target, copy, sql, secret, onBatch, opts.batchRows),
         });
+      }
       await copySequences(source, target);
       return counts;
     });
@@ -143,10 +154,15 @@ async function copyTable(
   copy: TableCopy,
   table: CatalogTable["sql"],
   secret: Uint8Array,
+  onBatch: (rowsSoFar: number) => void,
   batchRows = 1000,
 ): Promise<number> {
   const cols = copy.columns.map((c) => source.escapeIdentifier(c.name));
-  if (cols.length === 0) return copyRowCount(source, target, table);
+  if (cols.length === 0) {
+    const rows = await copyRowCount(source, target, table);
+    onBatch(rows);
+    return rows;
+  }
   const types = await columnTypes(target, table, copy);
   await source.query(
     `DECLARE slipway_copy NO SCROLL CURSOR FOR SELECT ${cols.map((c) => `${c}::text`).join(", ")} FROM ${table}`,
@@ -173,6 +189,7 @@ async function copyTable(
         );
       });
       rows += batch.rows.length;
+      onBatch(rows);
     }
   } finally {
     // After a failed read the source transaction is aborted and CLOSE would hide the real error.
@@ -191,11 +208,16 @@ async function columnTypes(target: pg.Client, table: string, copy: TableCopy): P
   return copy.columns.map((c) => rows.find((r) => r.name === c.name)!.type);
 }
 
+async function rowCount(source: pg.Client, table: string): Promise<number> {
+  const { rows } = await source.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
+  return Number(rows[0]!.n);
+}
+
 /** A table whose every column is dropped or generated still keeps its row count. */
 async function copyRowCount(source: pg.Client, target: pg.Client, table: string): Promise<number> {
-  const { rows } = await source.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
-  await target.query(`INSERT INTO ${table} SELECT FROM generate_series(1, $1::bigint)`, [rows[0]!.n]);
-  return Number(rows[0]!.n);
+  const n = await rowCount(source, table);
+  await target.query(`INSERT INTO ${table} SELECT FROM generate_series(1, $1::bigint)`, [n]);
+  return n;
 }
 
 /** So the target's next insert does not collide with a copied id. */

@@ -78,7 +78,7 @@ export function renderKubernetes(input: RenderInput): RenderedFile[] {
 }
 
 /** YAML 1.1 quoting ("yes", "no", "on" stay strings), as the Go YAML readers of kubectl and Argo CD need. */
-const YAML_OPTIONS = { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false } as const;
+export const YAML_OPTIONS = { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false } as const;
 
 const header = (input: RenderInput) =>
   `# Rendered by Slipway: stack ${input.stack}, environment ${input.env}, ${

@@ -16,7 +16,8 @@ export function registerDataRoutes(root: FastifyInstance, ops: ReturnType<typeof
     {
       config: { role: "admin" },
       schema: {
-        summary: "Copy one environment's postgres into another's, masked by the spec's data.mask",
+        summary:
+          "Start copying one environment's postgres into another's, masked by the spec's data.mask; 202 with the copy to poll",
         body: z.strictObject({
           from: envName,
           to: envName,
@@ -25,10 +26,23 @@ export function registerDataRoutes(root: FastifyInstance, ops: ReturnType<typeof
         }),
       },
     },
-    async (req) =>
-      ops.copyMasked(
-        { from: req.body.from, to: req.body.to, ...(req.body.addon ? { addon: req.body.addon } : {}) },
-        req.token?.name ?? "anonymous",
-      ),
+    async (req, reply) =>
+      reply.code(202).send({
+        copy: await ops.copyMasked(
+          { from: req.body.from, to: req.body.to, ...(req.body.addon ? { addon: req.body.addon } : {}) },
+          req.token?.name ?? "anonymous",
+        ),
+      }),
+  );
+  app.get(
+    "/v1/data/copies/:id",
+    {
+      config: { role: "admin" },
+      schema: {
+        summary: "A masked copy's state and per-table progress (rows copied of the source's total)",
+        params: z.object({ id: z.string().min(1).max(64) }),
+      },
+    },
+    async (req) => ({ copy: ops.copy(req.params.id) }),
   );
 }

@@ -1,9 +1,10 @@
-import { type AddonCopyResult, addonsOf, type PostgresEnd, SlipwayError } from "@slipway/core";
+import { addonsOf, type PostgresEnd, SlipwayError } from "@slipway/core";
 import type { Stack } from "@slipway/spec";
 import type { Ctx } from "../context";
 import { recordOf } from "../environment/addons";
 import { specEnvironment } from "../promotion/rules";
 import { loadSpec } from "../spec";
+import { CopyBoard, type CopyView } from "./copy-board";
 
 export interface MaskedCopyRequest {
   from: string;
@@ -12,57 +13,77 @@ export interface MaskedCopyRequest {
   addon?: string;
 }
 
-export interface MaskedCopyDone extends AddonCopyResult {
-  from: string;
-  to: string;
-  addon: string;
-}
-
 /**
  * `slipway data copy <from> <to> --mask`: one environment's database into another's, masked
  * by the spec's `data.mask` as rows stream (the driver's `copyMasked`). The spec is read now,
  * so a rule added for a new column applies at once; the add-ons are the ones each
- * environment's live release declares. The start and the outcome (copied, or failed or refused
- * by the masking plan) are events; a request refused before it starts changes nothing.
+ * environment's live release declares. A request refused before it starts changes nothing and
+ * is answered at once; otherwise the copy runs on, its per-table progress polled at
+ * `copy(id)`. The start and the outcome (copied, or failed or refused by the masking plan)
+ * are events.
  */
 export function dataOperations(ctx: Ctx) {
+  const board = new CopyBoard(ctx.now);
   return {
-    async copyMasked(req: MaskedCopyRequest, actor: string): Promise<MaskedCopyDone> {
+    async copyMasked(req: MaskedCopyRequest, actor: string): Promise<CopyView> {
       const stack = await loadSpec(ctx.projectDir);
       const rules = maskRules(stack);
       refuseGuardedTarget(stack, req);
       const source = await postgresEnd(stack, req.from, req.addon);
       const target = await postgresEnd(stack, req.to, source.record.name);
+      const view = board.begin(req.from, req.to, source.record.name);
       const subject = `${ctx.stackId}/${req.to}`;
       const what = `${req.from}'s ${source.record.name} into ${req.to}, masked`;
-      await ctx.event({
-        kind: "data.copy.started",
-        subject,
-        actor,
-        message: `copying ${what}`,
-        data: { ...req },
-      });
-      try {
-        const result = await ctx.driver.addons.copyMasked(source, target, rules);
+      await ctx
+        .event({
+          kind: "data.copy.started",
+          subject,
+          actor,
+          message: `copying ${what}`,
+          data: { ...req, copy: view.id },
+        })
+        .catch((e: unknown) => {
+          board.failed(view, e);
+          throw e;
+        });
+      const copied = async () => {
+        const result = await ctx.driver.addons.copyMasked(source, target, rules, (p) =>
+          board.progress(view, p),
+        );
         const rows = result.tables.reduce((n, t) => n + t.rows, 0);
         await ctx.event({
           kind: "data.copied",
           subject,
           actor,
           message: `copied ${what}: ${result.tables.length} tables, ${rows} rows`,
-          data: { from: req.from, to: req.to, addon: source.record.name, tables: result.tables },
+          data: {
+            from: req.from,
+            to: req.to,
+            addon: source.record.name,
+            copy: view.id,
+            tables: result.tables,
+          },
         });
-        return { from: req.from, to: req.to, addon: source.record.name, ...result };
-      } catch (e) {
-        await ctx.event({
-          kind: "data.copy.failed",
-          subject,
-          actor,
-          message: `copy of ${what} failed: ${e instanceof Error ? e.message : String(e)}`,
-        });
-        throw e;
-      }
+        board.succeeded(view, result.database);
+      };
+      // Runs on after the answer; every outcome lands on the board and in the events.
+      void copied().catch(async (e: unknown) => {
+        board.failed(view, e);
+        await ctx
+          .event({
+            kind: "data.copy.failed",
+            subject,
+            actor,
+            message: `copy of ${what} failed: ${e instanceof Error ? e.message : String(e)}`,
+            data: { copy: view.id },
+          })
+          .catch((err: unknown) => ctx.log.error({ err }, "recording a failed data copy"));
+      });
+      return view;
     },
+
+    /** A copy's progress and outcome. */
+    copy: (id: string): CopyView => board.get(id),
   };
 
   /** The postgres add-on `name` (or the only one) of the environment's live release, with its record. */
