@@ -186,7 +186,10 @@ function jobs(options = {}) {
     try {
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...token ? { authorization: `Bearer ${token}` } : {} },
+        headers: {
+          "content-type": "application/json",
+          ...token ? { authorization: `Bearer ${token}` } : {}
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs)
       });

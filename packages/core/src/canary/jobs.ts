@@ -27,13 +27,17 @@ export function durationBucket(ms: number): number {
 /** Upper edge of bucket k, in ms. */
 export const bucketUpperMs = (k: number): number => GROWTH ** k;
 
-/** The default policy for jobs: 1% failed, at most 50% worse than stable, 20 jobs before advancing. */
+/**
+ * The default policy for jobs: roll back on evidence of more than 1% failed or more than 50%
+ * worse than stable; advance after 20 jobs in the step without such evidence (see `proveWithin`).
+ */
 export const DEFAULT_JOB_POLICY: JudgePolicy = {
   maxErrorRate: 0.01,
   marginVsStable: 0.5,
   minRequests: 20,
   alpha: DEFAULT_JUDGE_POLICY.alpha,
   unit: "jobs",
+  proveWithin: false,
 };
 
 /**

@@ -63,6 +63,15 @@ export interface JudgePolicy {
    * @default "requests"
    */
   unit?: "requests" | "jobs";
+  /**
+   * Advancing needs evidence that the canary is under each absolute limit (true), or only the
+   * minimum sample with no evidence that it is worse (false). Proving a rate under 1% takes
+   * hundreds of trials: fine for requests, which come by the thousand and which probes can add,
+   * but a worker doing a few jobs a minute would hold its release for hours, so jobs advance
+   * on the minimum sample and the absolute limits only roll back.
+   * @default true
+   */
+  proveWithin?: boolean;
 }
 
 export const DEFAULT_JUDGE_POLICY: JudgePolicy = {
@@ -255,7 +264,8 @@ function runChecks(
     const limit = Math.min(0.5, policy.slo.fastBurn * (1 - policy.slo.target));
     checks.push(rateCheck("burn", errors, canary.errors, canary.requests, limit, alpha, false));
   }
-  checks.push(rateCheck("errors", errors, canary.errors, canary.requests, policy.maxErrorRate, alpha, true));
+  const prove = policy.proveWithin ?? true;
+  checks.push(rateCheck("errors", errors, canary.errors, canary.requests, policy.maxErrorRate, alpha, prove));
   checks.push(
     stable
       ? comparisonCheck(
@@ -278,7 +288,7 @@ function runChecks(
     return checks;
   }
   checks.push(
-    rateCheck("latency", slow, cl.overBudget, cl.samples, 1 - policy.latency.quantile, alpha, true),
+    rateCheck("latency", slow, cl.overBudget, cl.samples, 1 - policy.latency.quantile, alpha, prove),
   );
   const sl = stable?.latency;
   checks.push(
