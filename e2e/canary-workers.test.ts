@@ -150,6 +150,27 @@ describe("worker canaries under load", () => {
     await finishProject(dir);
   }, 120_000);
 
+  it("a job report needs the worker's own token and names what is wrong", async () => {
+    const url = `${api}/v1/environments/local/releases/1/jobs/worker`;
+    const post = (body: unknown, token?: string) =>
+      fetch(url.replace("/jobs/worker", token === "rates" ? "/jobs/rates" : "/jobs/worker"), {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token === "rates" ? admin : token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    expect((await post({ completed: [1] })).status).toBe(401);
+    expect((await post({ completed: [1] }, "slwj_not-the-token")).status).toBe(401);
+    const notWorker = await post({ completed: [1] }, "rates");
+    expect(notWorker.status).toBe(404);
+    expect(await notWorker.text()).toMatch(/v1 has no worker named "rates"/);
+    const bad = await post({ completed: ["fast"] }, admin);
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/completed/);
+  });
+
   it("a worker that fails every job is rolled back on its job numbers; the stable worker shrinks to its share and comes back", async () => {
     const live = release;
     nextRelease(100);
