@@ -151,22 +151,21 @@ describe("worker canaries under load", () => {
   }, 120_000);
 
   it("a job report needs the worker's own token and names what is wrong", async () => {
-    const url = `${api}/v1/environments/local/releases/1/jobs/worker`;
-    const post = (body: unknown, token?: string) =>
-      fetch(url.replace("/jobs/worker", token === "rates" ? "/jobs/rates" : "/jobs/worker"), {
+    const post = (service: string, body: unknown, token?: string) =>
+      fetch(`${api}/v1/environments/local/releases/1/jobs/${service}`, {
         method: "POST",
         headers: {
           "content-type": "application/json",
-          ...(token ? { authorization: `Bearer ${token === "rates" ? admin : token}` } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
         body: JSON.stringify(body),
       });
-    expect((await post({ completed: [1] })).status).toBe(401);
-    expect((await post({ completed: [1] }, "slwj_not-the-token")).status).toBe(401);
-    const notWorker = await post({ completed: [1] }, "rates");
+    expect((await post("worker", { completed: [1] })).status).toBe(401);
+    expect((await post("worker", { completed: [1] }, "slwj_not-the-token")).status).toBe(401);
+    const notWorker = await post("rates", { completed: [1] }, admin);
     expect(notWorker.status).toBe(404);
     expect(await notWorker.text()).toMatch(/v1 has no worker named .*rates/);
-    const bad = await post({ completed: ["fast"] }, admin);
+    const bad = await post("worker", { completed: ["fast"] }, admin);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/completed/);
   });
