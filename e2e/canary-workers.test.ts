@@ -93,11 +93,10 @@ describe("worker canaries under load", () => {
   }
 
   /**
-   * Deploys under web load and steady jobs, watching the stable worker's replicas while the
+   * Deploys under web load and steady jobs, watching the `stable` release's workers while the
    * rollout runs; returns the CLI's result, the stable workers seen while analysing, and the timeline.
    */
-  async function deployUnderLoad() {
-    const stable = release - 1;
+  async function deployUnderLoad(stable: number) {
     const load = startLoad(`${edge}/api/version`, { concurrency: 2, ratePerLoop: 25, maxSeconds: 180 });
     const jobs = enqueueSteadily(10);
     const seen = new Set<number>();
@@ -173,7 +172,7 @@ describe("worker canaries under load", () => {
   it("a worker that fails every job is rolled back on its job numbers; the stable worker shrinks to its share and comes back", async () => {
     const live = release;
     nextRelease(100);
-    const { deploy, seen, enqueued, report, timeline: t } = await deployUnderLoad();
+    const { deploy, seen, enqueued, report, timeline: t } = await deployUnderLoad(live);
 
     expect(deploy.code).toBe(1);
     expect(deploy.stderr).toMatch(/SLW_CANARY_ROLLED_BACK/);
@@ -198,7 +197,7 @@ describe("worker canaries under load", () => {
   it("a healthy worker canary is judged on its jobs and takes the whole queue", async () => {
     const live = release;
     nextRelease(0);
-    const { deploy, seen, report, timeline: t } = await deployUnderLoad();
+    const { deploy, seen, report, timeline: t } = await deployUnderLoad(live);
 
     expect(deploy.code, deploy.stderr).toBe(0);
     expect(t.rollout.phase).toBe("succeeded");
