@@ -50,6 +50,10 @@ describe("worker canaries under load", () => {
       .length;
   }
 
+  /** The number of the release serving now (after a rollback, not the newest). */
+  const liveRelease = async () =>
+    Number((await getJson<{ release: string }>(`${edge}/api/version`)).release.slice(1));
+
   /** The next release: a new greeting, and the worker's fault knob. */
   function nextRelease(failPercent = 0) {
     release++;
@@ -100,11 +104,16 @@ describe("worker canaries under load", () => {
     const load = startLoad(`${edge}/api/version`, { concurrency: 2, ratePerLoop: 25, maxSeconds: 180 });
     const jobs = enqueueSteadily(10);
     const seen = new Set<number>();
+    const samples: string[] = [];
     let watching = true;
     const watch = (async () => {
       while (watching) {
         const t = await timeline().catch(() => undefined);
-        if (t?.rollout.phase === "analyzing") seen.add(await workersOf(stable));
+        if (t?.rollout.phase === "analyzing") {
+          const n = await workersOf(stable);
+          seen.add(n);
+          samples.push(`${t.judgements.at(-1)?.weight ?? "-"}%:${n}`);
+        }
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
@@ -113,7 +122,7 @@ describe("worker canaries under load", () => {
     await watch;
     const enqueued = await jobs.stop();
     const report = await load.stop();
-    return { deploy, seen, enqueued, report, timeline: await timeline() };
+    return { deploy, seen, samples, enqueued, report, timeline: await timeline() };
   }
 
   beforeAll(async () => {
@@ -170,7 +179,7 @@ describe("worker canaries under load", () => {
   });
 
   it("a worker that fails every job is rolled back on its job numbers; the stable worker shrinks to its share and comes back", async () => {
-    const live = release;
+    const live = await liveRelease();
     nextRelease(100);
     const { deploy, seen, enqueued, report, timeline: t } = await deployUnderLoad(live);
 
@@ -195,9 +204,9 @@ describe("worker canaries under load", () => {
   }, 300_000);
 
   it("a healthy worker canary is judged on its jobs and takes the whole queue", async () => {
-    const live = release;
+    const live = await liveRelease();
     nextRelease(0);
-    const { deploy, seen, report, timeline: t } = await deployUnderLoad(live);
+    const { deploy, seen, samples, report, timeline: t } = await deployUnderLoad(live);
 
     expect(deploy.code, deploy.stderr).toBe(0);
     expect(t.rollout.phase).toBe("succeeded");
@@ -206,7 +215,7 @@ describe("worker canaries under load", () => {
     const advanced = t.judgements.find((j) => j.action === "set-weight" && j.weight === 100);
     expect(advanced?.reason).toMatch(/every service within limits: .*worker/);
     // 1 at 50%; at 100% (before the switch) the canary runs all 3 and stable none.
-    expect(seen).toContain(1);
+    expect(seen, `${samples.join(" ")} | ${t.events.map((e) => e.message).join(" | ")}`).toContain(1);
     await eventually(async () => (await workersOf(release)) === 3 && (await workersOf(live)) === 0, 60_000);
     expect(report.failed, report.failures.slice(0, 5).join("\n")).toBe(0);
   }, 300_000);
