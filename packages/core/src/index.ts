@@ -18,6 +18,7 @@ export * from "./release/rollback";
 export * from "./rollout/analysis";
 export * from "./rollout/plan";
 export * from "./rollout/probe-gate";
+export * from "./rollout/stable-workers";
 export * from "./secrets";
 export * from "./source";
 export * from "./transport/loopback";

@@ -9,6 +9,7 @@ import { buildApi } from "./api/app";
 import { registerBackupRoutes } from "./api/routes-backup";
 import { registerDataRoutes } from "./api/routes-data";
 import { registerFlagRoutes } from "./api/routes-flags";
+import { registerJobRoutes } from "./api/routes-jobs";
 import { registerPromotionRoutes } from "./api/routes-promotion";
 import { registerRolloutRoutes } from "./api/routes-rollout";
 import { registerRunRoutes } from "./api/routes-run";
@@ -41,6 +42,7 @@ import { promotions } from "./promotion/promotion-ops";
 import { releaseConfigFor } from "./release-config";
 import { rolloutControls } from "./rollout/controls";
 import { RolloutExecutor } from "./rollout/executor";
+import { jobReports } from "./rollout/job-stats";
 import { stillThere } from "./rollout/snapshot";
 import { SecretBox } from "./secret-box";
 import { masterKeyProvider } from "./secrets/master-key";
@@ -244,6 +246,7 @@ async function startOnStore(
   });
   registerDataRoutes(api, dataOperations(ctx));
   registerFlagRoutes(api, flagOperations(ctx));
+  registerJobRoutes(api, jobReports(ctx));
   registerRolloutRoutes(
     api,
     rolloutControls(ctx, (id) => void executor.kick(id)),

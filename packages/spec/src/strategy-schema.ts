@@ -139,6 +139,37 @@ export const analysisSchema = z
       .lt(1)
       .default(0.999)
       .describe("The availability SLO; burning it 14.4× too fast rolls back at once."),
+    jobs: z
+      .strictObject({
+        maxFailureRate: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.01)
+          .describe("Highest share of failed jobs the new revision's workers may have (0.01 = 1%)."),
+        duration: z
+          .strictObject({
+            quantile: z
+              .number()
+              .gt(0)
+              .lt(1)
+              .default(0.95)
+              .describe("Which quantile is budgeted (0.95 = p95)."),
+            budgetMs: z.number().positive().describe("Its budget in milliseconds."),
+          })
+          .optional()
+          .describe("The job duration the new revision's workers must stay within; unset: not judged."),
+        minJobs: z
+          .number()
+          .int()
+          .min(1)
+          .default(20)
+          .describe("Jobs done by the new revision before a step can be judged good."),
+      })
+      .default({ maxFailureRate: 0.01, minJobs: 20 })
+      .describe(
+        "How workers are judged, from the job outcomes they report through the runtime SDK (`jobs()`); a worker that reports none is not judged. The margin against stable is `marginVsStable`.",
+      ),
     probes: z
       .array(probeSchema)
       .default([])

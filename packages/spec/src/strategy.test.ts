@@ -1,4 +1,9 @@
-import { DEFAULT_CANARY_STEPS, DEFAULT_JUDGE_POLICY, strategyFromSpec } from "@slipway/core";
+import {
+  DEFAULT_CANARY_STEPS,
+  DEFAULT_JOB_POLICY,
+  DEFAULT_JUDGE_POLICY,
+  strategyFromSpec,
+} from "@slipway/core";
 import { describe, expect, it } from "vitest";
 import type { StackInput } from "./schema";
 import { validateStack } from "./validate";
@@ -35,6 +40,28 @@ describe("release strategy in the spec", () => {
     );
     expect(strategy).toEqual({ kind: "blueGreen", keepWarmMs: 600_000, onFailure: "freeze" });
     expect(policy).toMatchObject({ maxErrorRate: 0.02, latency: { budgetMs: 400, quantile: 0.95 } });
+  });
+
+  it("judges workers' jobs by the job policy: defaults, thresholds, and a bad value named", () => {
+    expect(strategyFromSpec(parsed({ kind: "canary" })).jobPolicy).toEqual(DEFAULT_JOB_POLICY);
+    const { jobPolicy } = strategyFromSpec(
+      parsed({
+        kind: "canary",
+        analysis: { jobs: { maxFailureRate: 0.05, minJobs: 50, duration: { budgetMs: 2_000 } } },
+      }),
+    );
+    expect(jobPolicy).toMatchObject({
+      unit: "jobs",
+      maxErrorRate: 0.05,
+      minRequests: 50,
+      latency: { budgetMs: 2_000, quantile: 0.95 },
+    });
+    const r = validateStack(stack({ kind: "canary", analysis: { jobs: { maxFailureRate: 2 } } }));
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.issues.map((i) => i.path.join("."))).toContain(
+        "environments.prod.strategy.analysis.jobs.maxFailureRate",
+      );
   });
 
   it("refuses weights that go down or never reach 100, naming the step", () => {

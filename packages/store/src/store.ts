@@ -5,6 +5,7 @@ import { cronRunQueries } from "./cron-runs";
 import { environmentQueries } from "./environments";
 import { eventQueries } from "./events";
 import { flagQueries } from "./flags";
+import { jobCountQueries } from "./job-counts";
 import { migrate } from "./migrate";
 import { processQueries } from "./processes";
 import { promotionQueries } from "./promotions";
@@ -63,5 +64,6 @@ function queriesOver(sql: Sql) {
     flags: flagQueries(sql),
     promotions: promotionQueries(sql),
     backupRuns: backupRunQueries(sql),
+    jobCounts: jobCountQueries(sql),
   };
 }

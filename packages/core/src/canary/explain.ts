@@ -34,7 +34,11 @@ export function describeCheck(c: CheckResult, a: Assessment, policy: JudgePolicy
   return `${c.name}: ${c.what} ${c.successes}/${c.trials} = ${pct(c.observed)}, ${verdict}${extra}`;
 }
 
-export function describeBasis(a: Assessment, describe: (c: CheckResult) => string): string {
+export function describeBasis(
+  a: Assessment,
+  describe: (c: CheckResult) => string,
+  unit: "requests" | "jobs" = "requests",
+): string {
   const b = a.basis;
   switch (b.kind) {
     case "canary-unavailable":
@@ -44,14 +48,14 @@ export function describeBasis(a: Assessment, describe: (c: CheckResult) => strin
     case "stable-unavailable":
       return `inconclusive: ${b.detail}; cannot compare with stable`;
     case "no-traffic":
-      return "inconclusive: no canary requests yet";
+      return `inconclusive: no canary ${unit} yet`;
     case "min-requests":
-      return `inconclusive: ${b.requests} of the ${b.needed} canary requests needed`;
+      return `inconclusive: ${b.requests} of the ${b.needed} canary ${unit} needed`;
     case "worse":
       return `canary worse: ${b.checks.map(describe).join("; ")}`;
     case "pending":
       return `inconclusive: ${b.checks.map(describe).join("; ")}`;
     case "within":
-      return `canary within limits over ${a.canary?.requests} requests: ${a.checks.map(describe).join("; ")}`;
+      return `canary within limits over ${a.canary?.requests} ${unit}: ${a.checks.map(describe).join("; ")}`;
   }
 }

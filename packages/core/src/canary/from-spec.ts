@@ -1,3 +1,4 @@
+import { DEFAULT_JOB_POLICY } from "./jobs";
 import { DEFAULT_JUDGE_POLICY, type JudgePolicy } from "./judge";
 import type { RolloutStrategy } from "./steps";
 
@@ -18,13 +19,20 @@ export interface AnalysisInput {
   marginVsStable: number;
   minRequests: number;
   sloTarget: number;
+  /** Workers' job outcomes (absent in specs written before workers were judged: the defaults). */
+  jobs?: { maxFailureRate: number; duration?: { quantile: number; budgetMs: number }; minJobs: number };
 }
 
 const MINUTE = 60_000;
 
 /** The step machine's strategy and the judge's policy an environment's spec asks for. */
-export function strategyFromSpec(s: StrategyInput): { strategy: RolloutStrategy; policy: JudgePolicy } {
-  if (s.kind === "direct") return { strategy: { kind: "direct" }, policy: DEFAULT_JUDGE_POLICY };
+export function strategyFromSpec(s: StrategyInput): {
+  strategy: RolloutStrategy;
+  policy: JudgePolicy;
+  jobPolicy: JudgePolicy;
+} {
+  if (s.kind === "direct")
+    return { strategy: { kind: "direct" }, policy: DEFAULT_JUDGE_POLICY, jobPolicy: DEFAULT_JOB_POLICY };
   const a = s.analysis;
   const policy: JudgePolicy = {
     ...DEFAULT_JUDGE_POLICY,
@@ -34,10 +42,12 @@ export function strategyFromSpec(s: StrategyInput): { strategy: RolloutStrategy;
     slo: { target: a.sloTarget, fastBurn: DEFAULT_JUDGE_POLICY.slo?.fastBurn ?? 14.4 },
     minRequests: a.minRequests,
   };
+  const jobPolicy = jobPolicyFromSpec(a.jobs);
   if (s.kind === "blueGreen")
     return {
       strategy: { kind: "blueGreen", keepWarmMs: s.keepWarmMinutes * MINUTE, onFailure: s.onFailure },
       policy,
+      jobPolicy,
     };
   return {
     strategy: {
@@ -50,5 +60,16 @@ export function strategyFromSpec(s: StrategyInput): { strategy: RolloutStrategy;
       })),
     },
     policy,
+    jobPolicy,
+  };
+}
+
+function jobPolicyFromSpec(j: AnalysisInput["jobs"]): JudgePolicy {
+  if (!j) return DEFAULT_JOB_POLICY;
+  return {
+    ...DEFAULT_JOB_POLICY,
+    maxErrorRate: j.maxFailureRate,
+    minRequests: j.minJobs,
+    ...(j.duration ? { latency: { budgetMs: j.duration.budgetMs, quantile: j.duration.quantile } } : {}),
   };
 }

@@ -3,6 +3,7 @@
 
 export * from "./from-spec";
 export * from "./group";
+export * from "./jobs";
 export * from "./judge";
 export * from "./probes";
 export * from "./sequential";

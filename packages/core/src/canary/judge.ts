@@ -57,6 +57,21 @@ export interface JudgePolicy {
    * @default 0.003
    */
   alpha: number;
+  /**
+   * What one trial is: a web service's requests (errors are 5xx, latency is response time)
+   * or a worker's jobs (errors are failed jobs, latency is job duration); only the words differ.
+   * @default "requests"
+   */
+  unit?: "requests" | "jobs";
+  /**
+   * Advancing needs evidence that the canary is under each absolute limit (true), or only the
+   * minimum sample with no evidence that it is worse (false). Proving a rate under 1% takes
+   * hundreds of trials: fine for requests, which come by the thousand and which probes can add,
+   * but a worker doing a few jobs a minute would hold its release for hours, so jobs advance
+   * on the minimum sample and the absolute limits only roll back.
+   * @default true
+   */
+  proveWithin?: boolean;
 }
 
 export const DEFAULT_JUDGE_POLICY: JudgePolicy = {
@@ -242,19 +257,20 @@ function runChecks(
   const tests = 2 + (policy.slo ? 1 : 0) + (policy.latency ? 2 : 0);
   const alpha = policy.alpha / tests;
   const noStable = stableProblem ?? "no stable";
+  const jobs = policy.unit === "jobs";
+  const errors = jobs ? "failed jobs" : "errors";
   const checks: CheckResult[] = [];
   if (policy.slo) {
     const limit = Math.min(0.5, policy.slo.fastBurn * (1 - policy.slo.target));
-    checks.push(rateCheck("burn", "errors", canary.errors, canary.requests, limit, alpha, false));
+    checks.push(rateCheck("burn", errors, canary.errors, canary.requests, limit, alpha, false));
   }
-  checks.push(
-    rateCheck("errors", "errors", canary.errors, canary.requests, policy.maxErrorRate, alpha, true),
-  );
+  const prove = policy.proveWithin ?? true;
+  checks.push(rateCheck("errors", errors, canary.errors, canary.requests, policy.maxErrorRate, alpha, prove));
   checks.push(
     stable
       ? comparisonCheck(
           "errors-vs-stable",
-          "errors",
+          errors,
           { events: canary.errors, trials: canary.requests },
           { events: stable.errors, trials: stable.requests },
           policy.marginVsStable,
@@ -263,14 +279,16 @@ function runChecks(
       : skipped("errors-vs-stable", `${noStable}: not compared`),
   );
   if (!policy.latency) return checks;
-  const slow = `slower than ${policy.latency.budgetMs} ms`;
+  const slow = `${jobs ? "jobs longer" : "slower"} than ${policy.latency.budgetMs} ms`;
   const cl = canary.latency;
   if (!cl || cl.samples === 0) {
-    checks.push(skipped("latency", `no canary latency measured yet (${slow} unknown)`));
+    checks.push(
+      skipped("latency", `no canary ${jobs ? "job duration" : "latency"} measured yet (${slow} unknown)`),
+    );
     return checks;
   }
   checks.push(
-    rateCheck("latency", slow, cl.overBudget, cl.samples, 1 - policy.latency.quantile, alpha, true),
+    rateCheck("latency", slow, cl.overBudget, cl.samples, 1 - policy.latency.quantile, alpha, prove),
   );
   const sl = stable?.latency;
   checks.push(
@@ -297,7 +315,7 @@ export function judgeCanary(
   const describe = (c: CheckResult) => describeCheck(c, a, policy);
   return {
     ...a,
-    reason: describeBasis(a, describe),
+    reason: describeBasis(a, describe, policy.unit ?? "requests"),
     checks: a.checks.map((c) => ({ ...c, text: describe(c) })),
   };
 }

@@ -43,7 +43,12 @@ export interface ReleaseConfig {
    * How a deploy of this release moves traffic and how each step is judged (the environment's
    * `strategy`), so a rollout never reads the spec. Absent in older releases: direct.
    */
-  rollout?: { strategy: RolloutStrategy; policy: JudgePolicy };
+  rollout?: {
+    strategy: RolloutStrategy;
+    policy: JudgePolicy;
+    /** How workers' jobs are judged (absent in releases made before they were). @default DEFAULT_JOB_POLICY */
+    jobPolicy?: JudgePolicy;
+  };
   /**
    * The probes that gate each step of a canary or blue/green rollout of this release (the
    * environment's `strategy.analysis.probes`). Absent: none.

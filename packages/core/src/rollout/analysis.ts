@@ -1,4 +1,5 @@
 import { judgeGroup } from "../canary/group";
+import { DEFAULT_JOB_POLICY } from "../canary/jobs";
 import {
   type ArmCounts,
   type ArmObservation,
@@ -20,8 +21,8 @@ import type { ServiceConfig } from "../release/config";
 
 /**
  * The `analyzing` phase of a canary or blue/green rollout, as pure functions: from the stored
- * step state and what the edge counts now, judge every web service of the release as a group
- * and say the one next step. The store keeps the state (with each step's baseline counters),
+ * step state, what the edge counts now and the jobs workers reported, judge every web service
+ * and worker of the release as a group and say the one next step. The store keeps the state (with each step's baseline counters),
  * so a restarted control plane judges the same window and keeps the same weights.
  */
 
@@ -30,7 +31,7 @@ export interface CanaryState extends StepState {
   /** Share of new requests the new revision takes now, 0-100. */
   weight: number;
   /**
-   * Each judged web service's cumulative counters when the current step began: the window
+   * Each judged service's cumulative counters (a worker's: its jobs) when the current step began: the window
    * judged is what was counted since. An arm whose counters were unavailable then is an error.
    */
   baseline: Record<string, { stable: ArmObservation; canary: ArmObservation }>;
@@ -53,6 +54,10 @@ export interface CanarySnapshot {
   command?: RolloutCommand;
   /** By web service. */
   counters: Record<string, ServiceCounters>;
+  /** How workers' jobs are judged. @default DEFAULT_JOB_POLICY */
+  jobPolicy?: JudgePolicy;
+  /** By worker: its jobs per revision (see `jobArm`); a worker that reports none counts zero. */
+  jobCounters?: Record<string, ServiceCounters>;
   /** Restarts of each process of the new revision now; a process missing here is gone. */
   restarts: Record<string, number>;
   /** Processes and edge match the stored state (false after a crash between state and action). */
@@ -102,6 +107,24 @@ export function replicasAt(s: Pick<ServiceConfig, "type" | "replicas">, weight: 
   return Math.max(1, Math.ceil((s.replicas * weight) / 100));
 }
 
+/**
+ * Replicas of a service of the stable revision while the new one runs at `weight`%: web
+ * services keep them all; a worker runs the complement of the canary's share, but never
+ * fewer than one while the canary is below 100%. The stable revision is the one the queue
+ * falls back on: a canary that fails every job, or is rolled back, must never leave the
+ * queue with only its consumers or none. `s` is the stable release's service; `canary` the
+ * new release's, whose replicas the share is taken of (its own count may differ).
+ */
+export function stableReplicasAt(
+  s: Pick<ServiceConfig, "type" | "replicas">,
+  canary: Pick<ServiceConfig, "type" | "replicas"> | undefined,
+  weight: number,
+): number {
+  if (s.type !== "worker" || canary?.type !== "worker" || s.replicas === 0) return s.replicas;
+  if (weight >= 100) return 0;
+  return Math.max(1, Math.min(s.replicas, s.replicas - replicasAt(canary, weight)));
+}
+
 export function planAnalysis(s: CanarySnapshot, now: number): AnalysisStep {
   if (s.state && !s.converged) return { do: "converge-canary" };
   const state = s.state ?? { ...INITIAL_STEP_STATE, weight: 0, baseline: {}, restarts: s.restarts };
@@ -120,7 +143,7 @@ export function planAnalysis(s: CanarySnapshot, now: number): AnalysisStep {
   const next: CanaryState = {
     ...state,
     ...decision.state,
-    ...(entered ? { baseline: s.counters } : {}),
+    ...(entered ? { baseline: { ...s.counters, ...s.jobCounters } } : {}),
     // Processes started since (a worker's share grows with the weight) are watched from now on.
     restarts: { ...s.restarts, ...state.restarts },
   };
@@ -161,21 +184,31 @@ function crashed(atStart: Record<string, number>, now: Record<string, number>): 
 }
 
 /**
- * Every web service's window since its step began, judged as one group. A service neither
- * revision served a request in the window (no route the traffic takes) has no evidence either
- * way and is left out, so it cannot hold the others forever; with none left, the group holds.
+ * Every web service's and worker's window since its step began, judged as one group. A service
+ * neither revision served a request (or did a job) for in the window (no route the traffic
+ * takes, a worker that reports no jobs) has no evidence either way and is left out, so it
+ * cannot hold the others forever; with none left, the group holds. Holds count requests only.
  */
 function judge(s: CanarySnapshot, state: CanaryState): Judged {
   const services: Record<string, Judgement> = {};
   let requests = 0;
-  for (const [name, now] of Object.entries(s.counters)) {
+  const judged = [
+    ...Object.entries(s.counters).map(([name, now]) => ({ name, now, policy: s.policy, web: true })),
+    ...Object.entries(s.jobCounters ?? {}).map(([name, now]) => ({
+      name,
+      now,
+      policy: s.jobPolicy ?? DEFAULT_JOB_POLICY,
+      web: false,
+    })),
+  ];
+  for (const { name, now, policy, web } of judged) {
     const base = state.baseline[name];
     const canary = windowOf(now.canary, base?.canary);
     const stable = windowOf(now.stable, base?.stable);
     const idle = (a: ArmObservation) => !("error" in a) && a.requests === 0;
     if (idle(canary) && idle(stable)) continue;
-    if (!("error" in canary)) requests += canary.requests;
-    services[name] = judgeCanary({ canary, stable }, s.policy);
+    if (web && !("error" in canary)) requests += canary.requests;
+    services[name] = judgeCanary({ canary, stable }, policy);
   }
   const group = judgeGroup(services);
   const p = s.probes;

@@ -1,5 +1,6 @@
 import type { JobOutcome } from "../ports/runtime";
 import { type AnalysisStep, type CanarySnapshot, planAnalysis } from "./analysis";
+import { type StableWorkerPlan, stableWorkersInStep } from "./stable-workers";
 
 /**
  * The rollout state machine, as a pure function: given a snapshot of one rollout and what
@@ -70,6 +71,11 @@ export interface RolloutSnapshot {
   target: { wanted: number; started: number; healthy: number; overdue: string[]; running: number };
   /** A deploy over a live release whose strategy is canary or blue/green. */
   canary?: CanarySnapshot;
+  /**
+   * While a canary rollout aborts: what brings the stable release's workers back to all their
+   * replicas (the canary took a share of them, see `stableReplicasAt`).
+   */
+  stableWorkers?: StableWorkerPlan;
 }
 
 export type FailureCode = "SLW_BUILD_FAILED" | "SLW_RELEASE_JOB_FAILED" | "SLW_UNHEALTHY";
@@ -86,6 +92,8 @@ export type RolloutStep =
   | { do: "switch-traffic" }
   /** Stop every process of the target (it never took traffic). */
   | { do: "stop-target" }
+  /** Start the stable release's worker replicas the canary's share had stopped. */
+  | { do: "restore-stable" }
   /** Record the failure and move to `aborting`. */
   | { do: "abort"; code: FailureCode; reason: string }
   | { do: "move"; to: RolloutPhase }
@@ -129,9 +137,11 @@ export function planRollout(s: RolloutSnapshot, now = 0): RolloutStep {
       if (s.job === "running")
         return s.jobOutcome?.state === "running" ? { do: "stop-job" } : whileJobRuns(s.jobOutcome, true);
       // A restore's target is the live release itself: whatever of it runs keeps serving.
-      return s.kind !== "restore" && s.target.running > 0
-        ? { do: "stop-target" }
-        : { do: "move", to: "failed" };
+      if (s.kind !== "restore" && s.target.running > 0) return { do: "stop-target" };
+      // The queue's consumers back to full before the rollout is over (a draining one first ends).
+      if (s.stableWorkers && !stableWorkersInStep(s.stableWorkers))
+        return s.stableWorkers.start.length ? { do: "restore-stable" } : { do: "wait", ms: POLL_MS };
+      return { do: "move", to: "failed" };
     case "succeeded":
     case "failed":
       return { do: "done" };

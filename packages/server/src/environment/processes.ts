@@ -13,6 +13,7 @@ import {
 import type { EnvironmentRow, ProcessRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { flagsEnv } from "../flags";
+import { jobsReportEnv } from "../rollout/job-stats";
 import { secretEnv } from "../secrets/publish";
 import { secretsStreamEnv } from "../secrets/stream";
 import { type AddonEnv, addonEnv } from "./addons";
@@ -66,6 +67,7 @@ export async function launchOf(
       ...baseEnv(dir),
       ...flagsEnv(ctx, env, release),
       ...secretsStreamEnv(ctx, env, release.config, service),
+      ...jobsReportEnv(ctx, env, release, service),
     },
     addons,
     serviceUrls: serviceUrls(env),

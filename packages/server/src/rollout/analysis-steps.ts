@@ -4,6 +4,7 @@ import type { Ctx } from "../context";
 import { syncEdge } from "../environment/edge";
 import { changeWithEvents } from "./record";
 import type { RolloutWorld } from "./snapshot";
+import { scaleStableWorkers } from "./stable-workers";
 import { startTarget } from "./steps";
 
 /**
@@ -65,9 +66,10 @@ export async function performAnalysis(ctx: Ctx, w: RolloutWorld, step: AnalysisS
   }
 }
 
-/** The worker share at `weight` runs, and the edge's weights are the stored step's. */
+/** The worker shares at `weight` run (new and stable), and the edge's weights are the stored step's. */
 async function converge(ctx: Ctx, w: RolloutWorld, weight: number): Promise<void> {
   await startTarget(ctx, w, weight);
+  await scaleStableWorkers(ctx, w, weight);
   await syncEdge(ctx, w.env);
 }
 

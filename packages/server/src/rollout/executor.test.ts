@@ -11,10 +11,11 @@ import {
   SlipwayError,
 } from "@slipway/core";
 import { FakeClock, FakeWorld, fakeDriver } from "@slipway/driver-fake";
-import { openStore, type Store } from "@slipway/store";
+import { type JobCountRow, openStore, type Store } from "@slipway/store";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Ctx } from "../context";
+import { Drainer } from "../environment/drainer";
 import { ensureEdge } from "../environment/edge";
 import { adoptProcesses } from "../environment/processes";
 import { statePaths } from "../paths";
@@ -774,6 +775,145 @@ describe("canary rollouts, tick by tick", () => {
     expect((await judgementsOf(id)).filter((j) => j.action === "roll-back")).toHaveLength(1);
     expect(runningOf(env, 2)).toEqual([]);
     expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+  });
+});
+
+/** A live release with a worker of three replicas (direct), deployed over with the same as a canary. */
+const V1_WORKERS: ReleaseConfig = {
+  ...CONFIG,
+  services: { ...CONFIG.services, worker: service("worker", { replicas: 3 }) },
+};
+const WORKERS: ReleaseConfig = { ...V1_WORKERS, rollout: CANARY.rollout! };
+
+/**
+ * Jobs as workers report them (the route's store write), `perSecond` spread over each
+ * revision's running workers; the canary's fail at `canaryFailing`.
+ */
+function jobs(env: Env, o: { perSecond?: number; canaryFailing?: number } = {}) {
+  let owed = 0;
+  return async (ms: number) => {
+    owed += ((o.perSecond ?? 20) * ms) / 1000;
+    const n = Math.floor(owed);
+    owed -= n;
+    const running = env.world.running().filter((id) => id.includes("/worker/"));
+    for (const release of [1, 2]) {
+      const share = running.filter((id) => id.includes(`/v${release}/`)).length / (running.length || 1);
+      const count = Math.round(n * share);
+      if (!count) continue;
+      const row = await store.releases.byNumber(env.id, release);
+      const failed = release === 2 ? Math.round(count * (o.canaryFailing ?? 0)) : 0;
+      const rows: JobCountRow[] = [
+        { outcome: "completed", bucket: 40, count: count - failed },
+        { outcome: "failed", bucket: 40, count: failed },
+      ];
+      await store.jobCounts.add(
+        row!.id,
+        "worker",
+        rows.filter((r) => r.count > 0),
+      );
+    }
+  };
+}
+
+/**
+ * Ticks until the rollout is over, as `drive` does, with the drainer finishing what leaves
+ * traffic (a stable worker giving the canary its share), as the control plane's runs beside
+ * it; `during` is the world between ticks. Returns the stable release's running workers after each tick.
+ */
+async function driveDraining(plane: Plane, env: Env, id: string, during: (ms: number) => Promise<void>) {
+  const drainer = new Drainer(plane.ctx);
+  const stableWorkers: number[] = [];
+  for (let i = 0; i < 600; i++) {
+    const next = await plane.executor.tick(id);
+    await drainer.tick();
+    await drainer.stop();
+    stableWorkers.push(runningOf(env, 1).filter((p) => p.includes("/worker/")).length);
+    if (next === "done") break;
+    await during(next);
+    env.world.clock.advance(next);
+  }
+  return { rollout: (await store.rollouts.get(id))!, stableWorkers };
+}
+
+/** `driveThroughCrashes` with the drainer: each control plane dies at the first crash point no earlier one died at. */
+async function crashDraining(env: Env, id: string, previous: Plane, during: (ms: number) => Promise<void>) {
+  previous.driver.runtime.detach();
+  const crashedAt = new Set<string>();
+  const died: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const plane = controlPlane(env.world, crashedAt);
+    await adoptProcesses(plane.ctx, (await store.environments.get(stackId, env.name))!);
+    try {
+      await driveDraining(plane, env, id, during);
+      return died;
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+      died.push(plane.diedAt()!);
+      plane.driver.runtime.detach();
+    }
+  }
+  throw new Error("the rollout never finished");
+}
+
+describe("worker canaries, tick by tick", () => {
+  async function over() {
+    const env = await environment();
+    const plane = controlPlane(env.world);
+    expect((await drive(plane, env.world, await deploy(env, plane, V1_WORKERS))).phase).toBe("succeeded");
+    const web = traffic(env);
+    const world = (o: Parameters<typeof jobs>[1] = {}) => {
+      const report = jobs(env, o);
+      return async (ms: number) => {
+        web(ms);
+        await report(ms);
+      };
+    };
+    return { env, plane, world, id: await deploy(env, plane, WORKERS) };
+  }
+  const stable = (env: Env) => runningOf(env, 1).filter((p) => p.includes("/worker/"));
+
+  it("the stable worker runs the complement of the canary's share, then retires; a healthy canary advances on its jobs", async () => {
+    const { env, plane, id, world } = await over();
+    const { rollout, stableWorkers } = await driveDraining(plane, env, id, world());
+    expect(rollout.phase).toBe("succeeded");
+    expect(await weightsSet(id)).toEqual([10, 50, 100]);
+    // 3 replicas: at 10% the canary runs 1 and stable 2, at 50% 2 and 1, at 100% 3 and none.
+    expect(stableWorkers).toEqual(expect.arrayContaining([3, 2, 1, 0]));
+    expect(stableWorkers.indexOf(1)).toBeGreaterThan(stableWorkers.indexOf(2));
+    const advanced = (await judgementsOf(id)).filter(
+      (j) => j.action === "set-weight" && j.verdict === "advance",
+    );
+    expect(advanced[0]!.reason).toMatch(/every service within limits: web, worker/);
+    expect((advanced[0]!.judgement as Judged).services.worker!.reason).toMatch(/over \d+ jobs/);
+    expect(runningOf(env, 2).filter((p) => p.includes("/worker/"))).toHaveLength(3);
+  });
+
+  it("a worker failing its jobs rolls the release back; the stable worker gets all its replicas back", async () => {
+    const { env, plane, id, world } = await over();
+    const { rollout, stableWorkers } = await driveDraining(plane, env, id, world({ canaryFailing: 1 }));
+    expect(rollout.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
+    expect(rollout.error?.message).toMatch(/worker: canary worse: .*failed jobs \d+\/\d+ = 100\.00%/);
+    expect(stableWorkers).toContain(2);
+    expect(stable(env)).toHaveLength(3);
+    expect(runningOf(env, 2)).toEqual([]);
+    const kinds = (await store.events.about([id])).map((e) => e.kind);
+    expect(kinds.filter((k) => k === "rollout.stable-scaled").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("dying at every crash point of a failing worker canary: the stable worker ends with all its replicas", async () => {
+    const { env, plane, id, world } = await over();
+    const died = await crashDraining(env, id, plane, world({ canaryFailing: 1 }));
+    expect(died).toEqual(
+      expect.arrayContaining([
+        "canary:step-saved",
+        "canary:rollback-saved",
+        "after:stop-target",
+        "after:restore-stable",
+      ]),
+    );
+    expect((await store.rollouts.get(id))!.error?.code).toBe("SLW_CANARY_ROLLED_BACK");
+    expect(runningOf(env, 2)).toEqual([]);
+    expect(stable(env)).toEqual([1, 2, 3].map((r) => `${env.name}/v1/worker/${r}`));
   });
 });
 

@@ -3,16 +3,21 @@ import {
   initialWeight,
   type JobOutcome,
   longRunning,
+  planStableWorkers,
   type ReleaseConfig,
   type RolloutPhase,
   type RolloutSnapshot,
   replicasAt,
   type ServerStats,
+  type ServiceCounters,
+  type StableProcess,
   serviceCounters,
+  stableWorkersInStep,
 } from "@slipway/core";
 import type { EnvironmentRow, ProcessRow, ReleaseRow, RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { edgeConfig, edgeOf } from "../environment/edge";
+import { jobCounters } from "./job-stats";
 import { jobRef } from "./release-job";
 
 /** How long one look gives a process's readiness check to answer (a check, not a wait for health). */
@@ -41,6 +46,10 @@ export interface CanaryWorld {
   stable: ReleaseRow;
   /** Only while analyzing: the edge's per-server counters, or why they could not be read. */
   stats?: ServerStats[] | { error: string };
+  /** Only while analyzing: each worker's jobs per revision, as the workers reported them. */
+  jobs?: Record<string, ServiceCounters>;
+  /** The stable release's processes (its workers give the canary their share of the queue). */
+  stableProcesses: StableProcess[];
   /** Restarts of each running process of the target, by id. */
   restarts: Record<string, number>;
   /** The edge's weights are those the stored step state asks for. */
@@ -84,7 +93,9 @@ export async function observe(ctx: Ctx, rollout: RolloutRow): Promise<RolloutWor
     health: new Map(health),
     jobOutcome: target?.jobStatus === "running" ? runtime.jobOutcome(jobRef(ctx, env, target)) : undefined,
     ...(strategy && stable
-      ? { canary: await observeCanary(ctx, rollout, env, targetProcesses, strategy, stable) }
+      ? {
+          canary: await observeCanary(ctx, rollout, env, targetProcesses, strategy, stable, target, all),
+        }
       : {}),
   };
 }
@@ -97,8 +108,20 @@ async function observeCanary(
   targetProcesses: ProcessRow[],
   strategy: CanaryWorld["rollout"],
   stable: ReleaseRow,
+  target: ReleaseRow | undefined,
+  all: ProcessRow[],
 ): Promise<CanaryWorld> {
-  if (rollout.phase !== "analyzing") return { rollout: strategy, stable, restarts: {}, edgeInStep: true };
+  const stableProcesses = all
+    .filter((p) => p.releaseId === stable.id)
+    .map((p) => ({
+      id: p.id,
+      service: p.service,
+      replica: p.replica,
+      running: started(p),
+      draining: p.desired === "stopped" && p.pid !== null,
+    }));
+  if (rollout.phase !== "analyzing")
+    return { rollout: strategy, stable, restarts: {}, edgeInStep: true, stableProcesses };
   const mine = new Set(targetProcesses.filter(started).map((p) => p.id));
   const restarts = Object.fromEntries(
     ctx.driver.runtime
@@ -121,7 +144,8 @@ async function observeCanary(
           stats.some((r) => r.backend === b.name && r.server === s.name && r.weight === s.weight),
         ),
     );
-  return { rollout: strategy, stable, stats, restarts, edgeInStep };
+  const jobs = target ? await jobCounters(ctx, target.config, stable, target) : {};
+  return { rollout: strategy, stable, stats, jobs, restarts, edgeInStep, stableProcesses };
 }
 
 /** The share of traffic (and of each worker's replicas) the target has now: 100 unless a canary. */
@@ -158,7 +182,14 @@ export function snapshot(w: RolloutWorld, now: number): RolloutSnapshot {
       running: w.targetProcesses.filter(stillThere).length,
     },
     ...(w.canary ? { canary: canarySnapshot(w, w.canary, up.length >= wanted) } : {}),
+    ...(w.canary && w.rollout.phase === "aborting" ? { stableWorkers: stableWorkers(w, w.canary) } : {}),
   };
+}
+
+/** What the stable release's workers lack or have too many of: at the step's weight while analyzing, else all. */
+function stableWorkers(w: RolloutWorld, c: CanaryWorld) {
+  const weight = w.rollout.phase === "analyzing" ? targetWeight(w) : undefined;
+  return planStableWorkers(c.stable.config, w.target?.config, weight, c.stableProcesses);
 }
 
 function canarySnapshot(w: RolloutWorld, c: CanaryWorld, allStarted: boolean): CanarySnapshot {
@@ -178,8 +209,10 @@ function canarySnapshot(w: RolloutWorld, c: CanaryWorld, allStarted: boolean): C
     state: w.rollout.stepState ?? undefined,
     ...(w.rollout.command ? { command: w.rollout.command } : {}),
     counters,
+    ...(c.rollout.jobPolicy ? { jobPolicy: c.rollout.jobPolicy } : {}),
+    ...(c.jobs ? { jobCounters: c.jobs } : {}),
     restarts: c.restarts,
-    converged: allStarted && c.edgeInStep,
+    converged: allStarted && c.edgeInStep && stableWorkersInStep(stableWorkers(w, c)),
     ...(c.probes ? { probes: c.probes } : {}),
   };
 }

@@ -8,7 +8,7 @@ import {
   replicasAt,
   SlipwayError,
 } from "@slipway/core";
-import type { RolloutRow } from "@slipway/store";
+import type { EnvironmentRow, ProcessRow, ReleaseRow, RolloutRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { addonEnv } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
@@ -18,6 +18,7 @@ import { performAnalysis } from "./analysis-steps";
 import { changeWithEvents } from "./record";
 import { jobOutput, recordJob, runReleaseJob, stopReleaseJob } from "./release-job";
 import { type RolloutWorld, stillThere, targetWeight } from "./snapshot";
+import { scaleStableWorkers } from "./stable-workers";
 
 /** Performs one planned step. Every step is safe to repeat after a crash. */
 export async function perform(ctx: Ctx, w: RolloutWorld, step: RolloutStep): Promise<void> {
@@ -36,6 +37,8 @@ export async function perform(ctx: Ctx, w: RolloutWorld, step: RolloutStep): Pro
       return switchTraffic(ctx, w);
     case "stop-target":
       return stopTarget(ctx, w);
+    case "restore-stable":
+      return scaleStableWorkers(ctx, w, undefined);
     case "abort":
       return abort(ctx, w, new SlipwayError(step.code, step.reason));
     case "move":
@@ -160,18 +163,32 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
  * still being spawned when the rollout aborts.
  */
 export async function startTarget(ctx: Ctx, w: RolloutWorld, weight = targetWeight(w)): Promise<void> {
-  const release = w.target!;
-  const config = release.config;
-  const addons = await addonEnv(ctx, w.env, config);
-  const dir = (await ctx.store.releases.getBuild(release.buildId))!.dir;
-  const existing = new Map(w.targetProcesses.map((p) => [p.id, p]));
   // A canary runs its share of each worker's replicas (see `replicasAt`).
-  const wanted = longRunning(config).flatMap(([service, cfg]) =>
-    Array.from({ length: replicasAt(cfg, weight) }, (_, i) => ({ service, cfg, replica: i + 1 })),
+  const wanted = longRunning(w.target!.config).flatMap(([service, cfg]) =>
+    Array.from({ length: replicasAt(cfg, weight) }, (_, i) => ({ service, replica: i + 1 })),
   );
+  await startReplicas(ctx, w.env, w.target!, w.targetProcesses, wanted);
+}
+
+/**
+ * Starts the named replicas of a release that do not run yet (`rows`: the release's recorded
+ * processes), all at once, each row written before its spawn.
+ */
+export async function startReplicas(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  release: ReleaseRow,
+  rows: ProcessRow[],
+  wanted: { service: string; replica: number }[],
+): Promise<void> {
+  const config = release.config;
+  const addons = await addonEnv(ctx, env, config);
+  const dir = (await ctx.store.releases.getBuild(release.buildId))!.dir;
+  const existing = new Map(rows.map((p) => [p.id, p]));
   const results = await Promise.allSettled(
-    wanted.map(async ({ service, cfg, replica }) => {
-      const id = processId(w.env.name, release.number, service, replica);
+    wanted.map(async ({ service, replica }) => {
+      const cfg = config.services[service]!;
+      const id = processId(env.name, release.number, service, replica);
       const row = existing.get(id);
       if (row?.desired === "running" && row.pid !== null) return;
       // A row whose process may still run keeps its port (as `plan` does in the store).
@@ -183,7 +200,7 @@ export async function startTarget(ctx: Ctx, w: RolloutWorld, weight = targetWeig
             : null;
       const planned = {
         id,
-        environmentId: w.env.id,
+        environmentId: env.id,
         releaseId: release.id,
         service,
         replica,
@@ -191,7 +208,7 @@ export async function startTarget(ctx: Ctx, w: RolloutWorld, weight = targetWeig
         nonce: randomBytes(12).toString("hex"),
       };
       await ctx.store.processes.plan(planned);
-      await startProcess(ctx, await processSpec(ctx, w.env, release, dir, planned, addons));
+      await startProcess(ctx, await processSpec(ctx, env, release, dir, planned, addons));
     }),
   );
   const failed = results.find((r) => r.status === "rejected");
