@@ -75,6 +75,16 @@ export function backupRunQueries(sql: Sql) {
       );
       return rows.length === 1;
     },
+    /** A restored copy → dropped (`backup drop`), once: false when it already was, or is not a copy. */
+    async markDropped(id: string, actor: string, at: number): Promise<boolean> {
+      const rows = await sql.query(
+        `update backup_runs set dropped_at = $2, dropped_by = $3
+         where id = $1 and kind = 'restore' and state = 'succeeded' and instance is not null
+           and dropped_at is null returning id`,
+        [id, new Date(at), actor],
+      );
+      return rows.length === 1;
+    },
     /** Runs a control plane left running when it stopped: they did not finish. */
     async failAbandoned(at: number): Promise<number> {
       const rows = await sql.query(

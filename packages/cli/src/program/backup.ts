@@ -2,13 +2,16 @@ import { type Command, Option } from "commander";
 import { act, dirOpt, envOpt, jsonOpt } from "./options";
 
 const backupCmd = () => import("../commands/backup");
+const copiesCmd = () => import("../commands/backup-copies");
 
 type BackupOpts = { dir: string; env: string; json?: boolean; addon?: string };
 
 export function registerBackupCommands(program: Command) {
   const backup = program
     .command("backup")
-    .description("postgres backups: list (window, retention), create, restore to a point in time, drill");
+    .description(
+      "postgres backups: list (window, retention), create, restore to a point in time, drill; restored copies",
+    );
   const addonOpt = () => new Option("--addon <name>", "the postgres add-on (needed when there are several)");
   backup
     .command("list")
@@ -49,4 +52,23 @@ export function registerBackupCommands(program: Command) {
     .addOption(envOpt())
     .addOption(jsonOpt())
     .action(act(async (o: BackupOpts) => (await backupCmd()).drill({ ...o, json: !!o.json })));
+  backup
+    .command("copies")
+    .description("the instances restores made: what each restored to, its size, which releases use it")
+    .addOption(dirOpt())
+    .addOption(envOpt())
+    .addOption(jsonOpt())
+    .action(act(async (o: BackupOpts) => (await copiesCmd()).listCopies({ ...o, json: !!o.json })));
+  backup
+    .command("drop")
+    .description("stop a restored copy and delete its data (admin); refused while a kept release uses it")
+    .argument("<copy>", "the copy, as `slipway backup copies` names it (bkr_…)")
+    .addOption(dirOpt())
+    .addOption(envOpt())
+    .addOption(jsonOpt())
+    .action(
+      act(async (copy: string, o: BackupOpts) =>
+        (await copiesCmd()).dropCopy({ ...o, copy, json: !!o.json }),
+      ),
+    );
 }

@@ -1,3 +1,4 @@
+export * from "./copies";
 export * from "./policy";
 export * from "./redis-snapshots";
 export * from "./retention";

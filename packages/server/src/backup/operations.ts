@@ -3,6 +3,7 @@ import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { type DrillReport, runDrill } from "./drill";
 import { existingEnvironment, type ProtectedAddon, pickAddon, protectedAddons } from "./protected-addons";
+import { dropRestoredCopy, listRestoredCopies, type RestoredCopy } from "./restored-copies";
 import { type DrillView, drillView, failed, iso, isoOrNull, runOf, windowView } from "./runs";
 import { switchToRestored } from "./switch";
 
@@ -16,6 +17,10 @@ export interface BackupOperations {
   ): Promise<{ addon: string; backup: BackupInfo }>;
   restore(env: string, req: RestoreRequest, actor: string): Promise<RestoreReport>;
   drill(env: string, addon: string | undefined, actor: string): Promise<DrillReport>;
+  /** The copies restores made and nothing dropped yet, and who uses each. */
+  copies(env: string): Promise<RestoredCopy[]>;
+  /** Stops a copy and removes its directory, unless a kept release uses it. */
+  drop(env: string, copy: string, actor: string): Promise<{ copy: string; addon: string; dropped: true }>;
   /** The same, for one add-on the reconciler already holds. */
   createFor(a: ProtectedAddon, actor: string): Promise<BackupInfo>;
   drillFor(a: ProtectedAddon, actor: string): Promise<DrillReport>;
@@ -107,6 +112,8 @@ export function backupOperations(ctx: Ctx, kick: (rolloutId: string) => void = (
     async drill(envName, addon, actor) {
       return drillFor(await addonOf(envName, addon), actor);
     },
+    copies: (envName) => listRestoredCopies(ctx, envName),
+    drop: (envName, copy, actor) => dropRestoredCopy(ctx, envName, copy, actor),
     createFor,
     drillFor,
   };

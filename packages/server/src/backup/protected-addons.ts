@@ -44,7 +44,7 @@ export async function protectedAddons(ctx: Ctx, env: EnvironmentRow): Promise<Pr
  * never stored, logged or sent anywhere; a repository made under another master key is refused
  * by the driver (SLW_BACKUP_KEY, naming its fingerprint) before anything is written.
  */
-function backupRepo(ctx: Ctx, env: EnvironmentRow, row: AddonRow): BackupRepo {
+export function backupRepo(ctx: Ctx, env: EnvironmentRow, row: AddonRow): BackupRepo {
   return {
     // Per instance: a restored copy switched to streams a new timeline into a repository of its own.
     location: ctx.paths.env(env.name).backups(basename(row.dataDir)),

@@ -9,8 +9,9 @@ import {
   SlipwayError,
 } from "@slipway/core";
 import type { RolloutRow } from "@slipway/store";
+import { stopProtectingReplaced } from "../backup/switch";
 import type { Ctx } from "../context";
-import { addonEnv } from "../environment/addons";
+import { addonEnv, ensureReleaseInstances } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
 import { processId, processSpec, startProcess, stopProcesses } from "../environment/processes";
 import { uploadedTreeOf } from "../sources/uploaded-tree";
@@ -162,7 +163,8 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
 export async function startTarget(ctx: Ctx, w: RolloutWorld, weight = targetWeight(w)): Promise<void> {
   const release = w.target!;
   const config = release.config;
-  const addons = await addonEnv(ctx, w.env, config);
+  await ensureReleaseInstances(ctx, w.env, release);
+  const addons = await addonEnv(ctx, w.env, release);
   const dir = (await ctx.store.releases.getBuild(release.buildId))!.dir;
   const existing = new Map(w.targetProcesses.map((p) => [p.id, p]));
   // A canary runs its share of each worker's replicas (see `replicasAt`).
@@ -205,12 +207,20 @@ export async function startTarget(ctx: Ctx, w: RolloutWorld, weight = targetWeig
  */
 async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const target = w.target!;
+  const from = w.rollout.fromReleaseId
+    ? await ctx.store.releases.getRelease(w.rollout.fromReleaseId)
+    : undefined;
+  const before = await ctx.store.environments.addons(w.env.id);
   await ctx.store.transaction(async (tx) => {
     await tx.environments.switchLive(w.env.id, w.env.liveReleaseId, target.id);
+    // The add-ons follow the live release onto the instances it uses (a switched-to copy, or back).
+    if (target.addonInstances) await tx.environments.pointAddonsAt(w.env.id, target.addonInstances);
     await tx.processes.retire(w.oldProcesses.map((p) => p.id));
   });
   for (const p of w.oldProcesses) ctx.driver.runtime.retire(p.id);
   ctx.fault("switch:recorded");
+  // From the releases, not the rows: repeated after a crash here, it still finds what was replaced.
+  await stopProtectingReplaced(ctx, w.env, before, from?.addonInstances, target);
   // The environment as the transaction above left it: no need to read it again.
   await syncEdge(ctx, { ...w.env, liveReleaseId: target.id });
   ctx.drainer.kick();
