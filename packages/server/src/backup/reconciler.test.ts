@@ -11,6 +11,7 @@ import { SecretBox } from "../secret-box";
 import { HeartbeatWriter } from "./heartbeat";
 import { backupOperations } from "./operations";
 import { BackupReconciler } from "./reconciler";
+import { stopProtectingReplaced } from "./switch";
 
 const SEC = 1_000;
 const HOUR = 3_600_000;
@@ -137,20 +138,33 @@ describe("backups reconciler", () => {
       { to: "latest", switch: true, confirm: true },
       "alice",
     );
-    const after = (await store.environments.addons(envId))[0]!;
-    expect(after).toMatchObject({ dataDir: switched.instance.dataDir, port: switched.instance.port });
+    // The release records the copy; the add-on still points at the live instance until it goes live.
+    expect((await store.environments.addons(envId))[0]).toMatchObject({ dataDir: before.dataDir });
     expect(kicked).toEqual([switched.switched!.rollout]);
     const rollout = (await store.rollouts.get(kicked[0]!))!;
     const release = (await store.releases.getRelease(rollout.toReleaseId!))!;
     expect(release).toMatchObject({ buildId: "b1", jobStatus: "none" });
+    const copy = { dataDir: switched.instance.dataDir, port: switched.instance.port };
+    expect(release.addonInstances).toEqual({ db: copy });
     expect(release.description).toContain("switched to the copy restored to");
-    expect(world.calls).toContain(`unprotect ${ctx.paths.env("local").backups("db")}`);
     expect(await kinds()).toContain("backup.switched");
     const [run] = await runs("restore");
     expect(run!.replaced).toEqual({ dataDir: before.dataDir, port: before.port });
-    // What the rollout would do: the new release goes live.
-    await store.environments.switchLive(envId, rollout.fromReleaseId, rollout.toReleaseId!);
+    // What the rollout's switch does: the release goes live, the add-on follows it onto the copy,
+    // and the replaced instance stops streaming into its repository.
+    const from = (await store.releases.getRelease(rollout.fromReleaseId!))!;
+    await store.environments.switchLive(envId, rollout.fromReleaseId, release.id);
+    await store.environments.pointAddonsAt(envId, release.addonInstances!);
+    await stopProtectingReplaced(
+      ctx,
+      (await store.environments.get(ctx.stackId, "local"))!,
+      [before],
+      from.addonInstances,
+      release,
+    );
     await store.rollouts.move(rollout.id, "pending", "succeeded");
+    expect((await store.environments.addons(envId))[0]).toMatchObject(copy);
+    expect(world.calls).toContain(`unprotect ${ctx.paths.env("local").backups("db")}`);
     // The next tick protects the copy into its own repository and takes its first base backup.
     const bases = (await runs("base")).length;
     await reconciler.tick();

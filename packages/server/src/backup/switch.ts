@@ -22,7 +22,7 @@ export async function switchToRestored(
   const instances: AddonInstances = {
     ...currentInstances(await ctx.store.environments.addons(a.env.id)),
     ...live.addonInstances,
-    [a.row.name]: run.instance,
+    [a.row.name]: { dataDir: run.instance.dataDir, port: run.instance.port },
   };
   const moved = await ctx.store.transaction(async (tx) => {
     if (!(await tx.backupRuns.markSwitched(run.id, replaced, ctx.now())))
