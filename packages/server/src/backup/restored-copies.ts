@@ -145,10 +145,11 @@ async function releaseUses(ctx: Ctx, env: EnvironmentRow) {
   return {
     releases,
     refusal: (users: ReleaseRow[], run: BackupRunRow) =>
+      dropRefusal(users, releases, env.liveReleaseId, wentLive, rollingTo) ??
       // The add-on's current instance (a switch made before releases recorded theirs) is kept too.
-      rows.some((r) => r.name === run.addon && r.dataDir === run.instance?.dataDir)
+      (rows.some((r) => r.name === run.addon && r.dataDir === run.instance?.dataDir)
         ? `${run.addon} runs on it`
-        : dropRefusal(users, releases, env.liveReleaseId, wentLive, rollingTo),
+        : undefined),
   };
 }
 
