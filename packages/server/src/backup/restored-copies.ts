@@ -96,15 +96,17 @@ export async function dropRestoredCopy(
     );
   const row = (await ctx.store.environments.addons(env.id)).find((r) => r.name === run.addon);
   if (!row) throw new SlipwayError("SLW_NOT_FOUND", `${envName} has no add-on ${run.addon} any more`);
-  await ctx.store.backupRuns.markDropped(run.id, actor, ctx.now());
+  // Dropping again finishes a drop cut short (or does nothing more): one event per copy.
+  const first = await ctx.store.backupRuns.markDropped(run.id, actor, ctx.now());
   await ctx.driver.backups.discard({ ...recordOf(ctx, env, row), ...run.instance });
-  await ctx.event({
-    kind: "backup.copy-dropped",
-    subject: `${row.id}/backups`,
-    actor,
-    message: `${envName}/${run.addon}: restored copy ${copy} (127.0.0.1:${run.instance.port}) stopped and its directory ${run.instance.dataDir} removed`,
-    data: { run: run.id, ...run.instance },
-  });
+  if (first)
+    await ctx.event({
+      kind: "backup.copy-dropped",
+      subject: `${row.id}/backups`,
+      actor,
+      message: `${envName}/${run.addon}: restored copy ${copy} (127.0.0.1:${run.instance.port}) stopped and its directory ${run.instance.dataDir} removed`,
+      data: { run: run.id, ...run.instance },
+    });
   return { copy, addon: run.addon, dropped: true as const };
 }
 

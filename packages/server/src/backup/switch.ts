@@ -1,5 +1,5 @@
 import { SlipwayError } from "@slipway/core";
-import type { AddonInstances, AddonRow, EnvironmentRow, ReleaseRow } from "@slipway/store";
+import type { AddonInstances, AddonRow, EnvironmentRow, Queries, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { backupRepo, type ProtectedAddon } from "./protected-addons";
 
@@ -19,14 +19,13 @@ export async function switchToRestored(
 ): Promise<{ release: number; rollout: string }> {
   const live = (await ctx.store.releases.getRelease(a.env.liveReleaseId!))!;
   const replaced = { dataDir: a.row.dataDir, port: a.row.port };
+  // The copy is marked switched to as this release goes live (recordSwitches).
   const instances: AddonInstances = {
     ...currentInstances(await ctx.store.environments.addons(a.env.id)),
     ...live.addonInstances,
     [a.row.name]: { dataDir: run.instance.dataDir, port: run.instance.port },
   };
   const moved = await ctx.store.transaction(async (tx) => {
-    if (!(await tx.backupRuns.markSwitched(run.id, replaced, ctx.now())))
-      throw new SlipwayError("SLW_CONFLICT", `restore ${run.id} was already switched to`, "restore again");
     const release = await tx.releases.createRelease({
       environmentId: a.env.id,
       buildId: live.buildId,
@@ -66,26 +65,42 @@ export async function switchToRestored(
   return moved;
 }
 
+/** The add-ons a release going live moves onto other instances than the release it replaces (`was`). */
+export function movedAddons(
+  rows: AddonRow[],
+  was: AddonInstances | null | undefined,
+  live: ReleaseRow,
+): { row: AddonRow; from: { dataDir: string; port: number }; to: { dataDir: string; port: number } }[] {
+  // A release made before instances were recorded: the rows as they stood.
+  const before = was ?? currentInstances(rows);
+  return rows.flatMap((row) => {
+    const from = before[row.name];
+    const to = live.addonInstances?.[row.name];
+    return from && to && from.dataDir !== to.dataDir ? [{ row, from, to }] : [];
+  });
+}
+
 /**
- * After a release went live on other add-on instances than the one it replaced (`was`; the
- * rows before the switch for a release made before instances were recorded): the replaced
- * postgres instances stop streaming into their repositories (their backups stay); the backup
- * reconciler protects the instances now in use on its next tick.
+ * In the transaction that makes a release live: a restored copy it moves onto is marked switched
+ * to now (its own base backups count from then: see dueBackupWork), naming what it replaced.
+ */
+export async function recordSwitches(tx: Queries, moved: ReturnType<typeof movedAddons>, at: number) {
+  for (const m of moved)
+    await tx.backupRuns.markSwitched(m.row.environmentId, m.row.name, m.to.dataDir, m.from, at);
+}
+
+/**
+ * After: the replaced postgres instances stop streaming into their repositories (their backups
+ * stay); the backup reconciler protects the instances now in use on its next tick.
  */
 export async function stopProtectingReplaced(
   ctx: Ctx,
   env: EnvironmentRow,
-  rows: AddonRow[],
-  was: AddonInstances | null | undefined,
-  live: ReleaseRow,
+  moved: ReturnType<typeof movedAddons>,
 ): Promise<void> {
-  const before = was ?? currentInstances(rows);
-  for (const row of rows) {
-    const then = before[row.name];
-    const now = live.addonInstances?.[row.name];
-    if (row.kind !== "postgres" || !then || !now || now.dataDir === then.dataDir) continue;
-    await ctx.driver.backups.unprotect(backupRepo(ctx, env, { ...row, dataDir: then.dataDir }));
-  }
+  for (const { row, from } of moved)
+    if (row.kind === "postgres")
+      await ctx.driver.backups.unprotect(backupRepo(ctx, env, { ...row, ...from }));
 }
 
 function currentInstances(rows: AddonRow[]): AddonInstances {

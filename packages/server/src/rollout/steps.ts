@@ -9,7 +9,7 @@ import {
   SlipwayError,
 } from "@slipway/core";
 import type { RolloutRow } from "@slipway/store";
-import { stopProtectingReplaced } from "../backup/switch";
+import { movedAddons, recordSwitches, stopProtectingReplaced } from "../backup/switch";
 import type { Ctx } from "../context";
 import { addonEnv, ensureReleaseInstances } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
@@ -210,17 +210,18 @@ async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const from = w.rollout.fromReleaseId
     ? await ctx.store.releases.getRelease(w.rollout.fromReleaseId)
     : undefined;
-  const before = await ctx.store.environments.addons(w.env.id);
+  // From the releases, not the rows: repeated after a crash, it still finds what was replaced.
+  const moved = movedAddons(await ctx.store.environments.addons(w.env.id), from?.addonInstances, target);
   await ctx.store.transaction(async (tx) => {
     await tx.environments.switchLive(w.env.id, w.env.liveReleaseId, target.id);
     // The add-ons follow the live release onto the instances it uses (a switched-to copy, or back).
     if (target.addonInstances) await tx.environments.pointAddonsAt(w.env.id, target.addonInstances);
+    await recordSwitches(tx, moved, ctx.now());
     await tx.processes.retire(w.oldProcesses.map((p) => p.id));
   });
   for (const p of w.oldProcesses) ctx.driver.runtime.retire(p.id);
   ctx.fault("switch:recorded");
-  // From the releases, not the rows: repeated after a crash here, it still finds what was replaced.
-  await stopProtectingReplaced(ctx, w.env, before, from?.addonInstances, target);
+  await stopProtectingReplaced(ctx, w.env, moved);
   // The environment as the transaction above left it: no need to read it again.
   await syncEdge(ctx, { ...w.env, liveReleaseId: target.id });
   ctx.drainer.kick();
