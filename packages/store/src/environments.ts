@@ -72,18 +72,6 @@ export function environmentQueries(sql: Sql) {
         [a.id, a.environmentId, a.name, a.kind, a.port, a.passwordSealed, a.dataDir],
       );
     },
-    /** Points the add-on at another instance (a restored copy), guarded on the one the caller saw. */
-    async moveAddon(
-      id: string,
-      fromDataDir: string,
-      to: { dataDir: string; port: number },
-    ): Promise<boolean> {
-      const rows = await sql.query(
-        "update addon_instances set data_dir = $3, port = $4, pid = null where id = $1 and data_dir = $2 returning id",
-        [id, fromDataDir, to.dataDir, to.port],
-      );
-      return rows.length === 1;
-    },
     /**
      * Points each named add-on at the instance a release uses (done as that release goes live).
      * A row that moves forgets its pid: the one it had was the other instance's.
