@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ describe("slipway backup on the example stack", () => {
   let dir: string;
   let liveUrl: URL;
   let live: pg.Client;
+  let edge: string;
 
   /** `--dir` goes before a `--` (after it, everything is the one-off command's). */
   const cli = async (args: string[]) => {
@@ -35,6 +36,27 @@ describe("slipway backup on the example stack", () => {
     }
   };
   const atPort = (port: number) => Object.assign(new URL(liveUrl.href), { port: String(port) });
+  const databaseUrl = async () => {
+    const r = await cli(["run", "api", "--", "node", "-e", "console.log(process.env.DATABASE_URL)"]);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  const liveRelease = async () =>
+    (await json<{ environments: { live: { release: number } }[] }>(["status"])).environments[0]!.live.release;
+  /** Through the edge and the api service: what the services themselves read and write. */
+  const postItem = async (name: string) => {
+    const res = await fetch(`${edge}/api/items`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name }),
+    });
+    expect(res.status).toBe(201);
+  };
+  const itemNames = async () => {
+    const res = await fetch(`${edge}/api/items`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { name: string }[]).map((i) => i.name);
+  };
 
   beforeAll(async () => {
     dir = makeProject("backup");
@@ -46,7 +68,7 @@ describe("slipway backup on the example stack", () => {
       ),
     );
     process.env.SLIPWAY_BACKUP_TICK_SECONDS = "1";
-    await upDetached(dir);
+    edge = (await upDetached(dir)).edge;
     const r = await cli(["run", "api", "--", "node", "-e", "console.log(process.env.DATABASE_URL)"]);
     expect(r.code, r.stderr).toBe(0);
     liveUrl = new URL(r.stdout.trim());
@@ -151,6 +173,71 @@ describe("slipway backup on the example stack", () => {
     expect(await ids(liveUrl)).toEqual([1, 2, 3, 4, 5, 6]);
   }, 300_000);
 
+  it("rolling back to the release before the switch puts the services on the original instance; rolling forward returns to the copy", async () => {
+    // Given: the services run on the switched-to copy; an item is written through them.
+    const switchedTo = await liveRelease();
+    const copyPort = Number(new URL(await databaseUrl()).port);
+    expect(copyPort).not.toBe(Number(liveUrl.port));
+    await postItem("written on the copy");
+    expect(await itemNames()).toContain("written on the copy");
+
+    // When: rolling back to the release before the switch.
+    const back = await cli(["rollback", "--json"]);
+    expect(back.code, back.stderr).toBe(0);
+
+    // Then: the services (new processes of the rollback) are on the original instance, healthy,
+    // reading its rows (not the copy's newer one); the add-on is protected there again.
+    expect(await liveRelease()).toBe(switchedTo + 1);
+    expect(new URL(await databaseUrl()).port).toBe(liveUrl.port);
+    expect(await itemNames()).not.toContain("written on the copy");
+    await postItem("written on the original");
+    expect(await ids(liveUrl)).toEqual([1, 2, 3, 4, 5, 6]);
+    await eventually(async () => {
+      const l = await json<{ addons: Listing[] }>(["backup", "list"]);
+      return l.addons[0]!.streaming;
+    }, 60_000);
+
+    // And rolling forward to the switch's release returns to the copy, with its row.
+    const forward = await cli(["rollback", "--to", `v${switchedTo}`, "--json"]);
+    expect(forward.code, forward.stderr).toBe(0);
+    expect(Number(new URL(await databaseUrl()).port)).toBe(copyPort);
+    expect(await itemNames()).toContain("written on the copy");
+    expect(await itemNames()).not.toContain("written on the original");
+  }, 300_000);
+
+  it("lists the restored copies and drops one no kept release uses; refuses the one in use, saying why", async () => {
+    const copies = await json<Copy[]>(["backup", "copies"]);
+    expect(copies).toHaveLength(3);
+    const live = copies.find((c) => c.live)!;
+    expect(live.usedBy.length).toBeGreaterThan(0);
+    expect(live.kept).toMatch(/is live on it/);
+    const unused = copies.filter((c) => c.usedBy.length === 0);
+    expect(unused).toHaveLength(2);
+    for (const c of copies) expect(c.bytes).toBeGreaterThan(1_000_000);
+    expect((await cli(["backup", "copies"])).stdout).toContain("may be dropped");
+
+    const refused = await cli(["backup", "drop", live.copy]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("SLW_CONFLICT");
+    expect(refused.stderr).toMatch(/in use and was not dropped: .*is live on it/);
+    expect(await ids(atPort(live.instance.port))).toEqual([1, 2, 3, 4, 5, 6]);
+
+    const gone = unused[0]!;
+    const dropped = await cli(["backup", "drop", gone.copy]);
+    expect(dropped.code, dropped.stderr).toBe(0);
+    expect(existsSync(gone.instance.dataDir)).toBe(false);
+    await expect(ids(atPort(gone.instance.port))).rejects.toThrow();
+    expect((await json<Copy[]>(["backup", "copies"])).map((c) => c.copy)).not.toContain(gone.copy);
+    // Dropping again is harmless (it finishes a drop cut short): still one event.
+    const again = await cli(["backup", "drop", gone.copy]);
+    expect(again.code, again.stderr).toBe(0);
+    const events = await json<{ kind: string }[]>(["events", "--limit", "20"]);
+    expect(events.filter((e) => e.kind === "backup.copy-dropped")).toHaveLength(1);
+    expect((await json<Copy[]>(["backup", "copies"])).map((c) => c.copy)).toEqual(
+      copies.filter((c) => c.copy !== gone.copy).map((c) => c.copy),
+    );
+  }, 120_000);
+
   it("a corrupted stored backup makes the drill fail loudly, recorded and alerted", async () => {
     const repos = join(dir, ".slipway/envs/local/backups");
     for (const repo of readdirSync(repos))
@@ -182,6 +269,14 @@ interface Listing {
 interface Restore {
   instance: { port: number; dataDir: string };
   restoredTo: { lastCommitAt: string | null; newestHeartbeatAt: string | null };
+}
+interface Copy {
+  copy: string;
+  instance: { port: number; dataDir: string };
+  bytes: number;
+  usedBy: number[];
+  live: boolean;
+  kept: string | null;
 }
 interface Drill {
   state: string;

@@ -108,7 +108,7 @@ describe("examples/shop with its database backed up into its bucket", () => {
     expect(changed[0]!.content).toBe(readFileSync(golden, "utf8"));
     const objects = kubernetesManifests(backedUp()).flatMap((f) => f.objects);
     expect(objects.filter((o) => o.kind === "ScheduledBackup").map((o) => o.metadata.name)).toEqual([
-      "db-daily",
+      "db-base-backup",
     ]);
     expect(validateKubernetes(objects)).toEqual([]);
   });

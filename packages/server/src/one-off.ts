@@ -61,7 +61,7 @@ export async function oneOffProcess(
     await buildDir(ctx, release),
     // No nonce: a one-off is not supervised, and no later control plane may adopt it.
     { id: `${envName}/v${release.number}/${service}/run`, service, port: null, nonce: null },
-    await addonEnv(ctx, env, release.config),
+    await addonEnv(ctx, env, release),
   );
   const secrets = secretVersionsFor(release.config.secrets, service).map((s) => s.envName);
   const given = { ...spec.env };
@@ -113,7 +113,7 @@ export async function postgresConnection(
       which || `${envName} has no postgres add-on`,
     );
   const live = env.liveReleaseId ? await ctx.store.releases.getRelease(env.liveReleaseId) : undefined;
-  const url = live ? (await addonEnv(ctx, env, live.config))[addon]?.DATABASE_URL : undefined;
+  const url = live ? (await addonEnv(ctx, env, live))[addon]?.DATABASE_URL : undefined;
   if (!url)
     throw new SlipwayError(
       "SLW_NOT_FOUND",

@@ -10,6 +10,7 @@ import {
 } from "@slipway/core";
 import type { EnvironmentRow, Role } from "@slipway/store";
 import type { Operations } from "./api/routes";
+import { refuseDroppedInstances } from "./backup/restored-copies";
 import type { Ctx } from "./context";
 import { cronLogFile } from "./cron";
 import { releaseConfigFor } from "./release-config";
@@ -153,6 +154,7 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
       if (!pick.ok)
         throw new SlipwayError("SLW_CONFLICT", pick.reason, "see the releases with: slipway releases");
       const from = releases.find((r) => r.id === pick.release.id)!;
+      await refuseDroppedInstances(ctx, env, from);
       if ((await ctx.store.rollouts.active()).some((r) => r.environmentId === env.id))
         throw inFlight(envName);
       // The release and its rollout land together or not at all: a rollout refused because
@@ -169,6 +171,8 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           configHash: configHash(config),
           description: `rollback to v${from.number}`,
           rollbackOf: from.id,
+          // Back onto the add-on instances it used (the original after a `backup restore --switch`).
+          addonInstances: from.addonInstances,
           // Schema changes are expand-only, so the older code runs on the newer schema;
           // re-running an older release's migrations could undo work. The job is not re-run.
           jobStatus: "none",

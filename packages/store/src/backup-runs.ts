@@ -62,16 +62,32 @@ export function backupRunQueries(sql: Sql) {
       );
       return rows.length === 1;
     },
-    /** A succeeded restore → switched to, once: false when it was already (or is not a restore that succeeded). */
+    /**
+     * The restored copy in `dataDir` → switched to, as the release using it goes live (once: a
+     * copy gone back to later keeps its first time): false when no such copy, or it already was.
+     */
     async markSwitched(
-      id: string,
+      environmentId: string,
+      addon: string,
+      dataDir: string,
       replaced: { dataDir: string; port: number },
       at: number,
     ): Promise<boolean> {
       const rows = await sql.query(
-        `update backup_runs set switched_at = $2, replaced = $3
-         where id = $1 and kind = 'restore' and state = 'succeeded' and switched_at is null returning id`,
-        [id, new Date(at), JSON.stringify(replaced)],
+        `update backup_runs set switched_at = $4, replaced = $5
+         where environment_id = $1 and addon = $2 and kind = 'restore' and state = 'succeeded'
+           and instance->>'dataDir' = $3 and switched_at is null returning id`,
+        [environmentId, addon, dataDir, new Date(at), JSON.stringify(replaced)],
+      );
+      return rows.length === 1;
+    },
+    /** A restored copy → dropped (`backup drop`), once: false when it already was, or is not a copy. */
+    async markDropped(id: string, actor: string, at: number): Promise<boolean> {
+      const rows = await sql.query(
+        `update backup_runs set dropped_at = $2, dropped_by = $3
+         where id = $1 and kind = 'restore' and state = 'succeeded' and instance is not null
+           and dropped_at is null returning id`,
+        [id, new Date(at), actor],
       );
       return rows.length === 1;
     },

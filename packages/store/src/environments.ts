@@ -1,6 +1,6 @@
 import { camel, camelAll } from "./rows";
 import type { Sql } from "./sql";
-import type { AddonRow, EnvironmentRow } from "./types";
+import type { AddonInstances, AddonRow, EnvironmentRow } from "./types";
 
 export function environmentQueries(sql: Sql) {
   const get = async (stackId: string, name: string): Promise<EnvironmentRow | undefined> => {
@@ -72,17 +72,18 @@ export function environmentQueries(sql: Sql) {
         [a.id, a.environmentId, a.name, a.kind, a.port, a.passwordSealed, a.dataDir],
       );
     },
-    /** Points the add-on at another instance (a restored copy), guarded on the one the caller saw. */
-    async moveAddon(
-      id: string,
-      fromDataDir: string,
-      to: { dataDir: string; port: number },
-    ): Promise<boolean> {
-      const rows = await sql.query(
-        "update addon_instances set data_dir = $3, port = $4, pid = null where id = $1 and data_dir = $2 returning id",
-        [id, fromDataDir, to.dataDir, to.port],
-      );
-      return rows.length === 1;
+    /**
+     * Points each named add-on at the instance a release uses (done as that release goes live).
+     * A row that moves forgets its pid: the one it had was the other instance's.
+     */
+    async pointAddonsAt(environmentId: string, instances: AddonInstances): Promise<void> {
+      for (const [name, to] of Object.entries(instances))
+        await sql.query(
+          `update addon_instances set data_dir = $3, port = $4,
+             pid = case when data_dir = $3 and port = $4 then pid end
+           where environment_id = $1 and name = $2`,
+          [environmentId, name, to.dataDir, to.port],
+        );
     },
     async setAddonPid(id: string, pid: number | null): Promise<void> {
       await sql.query("update addon_instances set pid = $2 where id = $1", [id, pid]);

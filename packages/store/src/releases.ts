@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { camel, camelAll } from "./rows";
 import type { Sql } from "./sql";
-import type { BuildRow, JobStatus, ReleaseRow } from "./types";
+import type { AddonInstances, BuildRow, JobStatus, ReleaseRow } from "./types";
 
 export function releaseQueries(sql: Sql) {
   const getRelease = async (id: string): Promise<ReleaseRow | undefined> => {
@@ -27,13 +27,21 @@ export function releaseQueries(sql: Sql) {
     },
     getRelease,
     /** Numbers releases v1, v2… per environment; the row is never edited after this but for its job status. */
+    /**
+     * A new release. `addonInstances` absent: it uses the instances the environment's add-ons
+     * point at now (read in the same statement); a rollback passes its target's.
+     */
     async createRelease(
-      r: Omit<ReleaseRow, "id" | "number" | "createdAt" | "jobPid" | "jobExit">,
+      r: Omit<ReleaseRow, "id" | "number" | "createdAt" | "jobPid" | "jobExit" | "addonInstances"> & {
+        addonInstances?: AddonInstances | null;
+      },
     ): Promise<ReleaseRow> {
       const id = `rel_${randomBytes(6).toString("hex")}`;
       await sql.query(
-        `insert into releases (id, environment_id, number, build_id, config, config_hash, description, rollback_of, job_status)
-         values ($1, $2, (select coalesce(max(number), 0) + 1 from releases where environment_id = $2), $3, $4, $5, $6, $7, $8)`,
+        `insert into releases (id, environment_id, number, build_id, config, config_hash, description, rollback_of, job_status, addon_instances)
+         values ($1, $2, (select coalesce(max(number), 0) + 1 from releases where environment_id = $2), $3, $4, $5, $6, $7, $8,
+           coalesce($9::jsonb, (select jsonb_object_agg(name, jsonb_build_object('dataDir', data_dir, 'port', port))
+                                  from addon_instances where environment_id = $2)))`,
         [
           id,
           r.environmentId,
@@ -43,6 +51,7 @@ export function releaseQueries(sql: Sql) {
           r.description,
           r.rollbackOf,
           r.jobStatus,
+          r.addonInstances ? JSON.stringify(r.addonInstances) : null,
         ],
       );
       return (await getRelease(id))!;

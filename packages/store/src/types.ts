@@ -52,7 +52,12 @@ export interface ReleaseRow {
   jobPid: number | null;
   jobExit: number | null;
   createdAt: string;
+  /** The instance of each add-on its processes use (014); null in releases made before: the add-on's current one. */
+  addonInstances: AddonInstances | null;
 }
+
+/** Add-on name → the instance (data directory and port) a release uses. */
+export type AddonInstances = Record<string, { dataDir: string; port: number }>;
 
 export interface RolloutRow {
   id: string;
@@ -200,4 +205,7 @@ export interface BackupRunRow {
   error: string | null;
   switchedAt: string | null;
   replaced: { dataDir: string; port: number } | null;
+  /** restore: when `backup drop` removed the copy, and who asked. */
+  droppedAt: string | null;
+  droppedBy: string | null;
 }

@@ -67,6 +67,7 @@ describe.each(backends())("store on $name", (backend) => {
       "environment_id = 'elsewhere'",
       "rollback_of = id",
       "created_at = created_at - interval '1 day'",
+      `addon_instances = '{"db": {"dataDir": "/elsewhere", "port": 1}}'`,
     ];
     for (const edit of edits)
       await expect(
@@ -84,6 +85,54 @@ describe.each(backends())("store on $name", (backend) => {
       configHash: "h",
       jobStatus: "succeeded",
     });
+  });
+
+  it("records the add-on instances a release uses, and moves the add-ons onto a release's", async () => {
+    const env = await store.environments.ensure("shop", "instances");
+    await store.environments.insertAddon({
+      id: `${env.id}/db`,
+      environmentId: env.id,
+      name: "db",
+      kind: "postgres",
+      port: 5000,
+      passwordSealed: "sealed",
+      dataDir: "/envs/instances/addons/db",
+    });
+    const base = {
+      environmentId: env.id,
+      buildId: "b1",
+      configHash: "h",
+      rollbackOf: null,
+      jobStatus: "none" as const,
+    };
+    const original = { db: { dataDir: "/envs/instances/addons/db", port: 5000 } };
+    const copy = { db: { dataDir: "/envs/instances/restores/db/bkr_1", port: 5001 } };
+    // Made without instances: the ones the add-ons point at now. Given: those.
+    const v1 = await store.releases.createRelease({ ...base, config: configWith("a"), description: "v1" });
+    const v2 = await store.releases.createRelease({
+      ...base,
+      config: configWith("a"),
+      description: "switch",
+      addonInstances: copy,
+    });
+    expect(v1.addonInstances).toEqual(original);
+    expect(v2.addonInstances).toEqual(copy);
+    await store.environments.setAddonPid(`${env.id}/db`, 42);
+    await store.environments.pointAddonsAt(env.id, copy);
+    expect((await store.environments.addons(env.id))[0]).toMatchObject({ ...copy.db, pid: null });
+    await store.environments.pointAddonsAt(env.id, original);
+    await store.environments.setAddonPid(`${env.id}/db`, 43);
+    await store.environments.pointAddonsAt(env.id, original);
+    expect((await store.environments.addons(env.id))[0]).toMatchObject({ ...original.db, pid: 43 });
+    // An environment without add-ons: a release records none.
+    const bare = await store.environments.ensure("shop", "bare");
+    const b1 = await store.releases.createRelease({
+      ...base,
+      environmentId: bare.id,
+      config: configWith("a"),
+      description: "b",
+    });
+    expect(b1.addonInstances).toBeNull();
   });
 
   it("allows one rollout in flight per environment, and moves phases only from the expected one", async () => {

@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { act, dirOpt, envOpt, jsonOpt } from "./options";
 
 const backupCmd = () => import("../commands/backup");
+const copiesCmd = () => import("../commands/backup-copies");
 
 type BackupOpts = { dir: string; env: string; json?: boolean; addon?: string };
 
@@ -9,7 +10,7 @@ export function registerBackupCommands(program: Command) {
   const backup = program
     .command("backup")
     .description(
-      "postgres backups and redis snapshots: list (window, retention), create, restore to a point in time, drill",
+      "postgres backups and redis snapshots: list (window, retention), create, restore to a point in time, drill; restored copies",
     );
   const addonOpt = () =>
     new Option(
@@ -57,4 +58,23 @@ export function registerBackupCommands(program: Command) {
     .addOption(envOpt())
     .addOption(jsonOpt())
     .action(act(async (o: BackupOpts) => (await backupCmd()).drill({ ...o, json: !!o.json })));
+  backup
+    .command("copies")
+    .description("the instances restores made: what each restored to, its size, which releases use it")
+    .addOption(dirOpt())
+    .addOption(envOpt())
+    .addOption(jsonOpt())
+    .action(act(async (o: BackupOpts) => (await copiesCmd()).listCopies({ ...o, json: !!o.json })));
+  backup
+    .command("drop")
+    .description("stop a restored copy and delete its data (admin); refused while a kept release uses it")
+    .argument("<copy>", "the copy, as `slipway backup copies` names it (bkr_…)")
+    .addOption(dirOpt())
+    .addOption(envOpt())
+    .addOption(jsonOpt())
+    .action(
+      act(async (copy: string, o: BackupOpts) =>
+        (await copiesCmd()).dropCopy({ ...o, copy, json: !!o.json }),
+      ),
+    );
 }

@@ -1,4 +1,5 @@
 export * from "./bucket-connection";
+export * from "./copies";
 export * from "./policy";
 export * from "./redis-snapshots";
 export * from "./repository-choice";

@@ -1,4 +1,11 @@
-import { type AddonConfig, addonsOf, type PostgresConfig, type RedisConfig } from "@slipway/core";
+import {
+  type AddonConfig,
+  addonsOf,
+  type BackupPolicy,
+  DEFAULT_BACKUP_POLICY,
+  type PostgresConfig,
+  type RedisConfig,
+} from "@slipway/core";
 import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import type { IService } from "kubernetes-models/v1/Service";
 import type { RenderInput } from "../input";
@@ -41,6 +48,7 @@ const APP_ROLE = "app";
  */
 function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sObject[] {
   const [first, ...rest] = addon.databases;
+  const policy = input.release.config.backup ?? DEFAULT_BACKUP_POLICY;
   const cluster: K8sObject = {
     apiVersion: "postgresql.cnpg.io/v1",
     kind: "Cluster",
@@ -51,7 +59,16 @@ function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sO
       enableSuperuserAccess: false,
       bootstrap: { initdb: { database: first, owner: APP_ROLE } },
       storage: { size: DEFAULT_STORAGE },
-      ...(addon.backup ? { backup: clusterBackup(input, addon.backup.bucket) } : {}),
+      ...(addon.backup
+        ? {
+            // Archiving ships a WAL segment when it fills or this long after the last one: the
+            // most a crash can lose, so the policy's RPO target (the seeds' 5-minute PITR window).
+            postgresql: {
+              parameters: { archive_timeout: `${Math.max(1, Math.floor(policy.rpoTargetSeconds))}s` },
+            },
+            backup: clusterBackup(input, addon.backup.bucket, policy),
+          }
+        : {}),
     },
   };
   const databases: K8sObject[] = rest.map((db) => ({
@@ -65,10 +82,10 @@ function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sO
         {
           apiVersion: "postgresql.cnpg.io/v1",
           kind: "ScheduledBackup",
-          metadata: meta(input, `${name}-daily`, labels(input, name, "postgres"), wave(WAVE.addons)),
+          metadata: meta(input, `${name}-base-backup`, labels(input, name, "postgres"), wave(WAVE.addons)),
           spec: {
             cluster: { name },
-            schedule: BASE_BACKUP_SCHEDULE,
+            schedule: baseBackupSchedule(policy.baseBackupEveryHours),
             method: "barmanObjectStore",
             // The first base backup at once: until one exists, no point in time is restorable.
             immediate: true,
@@ -80,23 +97,37 @@ function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sO
   return [cluster, ...databases, ...scheduled];
 }
 
-/** The seeds' defaults (daily base backups, 35 days kept). CloudNativePG's cron has a seconds field. */
-const BASE_BACKUP_SCHEDULE = "0 0 3 * * *";
-const RETENTION = "35d";
+/**
+ * CloudNativePG's cron (it has a seconds field) for a base backup every `hours`. Cron counts
+ * within the hour, day and month, so a period that does not divide them evenly becomes the
+ * next shorter one that does: backups never come less often than the policy asks. Daily and
+ * longer periods run at 03:00 UTC.
+ */
+export function baseBackupSchedule(hours: number): string {
+  const divisorAtMost = (n: number, of: number) => {
+    for (let d = Math.max(1, Math.floor(n)); d > 1; d--) if (of % d === 0) return d;
+    return 1;
+  };
+  const every = (d: number) => (d === 1 ? "*" : `*/${d}`);
+  if (hours < 1) return `0 ${every(divisorAtMost(hours * 60, 60))} * * * *`;
+  if (hours < 24) return `0 0 ${every(divisorAtMost(hours, 24))} * * *`;
+  return `0 0 3 ${every(Math.floor(hours / 24))} * *`;
+}
 
 /**
  * WAL archiving and base backups into the bucket add-on, with the bucket's own Secret
  * (`<bucket>-s3`, which the services read too) for credentials. CloudNativePG archives each WAL
- * segment as it completes or every `archive_timeout` (its default: 5 minutes, the seeds' PITR
- * window); the local driver streams instead (docs/backups.md). The bucket is encrypted at rest
+ * segment as it completes or every `archive_timeout` (the policy's RPO target, set on the
+ * Cluster); the local driver streams instead (docs/backups.md). Retention is the policy's. The bucket is encrypted at rest
  * by the store (AES256); each cluster writes under its own path: <namespace>/<cluster>.
  */
-function clusterBackup(input: RenderInput, bucketAddon: string) {
+function clusterBackup(input: RenderInput, bucketAddon: string, policy: BackupPolicy) {
   const bucket = addonsOf(input.release.config)[bucketAddon];
   const bucketName = bucket?.type === "bucket" ? (bucket.bucket ?? bucketAddon) : bucketAddon;
   const secret = secretNames.bucket(bucketAddon);
   return {
-    retentionPolicy: RETENTION,
+    // Whole days (CloudNativePG's unit), rounded up: never less than the policy keeps.
+    retentionPolicy: `${Math.ceil(policy.retentionDays)}d`,
     barmanObjectStore: {
       destinationPath: `s3://${bucketName}/${namespaceOf(input)}`,
       s3Credentials: {

@@ -1,8 +1,9 @@
 import type { ReleaseConfig, ServiceConfig } from "@slipway/core";
-import { isSlipwayError } from "@slipway/core";
+import { DEFAULT_BACKUP_POLICY, isSlipwayError } from "@slipway/core";
 import { type Addon, addonEnvNames } from "@slipway/spec";
 import { describe, expect, it } from "vitest";
 import type { RenderInput } from "../input";
+import { baseBackupSchedule } from "./addons";
 import { containerEnv, kubernetesTemplate } from "./env";
 import { type K8sObject, kubernetesManifests, renderKubernetes, validateKubernetes } from "./index";
 
@@ -278,8 +279,10 @@ describe("postgres backups become CloudNativePG WAL archiving and a ScheduledBac
   });
 
   it("archives WAL and base backups into the bucket add-on, with its Secret and a retention policy", () => {
-    const backup = spec(find(withBackup, "Cluster", "db")).backup;
-    expect(backup).toEqual({
+    const cluster = spec(find(withBackup, "Cluster", "db"));
+    // No policy in the release: the seeds' defaults (35 days, a 5-minute archive timeout).
+    expect(cluster.postgresql).toEqual({ parameters: { archive_timeout: "300s" } });
+    expect(cluster.backup).toEqual({
       retentionPolicy: "35d",
       barmanObjectStore: {
         destinationPath: "s3://acme-backups/app-dev",
@@ -295,7 +298,7 @@ describe("postgres backups become CloudNativePG WAL archiving and a ScheduledBac
   });
 
   it("takes a base backup at once and daily, and every object passes its CRD schema", () => {
-    const scheduled = find(withBackup, "ScheduledBackup", "db-daily");
+    const scheduled = find(withBackup, "ScheduledBackup", "db-base-backup");
     expect(spec(scheduled)).toEqual({
       cluster: { name: "db" },
       schedule: "0 0 3 * * *",
@@ -306,6 +309,35 @@ describe("postgres backups become CloudNativePG WAL archiving and a ScheduledBac
     expect(validateKubernetes(objects(withBackup))).toEqual([]);
   });
 
+  it("takes retention, the base-backup schedule and the archive timeout from the environment's policy", () => {
+    const withPolicy = input({
+      ...withBackup.release.config,
+      backup: {
+        ...DEFAULT_BACKUP_POLICY,
+        baseBackupEveryHours: 6,
+        retentionDays: 14,
+        rpoTargetSeconds: 60,
+      },
+    });
+    const cluster = spec(find(withPolicy, "Cluster", "db"));
+    expect(cluster.backup.retentionPolicy).toBe("14d");
+    expect(cluster.postgresql.parameters.archive_timeout).toBe("60s");
+    expect(spec(find(withPolicy, "ScheduledBackup", "db-base-backup")).schedule).toBe("0 0 */6 * * *");
+    expect(validateKubernetes(objects(withPolicy))).toEqual([]);
+  });
+
+  it("schedules base backups never less often than the policy asks", () => {
+    expect(baseBackupSchedule(24)).toBe("0 0 3 * * *");
+    expect(baseBackupSchedule(48)).toBe("0 0 3 */2 * *");
+    expect(baseBackupSchedule(36)).toBe("0 0 3 * * *");
+    expect(baseBackupSchedule(12)).toBe("0 0 */12 * * *");
+    expect(baseBackupSchedule(5)).toBe("0 0 */4 * * *");
+    expect(baseBackupSchedule(1)).toBe("0 0 * * * *");
+    expect(baseBackupSchedule(0.5)).toBe("0 */30 * * * *");
+    expect(baseBackupSchedule(0.1)).toBe("0 */6 * * * *");
+    expect(baseBackupSchedule(0.25 / 60)).toBe("0 * * * * *");
+  });
+
   it("the ScheduledBackup schema refuses what a cluster would", () => {
     const broken = structuredClone(objects(withBackup));
     const scheduled = broken.find((o) => o.kind === "ScheduledBackup")!;
@@ -313,7 +345,7 @@ describe("postgres backups become CloudNativePG WAL archiving and a ScheduledBac
     (scheduled.spec as { method: string }).method = "rsync";
     const problems = validateKubernetes(broken);
     expect(problems).toHaveLength(1);
-    expect(problems[0]!.object).toBe("ScheduledBackup/db-daily");
+    expect(problems[0]!.object).toBe("ScheduledBackup/db-base-backup");
     expect(problems[0]!.message).toMatch(/must have required property 'schedule'/);
     expect(problems[0]!.message).toMatch(/method must be equal to one of the allowed values/);
   });

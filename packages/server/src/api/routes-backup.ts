@@ -5,7 +5,8 @@ import type { BackupOperations } from "../backup/operations";
 
 /**
  * `slipway backup`: listing is a viewer's; taking a backup, restoring into a new instance and
- * drilling are a deployer's (none of them touches the live instance). Each is an audit event.
+ * drilling are a deployer's (none of them touches the live instance); dropping a restored copy
+ * deletes data, so it is an admin's. Each is an audit event.
  */
 export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperations): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -78,5 +79,29 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
       },
     },
     async (req) => ops.drill(req.params.env, req.body.addon, actor(req)),
+  );
+  app.get(
+    "/v1/environments/:env/backups/copies",
+    {
+      config: { role: "viewer" },
+      schema: {
+        params: envParam,
+        summary: "Restored copies: what each restored to, its size, and which releases use it",
+      },
+    },
+    async (req) => ops.copies(req.params.env),
+  );
+  app.delete(
+    "/v1/environments/:env/backups/copies/:copy",
+    {
+      config: { role: "admin" },
+      schema: {
+        params: envParam.extend({
+          copy: z.string().min(1).describe("the copy (its restore run), e.g. bkr_…"),
+        }),
+        summary: "Stop a restored copy and delete its directory; refused while a kept release uses it",
+      },
+    },
+    async (req) => ops.drop(req.params.env, req.params.copy, actor(req)),
   );
 }

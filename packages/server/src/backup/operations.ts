@@ -22,6 +22,7 @@ import {
   restoreRedis,
   takeSnapshot,
 } from "./redis";
+import { dropRestoredCopy, listRestoredCopies, type RestoredCopy } from "./restored-copies";
 import { type DrillView, drillView, failed, iso, isoOrNull, runOf, windowView } from "./runs";
 import { switchToRestored } from "./switch";
 
@@ -39,6 +40,10 @@ export interface BackupOperations {
   /** The same, or for a redis add-on that keeps snapshots, the snapshot at or before the time (the API's restore). */
   restoreAny(env: string, req: RestoreRequest, actor: string): Promise<RestoreReport | RedisRestoreReport>;
   drill(env: string, addon: string | undefined, actor: string): Promise<DrillReport>;
+  /** The copies restores made and nothing dropped yet, and who uses each. */
+  copies(env: string): Promise<RestoredCopy[]>;
+  /** Stops a copy and removes its directory, unless a kept release uses it. */
+  drop(env: string, copy: string, actor: string): Promise<{ copy: string; addon: string; dropped: true }>;
   /** The same, for one add-on the reconciler already holds. */
   createFor(a: ProtectedAddon, actor: string): Promise<BackupInfo>;
   drillFor(a: ProtectedAddon, actor: string): Promise<DrillReport>;
@@ -152,6 +157,8 @@ export function backupOperations(ctx: Ctx, kick: (rolloutId: string) => void = (
     async drill(envName, addon, actor) {
       return drillFor(await addonOf(envName, addon), actor);
     },
+    copies: (envName) => listRestoredCopies(ctx, envName),
+    drop: (envName, copy, actor) => dropRestoredCopy(ctx, envName, copy, actor),
     createFor,
     drillFor,
   };

@@ -51,7 +51,9 @@ export async function protectedAddons(
   const out: ProtectedAddon[] = [];
   for (const a of await liveAddons(ctx, env))
     if (a.config.type === "postgres") {
-      const repo = opts.localOnly ? localRepo(ctx, a) : await backupRepo(ctx, a, a.config.backup?.bucket);
+      const repo = opts.localOnly
+        ? localRepo(ctx, a.env, a.row)
+        : await backupRepo(ctx, a, a.config.backup?.bucket);
       out.push({ ...a, config: a.config, repo });
     }
   return out;
@@ -100,7 +102,7 @@ async function liveAddons(ctx: Ctx, env: EnvironmentRow): Promise<LiveAddon[]> {
  * instance: a restored copy switched to streams a new timeline into a repository of its own.
  */
 async function backupRepo(ctx: Ctx, a: LiveAddon, addonBucket: string | undefined): Promise<BackupRepo> {
-  const repo = localRepo(ctx, a);
+  const repo = localRepo(ctx, a.env, a.row);
   const choice = chooseRepository(a.policy, addonBucket, a.env.name, basename(a.row.dataDir));
   if (choice.kind === "directory") return repo;
   if (choice.kind === "bucket-addon")
@@ -128,10 +130,11 @@ async function backupRepo(ctx: Ctx, a: LiveAddon, addonBucket: string | undefine
   return { ...repo, bucket };
 }
 
-function localRepo(ctx: Ctx, a: LiveAddon): BackupRepo {
+/** The add-on instance's local repository: where its WAL receiver works, whatever the repository. */
+export function localRepo(ctx: Ctx, env: EnvironmentRow, row: AddonRow): BackupRepo {
   return {
-    location: ctx.paths.env(a.env.name).backups(basename(a.row.dataDir)),
-    key: Buffer.from(ctx.box.derive(`backup key ${a.row.id}`), "base64url"),
+    location: ctx.paths.env(env.name).backups(basename(row.dataDir)),
+    key: Buffer.from(ctx.box.derive(`backup key ${row.id}`), "base64url"),
   };
 }
 

@@ -11,6 +11,7 @@ import { SecretBox } from "../secret-box";
 import { HeartbeatWriter } from "./heartbeat";
 import { backupOperations } from "./operations";
 import { BackupReconciler } from "./reconciler";
+import { movedAddons, recordSwitches, stopProtectingReplaced } from "./switch";
 
 const SEC = 1_000;
 const HOUR = 3_600_000;
@@ -137,20 +138,40 @@ describe("backups reconciler", () => {
       { to: "latest", switch: true, confirm: true },
       "alice",
     );
-    const after = (await store.environments.addons(envId))[0]!;
-    expect(after).toMatchObject({ dataDir: switched.instance.dataDir, port: switched.instance.port });
+    // The release records the copy; the add-on still points at the live instance until it goes live.
+    expect((await store.environments.addons(envId))[0]).toMatchObject({ dataDir: before.dataDir });
     expect(kicked).toEqual([switched.switched!.rollout]);
     const rollout = (await store.rollouts.get(kicked[0]!))!;
     const release = (await store.releases.getRelease(rollout.toReleaseId!))!;
     expect(release).toMatchObject({ buildId: "b1", jobStatus: "none" });
+    const copy = { dataDir: switched.instance.dataDir, port: switched.instance.port };
+    expect(release.addonInstances).toEqual({ db: copy });
     expect(release.description).toContain("switched to the copy restored to");
-    expect(world.calls).toContain(`unprotect ${ctx.paths.env("local").backups("db")}`);
     expect(await kinds()).toContain("backup.switched");
+    // While the rollout runs, the original stays protected and takes no base backup for the copy.
+    expect((await runs("restore"))[0]).toMatchObject({ switchedAt: null });
+    const basesBefore = (await runs("base")).length;
+    clock.advance(SEC);
+    await reconciler.tick();
+    expect(await runs("base")).toHaveLength(basesBefore);
+    // What the rollout's switch does: the release goes live, the add-on follows it onto the copy
+    // (the copy marked switched to, in the same transaction), and the replaced instance stops
+    // streaming into its repository.
+    const from = (await store.releases.getRelease(rollout.fromReleaseId!))!;
+    const moved = movedAddons([before], from.addonInstances, release);
+    clock.advance(SEC);
+    await store.transaction(async (tx) => {
+      await tx.environments.switchLive(envId, rollout.fromReleaseId, release.id);
+      await tx.environments.pointAddonsAt(envId, release.addonInstances!);
+      await recordSwitches(tx, moved, clock.now());
+    });
+    await stopProtectingReplaced(ctx, (await store.environments.get(ctx.stackId, "local"))!, moved);
     const [run] = await runs("restore");
     expect(run!.replaced).toEqual({ dataDir: before.dataDir, port: before.port });
-    // What the rollout would do: the new release goes live.
-    await store.environments.switchLive(envId, rollout.fromReleaseId, rollout.toReleaseId!);
+    expect(run!.switchedAt).not.toBeNull();
     await store.rollouts.move(rollout.id, "pending", "succeeded");
+    expect((await store.environments.addons(envId))[0]).toMatchObject(copy);
+    expect(world.calls).toContain(`unprotect ${ctx.paths.env("local").backups("db")}`);
     // The next tick protects the copy into its own repository and takes its first base backup.
     const bases = (await runs("base")).length;
     await reconciler.tick();

@@ -51,7 +51,7 @@ async function launchRun(ctx: Ctx, run: CronRunRow): Promise<number> {
   const env = await environmentOf(ctx, run.environmentId);
   const release = (await ctx.store.releases.getRelease(run.releaseId))!;
   const dir = await buildDir(ctx, release);
-  const addons = await addonEnv(ctx, env, release.config);
+  const addons = await addonEnv(ctx, env, release);
   const { argv, env: runEnv } = await launchOf(ctx, env, release, dir, run.service, addons);
   const { id, nonce, logFile } = runRef(ctx, run);
   mkdirSync(ctx.paths.env(env.name).logs, { recursive: true });

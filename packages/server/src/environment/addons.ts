@@ -8,7 +8,7 @@ import {
   type ReleaseConfig,
   SlipwayError,
 } from "@slipway/core";
-import type { AddonRow, EnvironmentRow } from "@slipway/store";
+import type { AddonRow, EnvironmentRow, ReleaseRow } from "@slipway/store";
 import type { Ctx } from "../context";
 
 export type AddonEnv = Record<string, Record<string, string>>;
@@ -58,19 +58,51 @@ export async function ensureAddons(
 
 /**
  * Connection env of the add-ons a release declares, from their records alone (no I/O to the
- * servers): what a process of that release starts with, without re-checking the servers.
+ * servers): what a process of that release starts with, without re-checking the servers. Each
+ * add-on is the instance the release recorded (a rollback across `backup restore --switch`
+ * goes back to the instance it used), or the current one for a release made before that.
  */
-export async function addonEnv(ctx: Ctx, env: EnvironmentRow, config: ReleaseConfig): Promise<AddonEnv> {
+export async function addonEnv(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Promise<AddonEnv> {
   const rows = await ctx.store.environments.addons(env.id);
-  const declared = addonsOf(config, rows);
+  const declared = addonsOf(release.config, rows);
   const out: AddonEnv = {};
   for (const row of rows) {
     const addon = declared[row.name];
     if (!addon || addon.type !== row.kind) continue;
-    const login = await loginOf(ctx, env, config, row.name);
-    out[row.name] = ctx.driver.addons.connectionEnv(addon, recordOf(ctx, env, row), login);
+    const login = await loginOf(ctx, env, release.config, row.name);
+    out[row.name] = ctx.driver.addons.connectionEnv(addon, releaseRecordOf(ctx, env, row, release), login);
   }
   return out;
+}
+
+/**
+ * Starts (or adopts) the add-on instances a release uses that are not the environment's
+ * current ones: before a rollback's processes start, the instance it goes back to may have
+ * been stopped by a `down` since it was replaced.
+ */
+export async function ensureReleaseInstances(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  release: ReleaseRow,
+): Promise<void> {
+  const rows = await ctx.store.environments.addons(env.id);
+  const declared = addonsOf(release.config, rows);
+  for (const row of rows) {
+    const at = release.addonInstances?.[row.name];
+    const addon = declared[row.name];
+    if (!at || !addon || at.dataDir === row.dataDir) continue;
+    await ctx.driver.addons.ensure(addon, releaseRecordOf(ctx, env, row, release));
+  }
+}
+
+/** The add-on's record at the instance `release` uses (the current one when it recorded none). */
+export function releaseRecordOf(
+  ctx: Ctx,
+  env: EnvironmentRow,
+  row: AddonRow,
+  release: Pick<ReleaseRow, "addonInstances">,
+): AddonRecord {
+  return { ...recordOf(ctx, env, row), ...release.addonInstances?.[row.name] };
 }
 
 /** The rotated login a release publishes for an add-on (see secrets `addon`), opened from the vault. */

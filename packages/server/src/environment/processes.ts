@@ -185,7 +185,7 @@ export async function adoptProcesses(ctx: Ctx, env: EnvironmentRow): Promise<voi
     let r = releases.get(row.releaseId);
     if (!r) {
       const release = (await ctx.store.releases.getRelease(row.releaseId))!;
-      r = { release, dir: await buildDir(ctx, release), addons: await addonEnv(ctx, env, release.config) };
+      r = { release, dir: await buildDir(ctx, release), addons: await addonEnv(ctx, env, release) };
       releases.set(release.id, r);
     }
     const spec = await processSpec(ctx, env, r.release, r.dir, row, r.addons);

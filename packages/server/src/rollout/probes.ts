@@ -167,7 +167,7 @@ async function runReleaseCommand(
 ): Promise<Extract<ProbeObservation, { kind: "command" }>> {
   try {
     const dir = await buildDir(ctx, release);
-    const addons = await addonEnv(ctx, env, release.config);
+    const addons = await addonEnv(ctx, env, release);
     const { env: processEnv } = await launchOf(ctx, env, release, dir, probe.service, addons);
     const run = `v${release.number}-${probe.name}-${ctx.now()}`;
     return await runCommandJob(ctx.driver.runtime, probe, {

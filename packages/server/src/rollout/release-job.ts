@@ -73,7 +73,7 @@ export async function runReleaseJob(ctx: Ctx, env: EnvironmentRow, release: Rele
     if (!moved) return;
   }
   const dir = await buildDir(ctx, release);
-  const addons = await addonEnv(ctx, env, release.config);
+  const addons = await addonEnv(ctx, env, release);
   const launched = seed
     ? {
         ...release,

@@ -9,8 +9,9 @@ import {
   SlipwayError,
 } from "@slipway/core";
 import type { EnvironmentRow, ProcessRow, ReleaseRow, RolloutRow } from "@slipway/store";
+import { movedAddons, recordSwitches, stopProtectingReplaced } from "../backup/switch";
 import type { Ctx } from "../context";
-import { addonEnv } from "../environment/addons";
+import { addonEnv, ensureReleaseInstances } from "../environment/addons";
 import { syncEdge } from "../environment/edge";
 import { processId, processSpec, startProcess, stopProcesses } from "../environment/processes";
 import { uploadedTreeOf } from "../sources/uploaded-tree";
@@ -163,6 +164,7 @@ async function build(ctx: Ctx, w: RolloutWorld): Promise<void> {
  * still being spawned when the rollout aborts.
  */
 export async function startTarget(ctx: Ctx, w: RolloutWorld, weight = targetWeight(w)): Promise<void> {
+  await ensureReleaseInstances(ctx, w.env, w.target!);
   // A canary runs its share of each worker's replicas (see `replicasAt`).
   const wanted = longRunning(w.target!.config).flatMap(([service, cfg]) =>
     Array.from({ length: replicasAt(cfg, weight) }, (_, i) => ({ service, replica: i + 1 })),
@@ -182,7 +184,7 @@ export async function startReplicas(
   wanted: { service: string; replica: number }[],
 ): Promise<void> {
   const config = release.config;
-  const addons = await addonEnv(ctx, env, config);
+  const addons = await addonEnv(ctx, env, release);
   const dir = (await ctx.store.releases.getBuild(release.buildId))!.dir;
   const existing = new Map(rows.map((p) => [p.id, p]));
   const results = await Promise.allSettled(
@@ -222,12 +224,21 @@ export async function startReplicas(
  */
 async function switchTraffic(ctx: Ctx, w: RolloutWorld): Promise<void> {
   const target = w.target!;
+  const from = w.rollout.fromReleaseId
+    ? await ctx.store.releases.getRelease(w.rollout.fromReleaseId)
+    : undefined;
+  // From the releases, not the rows: repeated after a crash, it still finds what was replaced.
+  const moved = movedAddons(await ctx.store.environments.addons(w.env.id), from?.addonInstances, target);
   await ctx.store.transaction(async (tx) => {
     await tx.environments.switchLive(w.env.id, w.env.liveReleaseId, target.id);
+    // The add-ons follow the live release onto the instances it uses (a switched-to copy, or back).
+    if (target.addonInstances) await tx.environments.pointAddonsAt(w.env.id, target.addonInstances);
+    await recordSwitches(tx, moved, ctx.now());
     await tx.processes.retire(w.oldProcesses.map((p) => p.id));
   });
   for (const p of w.oldProcesses) ctx.driver.runtime.retire(p.id);
   ctx.fault("switch:recorded");
+  await stopProtectingReplaced(ctx, w.env, moved);
   // The environment as the transaction above left it: no need to read it again.
   await syncEdge(ctx, { ...w.env, liveReleaseId: target.id });
   ctx.drainer.kick();
