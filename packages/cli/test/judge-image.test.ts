@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -127,7 +127,7 @@ describe("the judge image rendered beside the Kubernetes manifests", () => {
     expect(container.command[0]).toBe("slipway");
   });
 
-  it("runs the template's judge command: a canary with 10% errors exits 1 (roll back), a healthy one 0", () => {
+  it("runs the template's judge command: a canary with 10% errors exits 1 (roll back), a healthy one 0", async () => {
     // The image's file system as its Dockerfile lays it out.
     const opt = join(dir, "opt", "slipway");
     mkdirSync(opt, { recursive: true });
@@ -146,20 +146,23 @@ describe("the judge image rendered beside the Kubernetes manifests", () => {
           .replace("{{args.canary-hash}}", "canary1")
           .replace("{{args.stable-hash}}", "stable1"),
       );
+    // Not spawnSync: the Prometheus it asks is served by this process's event loop.
     const judge = () =>
-      spawnSync(join(dir, "bin", "slipway"), args, {
-        encoding: "utf8",
-        timeout: 60_000,
-        env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` },
+      new Promise<{ status: number | null; out: string }>((resolve) => {
+        const child = spawn(join(dir, "bin", "slipway"), args, { stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (out += d));
+        child.on("close", (status) => resolve({ status, out }));
       });
 
     counts = { canary1: { requests: 2_000, errors: 200 }, stable1: { requests: 38_000, errors: 38 } };
-    const bad = judge();
-    expect(bad.status, bad.stderr).toBe(1);
-    expect(bad.stdout + bad.stderr).toMatch(/roll/i);
+    const bad = await judge();
+    expect(bad.status, bad.out).toBe(1);
+    expect(bad.out).toMatch(/roll/i);
 
     counts = { canary1: { requests: 2_000, errors: 1 }, stable1: { requests: 38_000, errors: 19 } };
-    const good = judge();
-    expect(good.status, good.stderr).toBe(0);
+    const good = await judge();
+    expect(good.status, good.out).toBe(0);
   });
 });
