@@ -88,7 +88,7 @@ export class RolloutExecutor {
       await abort(this.ctx, world, abortedByHuman(world));
       return 0;
     }
-    let step: RolloutStep | undefined;
+    let step: RolloutStep;
     try {
       step = await gateOnProbes(this.ctx, world, now, planRollout(snapshot(world, now), now));
       await perform(this.ctx, world, step);
