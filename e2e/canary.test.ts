@@ -187,7 +187,7 @@ describe("canary releases under load", () => {
     editFile(join(dir, "slipway.config.ts"), (t) =>
       t.replace(
         /strategy: \{[\s\S]*?\n {6}\},/,
-        `strategy: { kind: "blueGreen", keepWarmMinutes: 0.1, analysis: { maxErrorRate: 0.05, minRequests: 30 } },`,
+        `strategy: { kind: "blueGreen", keepWarmMinutes: 0.5, analysis: { maxErrorRate: 0.05, minRequests: 30 } },`,
       ),
     );
     const load = startLoad(`${edge}/api/version`, { concurrency: 2, ratePerLoop: 25, maxSeconds: 150 });

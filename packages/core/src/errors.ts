@@ -49,6 +49,10 @@ export const ERROR_CODES = {
   SLW_SOURCE_INVALID: "An uploaded source tree's manifest is refused: a path, mode, hash, size or limit.",
   SLW_BLOB_MISMATCH: "An uploaded file blob's bytes do not hash to the name it was sent under.",
   SLW_BLOBS_MISSING: "A deploy names file blobs of its tree that have not been uploaded yet.",
+  SLW_ROLLOUT_ABORTED:
+    "Someone aborted the rollout before its release took traffic; the live release keeps serving.",
+  SLW_ROLLOUT_STUCK:
+    "A step of the analysed rollout kept failing past its deadline: it was aborted, the live release takes all traffic.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,6 +16,7 @@ export * from "./release/process-env";
 export * from "./release/references";
 export * from "./release/rollback";
 export * from "./rollout/analysis";
+export * from "./rollout/controls";
 export * from "./rollout/plan";
 export * from "./rollout/probe-gate";
 export * from "./rollout/stable-workers";

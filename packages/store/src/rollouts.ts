@@ -74,11 +74,18 @@ export function rolloutQueries(sql: Sql) {
       );
       return rows.length === 1;
     },
-    /** Leaves a command for the next tick of a rollout that is analyzing; false otherwise. */
-    async setCommand(id: string, command: RolloutCommand): Promise<boolean> {
+    /**
+     * Leaves a command for the next tick of a rollout in one of `phases` (by default while it
+     * is analyzing, see `commandPhases`); false when it is in none of them.
+     */
+    async setCommand(
+      id: string,
+      command: RolloutCommand,
+      phases: readonly string[] = ["analyzing"],
+    ): Promise<boolean> {
       const rows = await sql.query(
-        "update rollouts set command = $2 where id = $1 and phase = 'analyzing' returning id",
-        [id, command],
+        "update rollouts set command = $2 where id = $1 and phase = any($3::text[]) returning id",
+        [id, command, phases],
       );
       return rows.length === 1;
     },

@@ -1,11 +1,16 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { isSlipwayError, type ReleaseConfig, SlipwayError } from "@slipway/core";
 import { workingTreeBuildId } from "@slipway/driver-local/build";
 import {
   composeDocument,
   githubActionsInputFromStack,
   imageFor,
+  JUDGE_IMAGE_DIR,
+  judgeImageBuild,
+  judgeImageFiles,
+  type K8sObject,
   kubernetesManifests,
   namespaceOf,
   type RenderedFile,
@@ -16,6 +21,7 @@ import {
   renderKubernetes,
   renderOverlays,
   requiredSecrets,
+  runsJudge,
   validateCompose,
   validateKubernetes,
 } from "@slipway/render";
@@ -74,7 +80,11 @@ export async function render(o: RenderOptions): Promise<void> {
     image: imageFor(stack.name, release.build, o.registry),
   };
   const rendered = renderTarget(input);
-  const files = [...rendered.files, ...dockerfile(root, stack)];
+  const files = [
+    ...rendered.files,
+    ...dockerfile(root, stack),
+    ...(o.target === "kubernetes" ? judgeImage(rendered.objects as K8sObject[]) : []),
+  ];
   if (o.out) writeOutput(resolve(o.out), files);
   if (o.json)
     return printJson({
@@ -93,6 +103,9 @@ export async function render(o: RenderOptions): Promise<void> {
       `rendered ${o.target} for ${stack.name} ${o.env} from ${release.number !== null ? `release v${release.number}` : "the spec (no release)"}, build ${release.build.slice(0, 12)}, image ${input.image}`,
       `wrote ${files.length} files to ${out}: ${files.map((f) => f.path).join(", ")}`,
       `build the image in the stack's directory: docker build -f ${join(out, "Dockerfile")} -t ${input.image} . && docker push ${input.image}`,
+      ...(files.some((f) => f.path.startsWith(`${JUDGE_IMAGE_DIR}/`))
+        ? [`build the judge image the AnalysisTemplates run: ${judgeImageBuild(out)}`]
+        : []),
       ...rendered.next,
       "",
     ].join("\n"),
@@ -164,7 +177,11 @@ async function renderEveryEnvironment(o: RenderOptions): Promise<void> {
     // Validates every object of the environment against its schema.
     rendered.push({ input, objects: renderTarget(input).objects });
   }
-  const files = [...renderOverlays(rendered.map((r) => r.input)), ...dockerfile(root, stack)];
+  const files = [
+    ...renderOverlays(rendered.map((r) => r.input)),
+    ...dockerfile(root, stack),
+    ...judgeImage(rendered.flatMap((r) => r.objects as K8sObject[])),
+  ];
   if (o.out) writeOutput(resolve(o.out), files);
   const overlayFiles = (env: string) =>
     files.map((f) => f.path).filter((p) => p.startsWith(`overlays/${env}/`));
@@ -191,6 +208,9 @@ async function renderEveryEnvironment(o: RenderOptions): Promise<void> {
           `  overlays/${r.input.env}/ → namespace ${namespaceOf(r.input)}, ${r.input.release.number !== null ? `release v${r.input.release.number}` : "the spec"}, image ${r.input.image}, ${overlayFiles(r.input.env).filter((p) => p.includes("/patches/")).length} patches`,
       ),
       `wrote ${files.length} files to ${resolve(o.out!)}; apply one environment with kubectl apply -k DIR/overlays/<env> (docs/render-kubernetes.md)`,
+      ...(files.some((f) => f.path.startsWith(`${JUDGE_IMAGE_DIR}/`))
+        ? [`build the judge image the AnalysisTemplates run: ${judgeImageBuild(resolve(o.out!))}`]
+        : []),
       "",
     ].join("\n"),
   );
@@ -347,6 +367,23 @@ function renderComposeTarget(input: RenderInput): Rendered {
       "docs/render-compose.md says what each field became and what Compose cannot do",
     ],
   };
+}
+
+/**
+ * When an AnalysisTemplate runs the judge: the image it names, with this CLI's own prebuilt
+ * bundle in it, so `docker build` of the output's judge-image/ makes it.
+ */
+function judgeImage(objects: K8sObject[]): RenderedFile[] {
+  if (!runsJudge(objects)) return [];
+  // This module always runs from source (see fromSource): the bundle is the package's dist/.
+  const bundle = fileURLToPath(new URL("../../dist/slipway.mjs", import.meta.url));
+  if (!existsSync(bundle))
+    throw new SlipwayError(
+      "SLW_BINARY_MISSING",
+      `the prebuilt Slipway CLI the judge image is made of is missing: ${bundle}`,
+      "build it in the Slipway checkout with: npm run build",
+    );
+  return judgeImageFiles(readFileSync(bundle, "utf8"));
 }
 
 /** The image both targets run: the multi-stage Dockerfile and its ignore file. */

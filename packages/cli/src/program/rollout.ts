@@ -26,7 +26,8 @@ export function registerRolloutCommands(program: Command) {
     pause: "stop advancing (the canary is still watched and rolled back if it is worse)",
     resume: "advance again (also lifts a freeze)",
     promote: "skip the remaining steps: all traffic to the new release now",
-    abort: "roll back now: all traffic to the live release, the new one stops",
+    abort:
+      "stop it until the new release takes all traffic: while building or starting it stops what it started; while analysed it rolls back",
   } as const;
   for (const [name, description] of Object.entries(commands))
     rollout

@@ -104,6 +104,15 @@ describe("nextStep: canary", () => {
     expect(state.outcome).toBe("succeeded");
   });
 
+  it("at its last step (100%) a rollback judgement, such as a failing probe, still rolls back before the switch", () => {
+    const atFull = { ...atFirstStep(), step: 2 };
+    expect(tick(canary, atFull, 1000, { verdict: "rollback" }).action).toEqual({
+      do: "roll-back",
+      reason: "at 100%: judged rollback",
+    });
+    expect(tick(canary, atFull, 1000, { verdict: "hold" }).state.outcome).toBe("succeeded");
+  });
+
   it("rolls back on a rollback judgement at once, whatever the holds, and is then done", () => {
     const d = tick(canary, atFirstStep(), 1000, { requests: 3, verdict: "rollback" });
     expect(d.action).toEqual({ do: "roll-back", reason: "at 5%: judged rollback" });

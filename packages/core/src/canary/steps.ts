@@ -119,6 +119,10 @@ function canaryStep(input: StepInput, steps: CanaryStep[], onFailure: "rollback"
   if (state.step < 0 && steps[0])
     return enter(input, 0, { do: "set-weight", weight: steps[0].weight, reason: "canary: first step" });
   const current = steps[state.step];
+  // At 100% the stable revision still runs until the switch: a rollback judgement (a failing
+  // probe gating the finish) still rolls back. A promoted rollout is past the steps: it is done.
+  const failedAtFull = current && current.weight >= 100 && onFailed(input, onFailure, "at 100%");
+  if (failedAtFull) return failedAtFull;
   if (!current || current.weight >= 100) return succeed(state, "canary: the new revision takes all traffic");
   if (input.command === "promote")
     return enter(input, steps.length, { do: "set-weight", weight: 100, reason: "promoted by a human" });

@@ -1,8 +1,10 @@
 export { applyJsonPatch, diffJson, type PatchOp } from "./json-patch";
+export { JUDGE_IMAGE_DIR, judgeImageBuild, judgeImageFiles, runsJudge } from "./judge-image";
 export { buildOverlay, compareWithRender } from "./kustomize-build";
 export { type K8sObject, namespaceOf } from "./objects";
 export { renderOverlays } from "./overlays";
 export { evaluateIngress, type PodIdentity } from "./policy-eval";
 export { kubernetesManifests, type ManifestFile, renderKubernetes } from "./render";
+export { JUDGE_IMAGE } from "./rollouts";
 export { type RequiredSecret, requiredSecrets } from "./secrets";
 export { validateKubernetes } from "./validate";

@@ -11,8 +11,13 @@ import { deployment } from "./workloads";
  * core/canary/judge.ts) in a Job on Prometheus counts, instead of a static threshold.
  */
 
-/** The image whose `slipway` command runs the judge: the Slipway CLI, built and pushed by the operator. */
+/**
+ * The image whose `slipway` command runs the judge: the Slipway CLI, built from the render's
+ * `judge-image/` directory and pushed by the operator (see judge-image.ts).
+ */
 export const JUDGE_IMAGE = "slipway/cli:0.1.0";
+/** The judge runs as this uid, in the Job and in the image (`judge-image.ts`). */
+export const JUDGE_USER = 1000;
 /** Where the judge asks for counts unless the Rollout's analysis passes another `prometheus` arg. */
 export const DEFAULT_PROMETHEUS = "http://prometheus-operated.monitoring.svc:9090";
 /** Request counter and duration histogram (seconds) the judge reads, per pod; the usual client names. */
@@ -198,7 +203,7 @@ export function judgeTemplate(input: RenderInput, name: string, service: Service
                     automountServiceAccountToken: false,
                     securityContext: {
                       runAsNonRoot: true,
-                      runAsUser: 1000,
+                      runAsUser: JUDGE_USER,
                       seccompProfile: { type: "RuntimeDefault" },
                     },
                     containers: [

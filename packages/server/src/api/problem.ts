@@ -49,6 +49,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SLW_SOURCE_INVALID: 400,
   SLW_BLOB_MISMATCH: 422,
   SLW_BLOBS_MISSING: 409,
+  SLW_ROLLOUT_ABORTED: 409,
+  SLW_ROLLOUT_STUCK: 503,
 };
 
 export const httpStatus = (code: ErrorCode): number => HTTP_STATUS[code];

@@ -5,10 +5,10 @@ import { z } from "zod";
 import type { RolloutControls } from "../rollout/controls";
 
 const envName = z.string().min(1).max(64).describe("environment name, e.g. prod");
-const command = z.enum(["pause", "resume", "promote", "abort"]).describe("what to do with the canary");
+const command = z.enum(["pause", "resume", "promote", "abort"]).describe("what to do with the rollout");
 
 /**
- * A canary's controls (deployer; an audit event each) and its timeline (viewer): every step
+ * A rollout's controls (deployer; an audit event each) and its timeline (viewer): every step
  * and every judgement with its numbers.
  */
 export function registerRolloutRoutes(root: FastifyInstance, ops: RolloutControls): void {
@@ -19,7 +19,8 @@ export function registerRolloutRoutes(root: FastifyInstance, ops: RolloutControl
     {
       config: { role: "deployer" },
       schema: {
-        summary: "Pause, resume, promote or abort the canary analysing in the environment",
+        summary:
+          "Pause, resume, promote or abort the rollout in flight in the environment (abort until the switch; the others while analysed)",
         params: z.object({ env: envName, command }),
       },
     },
@@ -33,7 +34,7 @@ export function registerRolloutRoutes(root: FastifyInstance, ops: RolloutControl
     {
       config: { role: "deployer" },
       schema: {
-        summary: "Pause, resume, promote or abort a canary rollout by id",
+        summary: "Pause, resume, promote or abort a rollout by id",
         params: z.object({ id: z.string().min(1).max(64), command }),
       },
     },

@@ -14,6 +14,9 @@ import { FakeClock, FakeWorld, fakeDriver } from "@slipway/driver-fake";
 import { type JobCountRow, openStore, type Store } from "@slipway/store";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApi } from "../api/app";
+import type { Operations } from "../api/routes";
+import { registerRolloutRoutes } from "../api/routes-rollout";
 import type { Ctx } from "../context";
 import { Drainer } from "../environment/drainer";
 import { ensureEdge } from "../environment/edge";
@@ -23,7 +26,7 @@ import { SecretBox } from "../secret-box";
 import { masterKeyProvider } from "../secrets/master-key";
 import { secretVault } from "../secrets/vault";
 import { rolloutControls } from "./controls";
-import { RolloutExecutor } from "./executor";
+import { GIVE_UP_MS, RolloutExecutor } from "./executor";
 
 /**
  * The rollout loop, one tick at a time, against the in-memory fake driver and an in-memory
@@ -712,7 +715,9 @@ describe("canary rollouts, tick by tick", () => {
     const controls = rolloutControls(plane.ctx, (r) => kicked.push(r));
     await expect(controls.command({ env: env.name }, "pause", "alice")).rejects.toMatchObject({
       code: "SLW_CONFLICT",
-      message: expect.stringMatching(/is pending, not analysing a canary: there is nothing to pause/),
+      message: expect.stringMatching(
+        /it is pending: the new release takes no traffic yet, so there is nothing to pause/,
+      ),
     });
     await expect(controls.command({ env: "nowhere" }, "pause", "alice")).rejects.toMatchObject({
       code: "SLW_NOT_FOUND",
@@ -950,5 +955,165 @@ describe("probes gate each step (seed 001)", () => {
     expect(
       env.world.calls.filter((c) => c.startsWith(`runJob ${env.name}/probe/`)).length,
     ).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("a step that keeps failing while analysing", () => {
+  it("is retried, then the rollout aborts with SLW_ROLLOUT_STUCK: v1 takes all traffic, nothing of v2 runs", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    // The edge's runtime API refuses every change from now on: no weight can be set.
+    const refusal = new SlipwayError("SLW_EDGE_FAILED", "the edge's runtime API refused the change");
+    let ticks = 0;
+    while ((await store.rollouts.get(id))!.phase === "analyzing" && ticks++ < 200) {
+      env.world.failOn(`setServers ${env.name}/web`, refusal);
+      env.world.clock.advance(Number(await plane.executor.tick(id)));
+    }
+    const rollout = await drive(plane, env.world, id);
+
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error?.code).toBe("SLW_ROLLOUT_STUCK");
+    expect(rollout.error?.message).toMatch(
+      /a step of the analysis failed \d+ times over 6\d s, last: the edge's runtime API refused the change/,
+    );
+    expect(ticks).toBeGreaterThanOrEqual(GIVE_UP_MS / 1_000);
+    expect(await live(env)).toBe(1);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+    expect(runningOf(env, 2)).toEqual([]);
+    const events = await store.events.about([id]);
+    expect(events.filter((e) => e.kind === "rollout.retry").length).toBeGreaterThan(10);
+    expect(events.find((e) => e.kind === "rollout.aborting")?.data).toMatchObject({
+      code: "SLW_ROLLOUT_STUCK",
+    });
+  });
+
+  it("a failure that clears before the deadline is only retried: the canary carries on", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    const refusal = new SlipwayError("SLW_EDGE_FAILED", "the edge's runtime API refused the change");
+    for (let i = 0; i < 30; i++) {
+      env.world.failOn(`setServers ${env.name}/web`, refusal);
+      env.world.clock.advance(Number(await plane.executor.tick(id)));
+    }
+    const rollout = await drive(plane, env.world, id, undefined, traffic(env));
+    expect(rollout).toMatchObject({ phase: "succeeded", error: null });
+    expect(await weightsSet(id)).toEqual([10, 50, 100]);
+  });
+});
+
+describe("a human's commands in every phase, through the API", () => {
+  /** The rollout routes over this control plane, called with a deployer's token. */
+  async function api(plane: Plane, env: Env) {
+    const kicked: string[] = [];
+    const app = await buildApi(store, {} as Operations, pino({ level: "silent" }));
+    registerRolloutRoutes(
+      app,
+      rolloutControls(plane.ctx, (id) => kicked.push(id)),
+    );
+    const { token } = await store.tokens.create(`dana-${env.name}`, "deployer");
+    const post = async (url: string) => {
+      const r = await app.inject({ method: "POST", url, headers: { authorization: `Bearer ${token}` } });
+      return { status: r.statusCode, body: r.json() };
+    };
+    return {
+      kicked,
+      close: () => app.close(),
+      send: (c: RolloutCommand) => post(`/v1/environments/${env.name}/rollout/${c}`),
+      sendTo: (id: string, c: RolloutCommand) => post(`/v1/rollouts/${id}/${c}`),
+    };
+  }
+
+  it("before the switch, a deploy's steps are refused naming the phase and abort stops what it started", async () => {
+    const { env, plane } = await withLiveV1();
+    env.world.whenJob(`${env.name}/v2/migrate`, { runsForMs: 600_000 });
+    const id = await deploy(env, plane);
+    const a = await api(plane, env);
+    await drive(plane, env.world, id, (phase) => phase === "releasing");
+    await plane.executor.tick(id); // the release job starts
+
+    const pause = await a.send("pause");
+    expect(pause.status).toBe(409);
+    expect(pause.body).toMatchObject({
+      code: "SLW_CONFLICT",
+      detail: `cannot pause rollout ${id}: a deploy without canary or blue/green steps has nothing to pause`,
+      hint: expect.stringMatching(/slipway rollout abort/),
+    });
+    const abort = await a.send("abort");
+    expect(abort.status).toBe(202);
+    expect(abort.body.rollout).toMatchObject({ id, phase: "releasing", command: "abort" });
+    expect(a.kicked).toEqual([id]);
+    const rollout = await drive(plane, env.world, id);
+
+    expect(rollout.phase).toBe("failed");
+    expect(rollout.error).toMatchObject({
+      code: "SLW_ROLLOUT_ABORTED",
+      message: "aborted by a human while releasing: v2 never took traffic",
+    });
+    expect(env.world.calls).toContain(`stopJob ${env.name}/v2/migrate`);
+    expect(await live(env)).toBe(1);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+    const asked = (await store.events.about([id])).find((e) => e.kind === "rollout.abort-requested");
+    expect(asked?.actor).toBe(`dana-${env.name}`);
+    await a.close();
+  });
+
+  it("a canary starting its processes: pause/resume/promote wait for the analysis, abort stops them", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    env.world.whenProcess(`${env.name}/v2/`, { healthyAfterMs: Number.POSITIVE_INFINITY });
+    const a = await api(plane, env);
+    await drive(plane, env.world, id, (phase) => phase === "starting");
+    await plane.executor.tick(id); // its processes start, and never become healthy
+    expect(runningOf(env, 2).length).toBeGreaterThan(0);
+
+    for (const c of ["pause", "resume", "promote"] as const) {
+      const r = await a.send(c);
+      expect(r.status).toBe(409);
+      expect(r.body.detail).toBe(
+        `cannot ${c} rollout ${id}: it is starting: the new release takes no traffic yet, so there is nothing to ${c}`,
+      );
+    }
+    expect((await a.send("abort")).status).toBe(202);
+    const rollout = await drive(plane, env.world, id);
+    expect(rollout.error?.code).toBe("SLW_ROLLOUT_ABORTED");
+    expect(runningOf(env, 2)).toEqual([]);
+    expect(edgeWeights(env)).toEqual({ "v1-1": 100 });
+    await a.close();
+  });
+
+  it("while analysing each command applies once; switching is too late to abort; a finished rollout refuses", async () => {
+    const { env, plane, id } = await canaryOver(CANARY);
+    const a = await api(plane, env);
+    await drive(plane, env.world, id, (phase) => phase === "analyzing");
+    await plane.executor.tick(id); // 10%
+
+    expect((await a.send("resume")).body.detail).toMatch(
+      /neither paused nor frozen: there is nothing to resume/,
+    );
+    expect((await a.send("pause")).status).toBe(202);
+    await plane.executor.tick(id);
+    expect((await a.send("pause")).body).toMatchObject({
+      code: "SLW_CONFLICT",
+      detail: expect.stringMatching(/already paused/),
+    });
+    expect((await a.send("resume")).status).toBe(202);
+    await plane.executor.tick(id);
+    expect(await stepOf(id)).toMatchObject({ paused: false, weight: 10 });
+
+    expect((await a.send("promote")).status).toBe(202);
+    await drive(plane, env.world, id, (phase) => phase === "switching");
+    expect((await store.rollouts.get(id))!.phase).toBe("switching");
+    const late = await a.send("abort");
+    expect(late.status).toBe(409);
+    expect(late.body.detail).toMatch(
+      /it is switching: the new release is taking all traffic now, too late to abort/,
+    );
+    expect(late.body.hint).toMatch(/slipway rollback/);
+
+    expect((await drive(plane, env.world, id)).phase).toBe("succeeded");
+    expect((await a.send("abort")).body).toMatchObject({ code: "SLW_NOT_FOUND" });
+    expect((await a.sendTo(id, "abort")).body.detail).toBe(
+      `cannot abort rollout ${id}: it is over (succeeded)`,
+    );
+    await a.close();
   });
 });

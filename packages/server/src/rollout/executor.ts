@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  abortedBeforeSwitch,
   BEFORE_SWITCH,
   gatedByProbes,
   planRollout,
   probesVerdict,
   type RolloutPhase,
   type RolloutStep,
+  SlipwayError,
   TERMINAL,
 } from "@slipway/core";
 import type { Ctx } from "../context";
@@ -15,6 +17,14 @@ import { abort, perform, retryLater } from "./steps";
 
 /** How long a step that failed after the switch waits before it is tried again. */
 export const RETRY_MS = 1_000;
+
+/**
+ * How long a step of an analysed rollout may keep failing (the new revision's processes will
+ * not start, the edge refuses its weights) before the rollout is aborted: the live release
+ * then takes all traffic again. The switch and an abort are retried without end instead,
+ * since giving up there would leave traffic half-moved.
+ */
+export const GIVE_UP_MS = 60_000;
 
 /** How long a canary whose edge or processes were just converged waits before looking again. */
 const CONVERGE_MS = 250;
@@ -30,6 +40,11 @@ export class RolloutExecutor {
   private readonly driving = new Map<string, Promise<void>>();
   /** Ends the wait of a rollout that is between two ticks. */
   private readonly wakers = new Map<string, () => void>();
+  /**
+   * Since when each rollout's steps have failed in a row, and how often. Kept in memory: a
+   * restarted control plane gives a failing rollout a fresh deadline, which only delays the abort.
+   */
+  private readonly failing = new Map<string, { since: number; attempts: number }>();
   private stopped = false;
 
   /** `wait` is how the driving loop waits between ticks (tests drive `tick` themselves). */
@@ -66,18 +81,34 @@ export class RolloutExecutor {
   async tick(id: string): Promise<NextTick> {
     const rollout = await this.ctx.store.rollouts.get(id);
     if (!rollout || TERMINAL.has(rollout.phase as RolloutPhase)) return "done";
+    const phase = rollout.phase as RolloutPhase;
     const world = await observe(this.ctx, rollout);
     const now = this.ctx.now();
-    const step = await gateOnProbes(this.ctx, world, now, planRollout(snapshot(world, now), now));
+    if (abortedBeforeSwitch(phase, rollout.command)) {
+      await abort(this.ctx, world, abortedByHuman(world));
+      return 0;
+    }
+    let step: RolloutStep;
     try {
+      step = await gateOnProbes(this.ctx, world, now, planRollout(snapshot(world, now), now));
       await perform(this.ctx, world, step);
     } catch (e) {
-      if (!BEFORE_SWITCH.has(rollout.phase as RolloutPhase))
+      if (BEFORE_SWITCH.has(phase)) {
+        await abort(this.ctx, world, e);
+        this.ctx.fault("after:abort");
+        return 0;
+      }
+      const failing = this.failing.get(id) ?? { since: now, attempts: 0 };
+      this.failing.set(id, { ...failing, attempts: failing.attempts + 1 });
+      if (phase !== "analyzing" || now - failing.since < GIVE_UP_MS)
         return retryLater(this.ctx, rollout, e, RETRY_MS);
-      await abort(this.ctx, world, e);
+      // The new revision shares traffic but cannot be moved on, nor converged: give it up.
+      this.failing.delete(id);
+      await abort(this.ctx, world, stuck(e, failing.attempts + 1, now - failing.since));
       this.ctx.fault("after:abort");
       return 0;
     }
+    this.failing.delete(id);
     this.ctx.fault(step.do === "move" ? `after:move:${step.to}` : `after:${step.do}`);
     if (step.do === "done") return "done";
     if (step.do === "wait" || step.do === "hold") return step.ms;
@@ -100,6 +131,23 @@ export class RolloutExecutor {
       }
     }
   }
+}
+
+function abortedByHuman(w: RolloutWorld): SlipwayError {
+  const n = w.target ? `v${w.target.number}` : "the new release";
+  return new SlipwayError(
+    "SLW_ROLLOUT_ABORTED",
+    `aborted by a human while ${w.rollout.phase}: ${n} never took traffic`,
+    "the live release keeps serving; deploy again when ready (`slipway rollout status` shows who aborted it)",
+  );
+}
+
+function stuck(e: unknown, attempts: number, ms: number): SlipwayError {
+  return new SlipwayError(
+    "SLW_ROLLOUT_STUCK",
+    `a step of the analysis failed ${attempts} times over ${Math.round(ms / 1000)} s, last: ${(e as Error)?.message ?? String(e)}; all traffic back to the live release`,
+    "fix what the last failure names (`slipway logs --release vN`, the edge) and deploy again",
+  );
 }
 
 /**

@@ -59,7 +59,7 @@ export interface CanaryWorld {
 }
 
 /** A deploy over a live release with a canary or blue/green strategy; rollbacks and restores go direct. */
-function canaryRollout(rollout: RolloutRow, env: EnvironmentRow) {
+export function canaryRollout(rollout: RolloutRow, env: EnvironmentRow) {
   const r = rollout.config?.rollout;
   const applies = rollout.kind === "deploy" && env.liveReleaseId && r && r.strategy.kind !== "direct";
   return applies ? r : undefined;
