@@ -53,6 +53,7 @@ import { sourceOperations } from "./sources/operations";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 import { logStrayErrors } from "./stray-errors";
+import { certificateFingerprint } from "./tls";
 import { host, wireDriver } from "./wiring";
 
 export interface ControlPlaneOptions {
@@ -165,6 +166,7 @@ async function startOnStore(
     log,
     now: Date.now,
     apiUrl: () => apiUrl,
+    ...(o.tls ? { apiFingerprint: certificateFingerprint(o.tls.cert) } : {}),
     drainer: { kick: () => drainer.kick() },
     fault: faultInjector(),
     async event(e) {
