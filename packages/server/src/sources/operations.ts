@@ -11,10 +11,22 @@ const IDLE_MS = 30_000;
 export function sourceOperations(ctx: Ctx): SourceOperations {
   const blobs = new BlobStore(ctx.paths.blobs);
   return {
-    missing: (hashes) => blobs.missing(hashes),
-    async receiveBlob(sha256, body, encoding, actor) {
+    missing(hashes) {
+      const missing = blobs.missing(hashes);
+      const partial: Record<string, number> = {};
+      for (const h of missing) {
+        const have = blobs.partialBytes(h);
+        if (have > 0) partial[h] = have;
+      }
+      return { missing, partial };
+    },
+    async receiveBlob(sha256, body, encoding, actor, range) {
       const limits = { maxBytes: TREE_LIMITS.maxFileBytes, idleMs: IDLE_MS };
-      const r = await blobs.receive(sha256, decoded(body, encoding), limits).catch((e: unknown) => {
+      const content = decoded(body, encoding);
+      const receiving = range
+        ? blobs.receiveRange(sha256, content, range, limits)
+        : blobs.receive(sha256, content, limits);
+      const r = await receiving.catch((e: unknown) => {
         // zlib's own codes (Z_DATA_ERROR…): the client's gzip is broken, not the server.
         if (!(e as NodeJS.ErrnoException)?.code?.startsWith("Z_")) throw e;
         throw new SlipwayError(
