@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -274,6 +274,74 @@ describe("deploy by uploading the tree", () => {
     expect((await fetch(`${edge}/`)).status).toBe(200);
   });
 
+  it("collects what no kept release, rollout in flight or upload in flight needs (slipway server gc)", async () => {
+    const blobs = join(server, ".slipway", "blobs");
+    const blobFile = (h: string) => join(blobs, "sha256", h.slice(0, 2), h.slice(2));
+    const sources = join(server, ".slipway", "sources");
+    // Given everything uploaded so far made two hours ago (past the grace time), an abandoned
+    // partial upload a day old, and a blob the server was just asked about (an upload in flight).
+    const orphan = sha("what the manifest says\n"); // uploaded above, never deployed
+    const asked = sha("asked about just now\n");
+    expect((await putBlob(asked, "asked about just now\n")).status).toBe(201);
+    const abandoned = Buffer.alloc(4096, "a");
+    await cutMidBody(
+      `${api}/v1/blobs/${sha(abandoned)}`,
+      admin,
+      abandoned,
+      join(blobs, "partial"),
+      async () => {},
+      {
+        "content-range": `bytes 0-${abandoned.length - 1}/${abandoned.length}`,
+      },
+    );
+    await eventually(async () => existsSync(join(blobs, "partial", sha(abandoned))), 20_000);
+    backdate(blobs, 2);
+    backdate(sources, 2);
+    backdate(join(blobs, "partial"), 25);
+    expect(await missing([asked])).toEqual([]);
+    // What the deployed trees name is kept beside them.
+    expect(readdirSync(join(blobs, "trees")).length).toBeGreaterThan(0);
+
+    // A deployer may not run it.
+    const created = await call("POST", "/v1/tokens", { name: "gc-deployer", role: "deployer" });
+    const { token: deployer } = (await created.json()) as { token: string };
+    const refused = await slipway(["server", "gc", "--json"], { env: asLaptop(deployer) });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain("SLW_FORBIDDEN");
+
+    // When an admin runs it, then it says what it freed...
+    const r = await slipway(["server", "gc", "--json"], { env: asLaptop() });
+    expect(r.code, r.stderr).toBe(0);
+    type Freed = { count: number; bytes: number };
+    const report = JSON.parse(r.stdout) as {
+      blobs: Freed;
+      sources: Freed;
+      partials: Freed;
+      freedBytes: number;
+    };
+    expect(report.blobs.count).toBeGreaterThanOrEqual(1);
+    expect(report.partials).toEqual({ count: 1, bytes: abandoned.length / 2 });
+    expect(report.sources.count).toBeGreaterThanOrEqual(1);
+    expect(report.freedBytes).toBeGreaterThan(abandoned.length);
+    // ...the blob never deployed, the partial and the built source trees are gone...
+    expect(existsSync(blobFile(orphan))).toBe(false);
+    expect(readdirSync(join(blobs, "partial"))).toEqual([]);
+    expect(readdirSync(sources)).toEqual([]);
+    // ...while the blob asked about, and every blob of the kept releases' trees, stay.
+    expect(existsSync(blobFile(asked))).toBe(true);
+    const kept = await slipway(["deploy", "--dir", laptop, "--upload", "--json"], { env: asLaptop() });
+    expect(kept.code, kept.stderr).toBe(0);
+    expect((JSON.parse(kept.stdout) as Deployed).upload).toMatchObject({ files: 0, bytes: 0 });
+    expect((await fetch(`${edge}/`)).status).toBe(200);
+    const events = await getJson<{ events: { kind: string; actor: string }[] }>(
+      `${api}/v1/events?limit=200`,
+      {
+        headers: { authorization: `Bearer ${admin}` },
+      },
+    );
+    expect(events.events.filter((e) => e.kind === "sources.gc").length).toBeGreaterThanOrEqual(1);
+  });
+
   async function releaseCount(): Promise<number> {
     const { releases } = await getJson<{ releases: unknown[] }>(`${api}/v1/environments/local/releases`, {
       headers: { authorization: `Bearer ${admin}` },
@@ -311,6 +379,13 @@ async function cutMidBody(
   } finally {
     req.destroy();
   }
+}
+
+/** Sets the times of everything under `dir` `hours` back, as if it had been made then. */
+function backdate(dir: string, hours: number): void {
+  const then = new Date(Date.now() - hours * 3_600_000);
+  for (const name of readdirSync(dir, { recursive: true }) as string[])
+    utimesSync(join(dir, name), then, then);
 }
 
 const tempBytes = (dir: string) =>

@@ -4,6 +4,7 @@ import { act, dirOpt, fromSource, jsonOpt, port } from "./options";
 // `server` runs the control plane: source, not the bundle (like `up`).
 const serverCommand = () => fromSource<typeof import("../commands/server")>("commands/server.ts");
 const installCommand = () => import("../commands/server-install");
+const gcCommand = () => import("../commands/server-gc");
 
 export function registerServerCommands(program: Command) {
   const server = program
@@ -59,5 +60,15 @@ export function registerServerCommands(program: Command) {
           json?: boolean;
         }) => (await installCommand()).install({ ...o, json: !!o.json }),
       ),
+    );
+  server
+    .command("gc")
+    .description(
+      "remove uploaded blobs and source trees no kept release, rollout in flight or recent upload needs (admin); says what was freed",
+    )
+    .addOption(dirOpt())
+    .addOption(jsonOpt())
+    .action(
+      act(async (o: { dir: string; json?: boolean }) => (await gcCommand()).gc({ ...o, json: !!o.json })),
     );
 }

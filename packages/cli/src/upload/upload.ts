@@ -1,6 +1,6 @@
 import { pipeline, Transform } from "node:stream";
 import { createGzip } from "node:zlib";
-import { blobsOf, isSlipwayError } from "@slipway/core";
+import { blobsOf, isSlipwayError, type SlipwayError } from "@slipway/core";
 import { api, putRaw, type Target } from "../client";
 import type { PackedTree } from "./pack";
 
@@ -94,7 +94,7 @@ export async function uploadMissing(
  * A failure another round can get past: the network, the server's "cut, kept N bytes", or
  * "another request is appending to that blob" (the one just cut, before the server noticed).
  */
-const wasCut = (e: unknown) =>
+const wasCut = (e: unknown): e is SlipwayError =>
   isSlipwayError(e) &&
   (e.code === "SLW_SERVER_UNREACHABLE" ||
     e.code === "SLW_CONFLICT" ||

@@ -3,6 +3,7 @@ import { SHA256_HEX, SlipwayError, TREE_LIMITS } from "@slipway/core";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import type { GcReport } from "../sources/gc";
 
 /** What uploading a source tree asks of the control plane (see sources/operations.ts). */
 /** A resumable blob body: the blob's bytes from `start` to its end, `total` bytes in all. */
@@ -25,6 +26,8 @@ export interface SourceOperations {
     actor: string,
     range?: BlobRange,
   ): Promise<{ bytes: number; stored: boolean }>;
+  /** Removes the blobs, trees and partial uploads nothing needs any more; says what was freed. */
+  collectGarbage(actor: string): Promise<GcReport>;
 }
 
 /** `content-range: bytes START-END/TOTAL` of a resumable blob body: it must run to the end. */
@@ -62,6 +65,17 @@ export function registerSourceRoutes(root: FastifyInstance, ops: SourceOperation
       bodyLimit: 4 * 1024 * 1024,
     },
     async (req) => ops.missing(req.body.hashes),
+  );
+  app.post(
+    "/v1/sources/gc",
+    {
+      config: { role: "admin" },
+      schema: {
+        summary:
+          "Remove the uploaded blobs, trees and partial uploads no kept release, rollout in flight or recent upload needs; answers what was freed",
+      },
+    },
+    async (req) => ops.collectGarbage(req.token?.name ?? "anonymous"),
   );
   // Raw bodies only here: the stream is handed to the blob store as it arrives.
   void root.register(async (scope) => {

@@ -10,11 +10,13 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { SlipwayError } from "@slipway/core";
+import { SlipwayError, type TreeManifest } from "@slipway/core";
+import { writeFileAtomic } from "@slipway/files";
 import type { BlobRange } from "../api/routes-sources";
 
 export interface ReceiveLimits {
@@ -42,8 +44,17 @@ export class BlobStore {
 
   constructor(private readonly dir: string) {}
 
+  get root(): string {
+    return this.dir;
+  }
+
   get partialDir(): string {
     return join(this.dir, "partial");
+  }
+
+  /** Where all-or-nothing bodies are written before the rename: only a crash leaves one. */
+  get tmpDir(): string {
+    return join(this.dir, "tmp");
   }
 
   /** How many bytes of a resumable upload of `sha256` are kept (0: none). */
@@ -63,9 +74,38 @@ export class BlobStore {
     return existsSync(this.pathOf(sha256));
   }
 
-  /** The hashes of `wanted` this store does not have, each once, in order. */
+  /**
+   * The hashes of `wanted` this store does not have, each once, in order. The ones it has are
+   * touched: a client told it need not send them deploys soon, so the collector must not take
+   * them in the meantime (it spares anything touched within its grace time).
+   */
   missing(wanted: readonly string[]): string[] {
-    return [...new Set(wanted)].filter((h) => !this.has(h));
+    const now = new Date();
+    return [...new Set(wanted)].filter((h) => {
+      try {
+        utimesSync(this.pathOf(h), now, now);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  /** Where the manifest of an uploaded tree is kept: which blobs it names, for the collector. */
+  treeFile(treeHash: string): string {
+    return join(this.dir, "trees", `${treeHash}.json`);
+  }
+
+  /** Records (or touches) the manifest of a tree about to be deployed. */
+  keepTree(treeHash: string, manifest: TreeManifest): void {
+    const file = this.treeFile(treeHash);
+    const now = new Date();
+    try {
+      utimesSync(file, now, now);
+    } catch {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileAtomic(file, JSON.stringify(manifest), 0o600);
+    }
   }
 
   /** Streams `body` in as the blob `sha256`; returns its size and whether it was new. */
@@ -74,7 +114,7 @@ export class BlobStore {
     body: Readable,
     limits: ReceiveLimits,
   ): Promise<{ bytes: number; stored: boolean }> {
-    const tmpDir = join(this.dir, "tmp");
+    const tmpDir = this.tmpDir;
     mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
     const tmp = join(tmpDir, `${sha256.slice(0, 12)}-${randomBytes(6).toString("hex")}`);
     const check = verifying(sha256, limits);

@@ -4,13 +4,15 @@ import { SlipwayError, TREE_LIMITS } from "@slipway/core";
 import type { SourceOperations } from "../api/routes-sources";
 import type { Ctx } from "../context";
 import { BlobStore } from "./blob-store";
+import type { SourceCollector } from "./collector";
 
 /** A body that sends nothing for this long is cut off; the client resumes with what is missing. */
 const IDLE_MS = 30_000;
 
-export function sourceOperations(ctx: Ctx): SourceOperations {
+export function sourceOperations(ctx: Ctx, collector: SourceCollector): SourceOperations {
   const blobs = new BlobStore(ctx.paths.blobs);
   return {
+    collectGarbage: (actor) => collector.collect(actor),
     missing(hashes) {
       const missing = blobs.missing(hashes);
       const partial: Record<string, number> = {};
