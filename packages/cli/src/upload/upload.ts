@@ -50,7 +50,10 @@ export async function uploadMissing(
     );
     if (missing.length === 0) return report;
     // Where each blob's body starts: after what the server kept of it (a whole one is never kept).
-    const from = (h: string) => (partial[h]! < size.get(h)! ? partial[h]! : 0);
+    const from = (h: string) => {
+      const kept = partial[h] ?? 0;
+      return kept < size.get(h)! ? kept : 0;
+    };
     const bytes = sum(missing.map((h) => size.get(h)! - from(h)));
     progress(
       `uploading ${missing.length} of ${report.treeFiles} files (${kb(bytes)} of ${kb(report.treeBytes)})`,

@@ -5,13 +5,13 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { GcReport } from "../sources/gc";
 
-/** What uploading a source tree asks of the control plane (see sources/operations.ts). */
 /** A resumable blob body: the blob's bytes from `start` to its end, `total` bytes in all. */
 export interface BlobRange {
   start: number;
   total: number;
 }
 
+/** What uploading a source tree asks of the control plane (see sources/operations.ts). */
 export interface SourceOperations {
   /** The blobs not here, and how many bytes of each a cut resumable upload left (when any). */
   missing(hashes: string[]): { missing: string[]; partial: Record<string, number> };
