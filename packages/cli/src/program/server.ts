@@ -61,14 +61,15 @@ export function registerServerCommands(program: Command) {
         }) => (await installCommand()).install({ ...o, json: !!o.json }),
       ),
     );
+  // `server` has --dir and --json of its own, and commander gives them to it wherever they
+  // stand: `server gc --json` reads them from there.
+  const runGc = act(async (o: { dir: string; json?: boolean }) =>
+    (await gcCommand()).gc({ dir: o.dir, json: !!o.json }),
+  );
   server
     .command("gc")
     .description(
-      "remove uploaded blobs and source trees no kept release, rollout in flight or recent upload needs (admin); says what was freed",
+      "remove uploaded blobs and source trees no kept release, rollout in flight or recent upload needs (admin); says what was freed (--json, --dir as for server)",
     )
-    .addOption(dirOpt())
-    .addOption(jsonOpt())
-    .action(
-      act(async (o: { dir: string; json?: boolean }) => (await gcCommand()).gc({ ...o, json: !!o.json })),
-    );
+    .action((_o: unknown, cmd: Command) => runGc(cmd.optsWithGlobals<{ dir: string; json?: boolean }>()));
 }
