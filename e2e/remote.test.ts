@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { get as getHttps } from "node:https";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -132,7 +132,8 @@ describe("a remote control plane over TLS", () => {
     rmSync(dataDir, { recursive: true });
     edgeCa = edgeCertificate(host.address, certDir);
     const s = startServer(host.exec, [
-      ...["--dir", project, "--env", "staging", "--data-dir", dataDir],
+      // No stack directory on the server: each deploy brings the spec with the source.
+      ...["--stack", "shop", "--env", "staging", "--data-dir", dataDir],
       ...["--listen", `${host.address}:0`, "--edge-listen", host.address, "--port", "0"],
       ...["--edge-cert", join(certDir, "edge.crt"), "--edge-key", join(certDir, "edge.key")],
     ]);
@@ -199,14 +200,34 @@ describe("a remote control plane over TLS", () => {
     expect(edge).toMatch(new RegExp(`^https://${host.address.replaceAll(".", "\\.")}:\\d+$`));
     expect((await edgeGet("/api/version")).body).toMatchObject({ release: "v1" });
 
+    // The spec came with the upload: the server keeps it in its data directory.
+    expect(readlinkSync(join(dataDir, "stack"))).toMatch(/^sources\/[0-9a-f]{32}$/);
+    const apis = async (release: number) =>
+      (
+        JSON.parse((await slipway(["status", ...ctx, "--json"])).stdout) as {
+          environments: { name: string; processes: { service: string; release: number }[] }[];
+        }
+      ).environments
+        .find((e) => e.name === "staging")!
+        .processes.filter((p) => p.service === "api" && p.release === release).length;
+    expect(await apis(1)).toBe(1);
+
     const follow = slipwayFollow(["logs", "api", ...ctx, ...env, "-f", "-n", "1"]);
-    editFile(join(project, "slipway.config.ts"), (t) => t.replace(/hello from v1/g, "hello from v2"));
+    // A change to the spec alone, made here: a service's env and its scale in staging.
+    editFile(join(project, "slipway.config.ts"), (t) =>
+      t
+        .replace(/hello from v1/g, "hello from v2")
+        .replace("staging: {},", "staging: { services: { api: { scale: { min: 2, max: 2 } } } },"),
+    );
     const second = await slipway(["deploy", "--dir", project, ...ctx, ...env, "--json"]);
     expect(second.code, second.stderr).toBe(0);
+    // Only the spec changed: one file uploaded, the same build, the server runs the new config.
+    expect(JSON.parse(second.stdout).upload).toMatchObject({ files: 1 });
     expect((await edgeGet("/api/version")).body).toMatchObject({
       release: "v2",
       greeting: "hello from v2",
     });
+    expect(await apis(2)).toBe(2);
     // v2's api started while the stream followed the live api's output.
     await eventually(async () => follow.output().length > 0, 30_000);
     await follow.stop();
@@ -222,6 +243,72 @@ describe("a remote control plane over TLS", () => {
     const releases = await slipway(["releases", ...env, "--json"]);
     expect(releases.code, releases.stderr).toBe(0);
     expect((JSON.parse(releases.stdout) as { number: number }[]).map((r) => r.number)).toEqual([3, 2, 1]);
+  });
+
+  it("refuses a spec that does not validate on the server, naming the field; nothing changes", async () => {
+    const spec = join(project, "slipway.config.ts");
+    const before = readFileSync(spec, "utf8");
+    const adopted = readlinkSync(join(dataDir, "stack"));
+    try {
+      editFile(spec, (t) => t.replace("scale: { min: 2, max: 2 }", "scale: { min: 3, max: 2 }"));
+      const bad = await slipway(["deploy", "--dir", project, ...ctx, ...env]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("SLW_SPEC_INVALID");
+      expect(bad.stderr).toContain("environments.staging.services.api.scale.max: max must be >= min");
+      editFile(spec, () => before.replace('name: "shop"', 'name: "blog"'));
+      const other = await slipway(["deploy", "--dir", project, ...ctx, ...env]);
+      expect(other.code).toBe(1);
+      expect(other.stderr).toMatch(/SLW_CONFLICT: name: the spec is for stack "blog".*runs stack "shop"/);
+    } finally {
+      writeFileSync(spec, before);
+    }
+    const releases = await slipway(["releases", ...ctx, ...env, "--json"]);
+    expect((JSON.parse(releases.stdout) as { number: number }[]).map((r) => r.number)).toEqual([3, 2, 1]);
+    expect(readlinkSync(join(dataDir, "stack"))).toBe(adopted);
+    expect((await edgeGet("/api/version")).body).toMatchObject({ release: "v3" });
+  });
+
+  it("goes to the server the spec names for an environment, before the current context", async () => {
+    const spec = join(project, "slipway.config.ts");
+    const before = readFileSync(spec, "utf8");
+    // This machine's contexts: prod (the server, claiming no environment), and a current
+    // context that is not it (a wrong pin: a command sent there fails, sending nothing).
+    const config = mkdtempSync(join(tmpdir(), "slipway-remote-spec-server-"));
+    const contexts = {
+      current: "elsewhere",
+      contexts: {
+        prod: { url: remote.url, token: remote.adminToken, fingerprint: remote.fingerprint },
+        elsewhere: { url: remote.url, token: "slw_x", fingerprint: `sha256:${"0".repeat(64)}` },
+      },
+    };
+    mkdirSync(join(config, "slipway"), { mode: 0o700 });
+    writeFileSync(join(config, "slipway", "contexts.json"), JSON.stringify(contexts), { mode: 0o600 });
+    const cli = { env: { ...process.env, XDG_CONFIG_HOME: config } };
+    const releases = (server?: string) => {
+      if (server) editFile(spec, () => before.replace("staging: {", `staging: { server: "${server}",`));
+      return slipway(["releases", "--dir", project, ...env, "--json"], cli);
+    };
+    try {
+      // (--json: an error is printed as JSON on stdout.)
+      const current = await releases();
+      expect(current.code).toBe(1);
+      expect(current.stdout).toContain("SLW_TLS_UNTRUSTED");
+      const named = await releases("prod");
+      expect(named.code, named.stderr).toBe(0);
+      expect((JSON.parse(named.stdout) as { number: number }[]).map((r) => r.number)).toEqual([3, 2, 1]);
+      const unknown = await releases("moon");
+      expect(unknown.code).toBe(1);
+      const refused = JSON.parse(unknown.stdout).error;
+      expect(refused).toMatchObject({ code: "SLW_NOT_FOUND", field: "environments.staging.server" });
+      expect(refused.message).toContain('the spec says staging runs on server "moon"');
+      expect(refused.hint).toContain("slipway context add moon");
+      // --context still wins over the spec.
+      const asked = await slipway(["releases", "--dir", project, ...env, "--context", "elsewhere"], cli);
+      expect(asked.stderr).toContain("SLW_TLS_UNTRUSTED");
+    } finally {
+      writeFileSync(spec, before);
+      rmSync(config, { recursive: true, force: true });
+    }
   });
 
   it("sends nothing to a server whose certificate is not the pinned one: the server saw no request", async () => {
@@ -301,8 +388,8 @@ describe("a remote control plane over TLS", () => {
     try {
       const plain = startServer(host.exec, [
         ...[
-          "--dir",
-          project,
+          "--stack",
+          "shop",
           "--data-dir",
           resolve(other, "data"),
           "--listen",

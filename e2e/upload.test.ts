@@ -234,6 +234,25 @@ describe("deploy by uploading the tree", () => {
     },
   );
 
+  it.each(["../slipway.config.ts", "lib/slipway.config.ts", "/etc/passwd", "api.mjs"])(
+    "refuses %j as the spec sent with a tree, naming the field, and deploys nothing",
+    async (path) => {
+      const before = await releaseCount();
+      const { tree } = await packRef(laptop, "HEAD");
+      const known = sha("what the manifest says\n");
+      const r = await call("POST", "/v1/environments/local/deploys", {
+        tree,
+        spec: { path, mode: 0o644, size: 23, sha256: known },
+      });
+      expect(r.status).toBe(400);
+      expect(await r.json()).toMatchObject({
+        code: "SLW_SOURCE_INVALID",
+        detail: expect.stringMatching(/^spec\.path: /),
+      });
+      expect(await releaseCount()).toBe(before);
+    },
+  );
+
   it("lets a viewer neither upload, nor ask what is missing, nor deploy a tree", async () => {
     const created = await call("POST", "/v1/tokens", { name: "watcher", role: "viewer" });
     const { token: viewer } = (await created.json()) as { token: string };

@@ -13,7 +13,7 @@ import {
   SlipwayError,
 } from "@slipway/core";
 import { isAlive } from "@slipway/driver-local/proc";
-import { contextForEnvironment, findContext, readContexts } from "./contexts";
+import { chooseTarget, findContext, readContexts } from "./contexts";
 
 export interface Target {
   url: string;
@@ -37,19 +37,33 @@ export function readStateFile<T>(file: string, what: string, fix: string): T | u
 }
 
 /**
- * Which control plane a command talks to, first match wins: `--context NAME` (or
- * SLIPWAY_CONTEXT); SLIPWAY_URL with SLIPWAY_TOKEN and SLIPWAY_FINGERPRINT (CI); the context
- * that runs the command's `--env` (or SLIPWAY_ENV); the context chosen with `slipway context
- * use`; the project's own control plane in `dir` (`slipway up`).
+ * The spec's `server` for the command's `--env`, read before the command runs (main.ts): the
+ * spec loader is too heavy to load from every command, and only main knows the command's --dir.
+ */
+let specServer: { env: string; server: string } | undefined;
+export function setSpecServer(env: string, server: string): void {
+  specServer = { env, server };
+}
+
+/**
+ * Which control plane a command talks to (see chooseTarget for the order): `--context NAME`
+ * (or SLIPWAY_CONTEXT); SLIPWAY_URL with SLIPWAY_TOKEN and SLIPWAY_FINGERPRINT (CI); the
+ * spec's `server` for the command's `--env` (or SLIPWAY_ENV); the context whose env list names
+ * it; the context chosen with `slipway context use`; the project's own control plane in `dir`.
  */
 export function resolveTarget(o: { dir: string; context?: string; env?: string }): Target {
-  const name = o.context ?? (process.env.SLIPWAY_CONTEXT || undefined);
-  if (name) return checkTarget({ ...findContext(name), context: name });
-  if (process.env.SLIPWAY_URL) return checkTarget(fromEnvironment(resolve(o.dir), process.env.SLIPWAY_URL));
-  const contexts = readContexts();
   const env = o.env ?? (process.env.SLIPWAY_ENV || undefined);
-  const chosen = (env ? contextForEnvironment(env, contexts) : undefined) ?? contexts.current;
-  if (chosen) return checkTarget({ ...findContext(chosen, contexts), context: chosen });
+  const contexts = readContexts();
+  const choice = chooseTarget({
+    context: o.context ?? (process.env.SLIPWAY_CONTEXT || undefined),
+    url: process.env.SLIPWAY_URL || undefined,
+    env,
+    specServer: env !== undefined && specServer?.env === env ? specServer.server : undefined,
+    contexts,
+  });
+  if (choice.kind === "context")
+    return checkTarget({ ...findContext(choice.name, contexts), context: choice.name });
+  if (choice.kind === "url") return checkTarget(fromEnvironment(resolve(o.dir), choice.url));
   return localTarget(o.dir);
 }
 

@@ -77,3 +77,44 @@ export function contextForEnvironment(env: string, f: ContextsFile): string | un
     );
   return claiming[0];
 }
+
+/** Where a command goes: a named context, SLIPWAY_URL, or the project's own control plane. */
+export type TargetChoice =
+  | { kind: "context"; name: string }
+  | { kind: "url"; url: string }
+  | { kind: "local" };
+
+/**
+ * Which control plane a command talks to, first match wins:
+ * 1. `--context NAME` (or SLIPWAY_CONTEXT): asked for by name;
+ * 2. SLIPWAY_URL (CI);
+ * 3. the spec's `environments.<env>.server` for the command's `--env`: the team's word, in the repository;
+ * 4. the context whose `--env` list names that environment (`context add … --env`): this machine's word;
+ * 5. the context chosen with `slipway context use`;
+ * 6. the project's own control plane (`slipway up`).
+ * A spec naming a context this CLI does not have is an error naming the field, not a fall-through:
+ * a prod deploy must not land on whatever the current context is.
+ */
+export function chooseTarget(o: {
+  context?: string | undefined;
+  url?: string | undefined;
+  env?: string | undefined;
+  specServer?: string | undefined;
+  contexts: ContextsFile;
+}): TargetChoice {
+  if (o.context) return { kind: "context", name: o.context };
+  if (o.url) return { kind: "url", url: o.url };
+  if (o.env && o.specServer) {
+    if (!Object.hasOwn(o.contexts.contexts, o.specServer))
+      throw new SlipwayError(
+        "SLW_NOT_FOUND",
+        `environments.${o.env}.server: the spec says ${o.env} runs on server "${o.specServer}", and this CLI has no context of that name (${contextsPath()})`,
+        `add it: slipway context add ${o.specServer} https://HOST:PORT --token … --fingerprint sha256:…   (or pick another with --context NAME)`,
+        { field: `environments.${o.env}.server` },
+      );
+    return { kind: "context", name: o.specServer };
+  }
+  const byEnv = o.env ? contextForEnvironment(o.env, o.contexts) : undefined;
+  const name = byEnv ?? o.contexts.current;
+  return name ? { kind: "context", name } : { kind: "local" };
+}

@@ -12,6 +12,7 @@ import { registerSecretCommands } from "./program/secrets";
 import { registerServerCommands } from "./program/server";
 import { registerShipCommands } from "./program/ship";
 import { registerSpecCommands } from "./program/spec";
+import { rememberSpecServer } from "./program/spec-server";
 import { registerTokenCommands } from "./program/tokens";
 
 // Each area registers its commands from src/program/; the commands themselves load on use
@@ -26,13 +27,17 @@ const program = new Command("slipway")
   })
   // Read by client.ts when it picks the control plane: one option for every command.
   .option("--context <name>", "talk to this remote control plane (slipway context add); also SLIPWAY_CONTEXT")
-  .hook("preAction", (_program, action) => {
+  .hook("preAction", async (_program, action) => {
     const { context } = program.opts<{ context?: string }>();
     if (context) process.env.SLIPWAY_CONTEXT = context;
     // A command's --env, given on the command line, can pick the server that runs it.
     const env =
       action.getOptionValueSource("env") === "cli" ? action.opts<{ env?: string }>().env : undefined;
     if (env) process.env.SLIPWAY_ENV = env;
+    // …and so can the spec's `environments.<env>.server`.
+    await rememberSpecServer(action).catch((e: unknown) =>
+      fail(e, action.opts<{ json?: boolean }>().json === true),
+    );
   });
 
 registerSpecCommands(program);

@@ -8,6 +8,8 @@ import {
 import type { FakeWorld } from "./world";
 
 const key = (r: AddonRecord) => `${r.env}/${r.name}`;
+/** An instance is its data directory: a restored copy of an add-on runs beside the live one. */
+const instance = (r: AddonRecord) => `${r.env}/${r.dataDir}`;
 const envName = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
 /** As the local driver: consecutive versions alternate between two login roles. */
 const loginRole = (version: number) => (version % 2 === 0 ? "app" : "app_alt");
@@ -16,10 +18,10 @@ const loginRole = (version: number) => (version % 2 === 0 ? "app" : "app_alt");
 export function fakeAddons(world: FakeWorld): AddonsPort {
   return {
     async ensure(_config, record) {
-      const found = world.addons.get(key(record));
+      const found = world.addons.get(instance(record));
       if (found?.running) return { pid: found.pid, adopted: true };
       const pid = world.pid();
-      world.addons.set(key(record), { pid, running: true });
+      world.addons.set(instance(record), { pid, running: true });
       return { pid, adopted: false };
     },
     connectionEnv(config: AddonConfig, record: AddonRecord, login?: AddonLogin) {
@@ -41,8 +43,11 @@ export function fakeAddons(world: FakeWorld): AddonsPort {
           return {
             S3_ENDPOINT: `http://127.0.0.1:${record.port}`,
             S3_BUCKET: config.bucket ?? record.name,
-            S3_ACCESS_KEY_ID: record.name,
-            S3_SECRET_ACCESS_KEY: record.password,
+            S3_REGION: "us-east-1",
+            AWS_REGION: "us-east-1",
+            AWS_ACCESS_KEY_ID: record.name,
+            AWS_SECRET_ACCESS_KEY: record.password,
+            S3_FORCE_PATH_STYLE: "true",
           };
       }
     },
@@ -59,19 +64,19 @@ export function fakeAddons(world: FakeWorld): AddonsPort {
     },
     async describe(record) {
       return {
-        running: world.addons.get(key(record))?.running ?? false,
+        running: world.addons.get(instance(record))?.running ?? false,
         host: "127.0.0.1",
         port: record.port,
       };
     },
     async stop(record) {
-      const found = world.addons.get(key(record));
+      const found = world.addons.get(instance(record));
       if (found) found.running = false;
     },
     // No rows to copy in memory: it checks what the local driver's connect would, and copies nothing.
     async copyMasked(source, target) {
       for (const end of [source, target])
-        if (!world.addons.get(key(end.record))?.running)
+        if (!world.addons.get(instance(end.record))?.running)
           throw new SlipwayError(
             "SLW_DATA_COPY_FAILED",
             `cannot connect to ${end.record.env}'s database ${end.record.name}: it is not running`,

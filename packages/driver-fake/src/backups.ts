@@ -14,8 +14,16 @@ import type { FakeWorld } from "./world";
  * Tests plant failures with `world.failOn("createBase prod/db", …)`.
  */
 export function fakeBackups(world: FakeWorld): BackupsPort {
+  /** A repository is its bucket prefix when it has one, else its location. */
+  const where = (repo: BackupRepo) =>
+    repo.bucket ? `s3://${repo.bucket.bucket}/${repo.bucket.prefix}` : repo.location;
+  const newRepo = (repo: BackupRepo) => ({
+    key: Buffer.from(repo.key).toString("hex"),
+    backups: [],
+    snapshots: [],
+  });
   const repoOf = (repo: BackupRepo) => {
-    const r = world.repositories.get(repo.location);
+    const r = world.repositories.get(where(repo));
     const key = Buffer.from(repo.key).toString("hex");
     if (r && r.key !== key)
       throw new SlipwayError(
@@ -36,20 +44,16 @@ export function fakeBackups(world: FakeWorld): BackupsPort {
   return {
     async protect(record, repo) {
       world.call(`protect ${record.env}/${record.name}`);
-      if (!world.repositories.has(repo.location))
-        world.repositories.set(repo.location, {
-          key: Buffer.from(repo.key).toString("hex"),
-          backups: [],
-          streaming: false,
-        });
-      const r = repoOf(repo);
-      const started = !r.streaming;
-      r.streaming = true;
+      const created = !world.repositories.has(where(repo));
+      if (created) world.repositories.set(where(repo), newRepo(repo));
+      repoOf(repo); // the key must be the repository's
+      const started = created || !world.streaming.has(repo.location);
+      world.streaming.add(repo.location);
       return { started };
     },
     async unprotect(repo) {
       world.call(`unprotect ${repo.location}`);
-      repoOf(repo).streaming = false;
+      world.streaming.delete(repo.location);
     },
     async sealWal(_record, repo) {
       repoOf(repo);
@@ -76,7 +80,7 @@ export function fakeBackups(world: FakeWorld): BackupsPort {
       return {
         backups: r.backups,
         window: recoverableWindow(r.backups, lastCommit(record.dataDir)),
-        streaming: r.streaming,
+        streaming: world.streaming.has(repo.location),
         walSegments: 0,
       };
     },
@@ -117,6 +121,35 @@ export function fakeBackups(world: FakeWorld): BackupsPort {
       world.call(`discard ${instance.dataDir}`);
       world.addons.delete(`${instance.env}/${instance.dataDir}`);
       world.heartbeats.delete(instance.dataDir);
+    },
+    async snapshotRedis(record, repo) {
+      world.call(`snapshotRedis ${record.env}/${record.name}`);
+      if (!world.repositories.has(where(repo))) world.repositories.set(where(repo), newRepo(repo));
+      const r = repoOf(repo);
+      const snap = { id: `s${r.snapshots.length + 1}`, takenAt: world.clock.now(), bytes: 512 };
+      r.snapshots.push(snap);
+      return { ...snap };
+    },
+    async listRedis(_record, repo) {
+      if (!world.repositories.has(where(repo))) return [];
+      return repoOf(repo).snapshots.map((s) => ({ ...s }));
+    },
+    async restoreRedis(_config, record, repo, { id, into }) {
+      world.call(`restoreRedis ${record.env}/${record.name}`);
+      const r = world.repositories.has(where(repo)) ? repoOf(repo) : undefined;
+      const snap = r?.snapshots.find((s) => s.id === id);
+      if (!snap)
+        throw new SlipwayError(
+          "SLW_NOT_FOUND",
+          `redis add-on "${record.name}" has no snapshot ${id} in ${repo.location}`,
+          `snapshots: ${r?.snapshots.map((s) => s.id).join(", ") || "none yet"}`,
+        );
+      world.addons.set(`${record.env}/${into.dataDir}`, { pid: world.pid(), running: true });
+      return { record: { ...record, ...into }, snapshot: snap.id, keys: 0 };
+    },
+    async removeRedis(_record, repo, ids) {
+      const r = repoOf(repo);
+      r.snapshots = r.snapshots.filter((s) => !ids.includes(s.id));
     },
     async detach() {},
   };

@@ -3,12 +3,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type {
   AddonConfig,
   AddonRecord,
+  BackupRepo,
   Driver,
   EdgeConfig,
   EdgeTarget,
   JobOutcome,
   JobSpec,
+  PostgresConfig,
   ProcessSpec,
+  RedisConfig,
 } from "@slipway/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -32,6 +35,16 @@ export interface ConformanceFixture {
   sourceTree(content: string): Promise<string>;
   /** An add-on to ensure, and the connection variable that must name its port. */
   addon: { config: AddonConfig; record: AddonRecord; urlVariable: string };
+  /**
+   * Add-ons to back up (ensured by the suite, stopped after it), the repository they go to and
+   * a new place for each restore. The redis add-on's config asks for snapshots.
+   */
+  backups: {
+    postgres: { config: PostgresConfig; record: AddonRecord };
+    redis: { config: RedisConfig; record: AddonRecord };
+    repo: BackupRepo;
+    into(what: string): Promise<{ dataDir: string; port: number }>;
+  };
   /** An environment's edge and the free port it may listen on. */
   edge: { target: EdgeTarget; publicPort: number };
   /** Whether something can listen on `port` now; absent where nothing really listens. */
@@ -211,6 +224,90 @@ export function describeDriverConformance(
           await fx.driver.addons.stop(record);
         }
         expect((await fx.driver.addons.describe(record)).running).toBe(false);
+      });
+    });
+
+    describe("backups", () => {
+      const restored: AddonRecord[] = [];
+      afterAll(async () => {
+        const { postgres, redis } = fx.backups;
+        for (const r of restored) await fx.driver.addons.stop(r).catch(() => {});
+        await fx.driver.backups.unprotect(fx.backups.repo).catch(() => {});
+        await fx.driver.backups.detach();
+        await fx.driver.addons.stop(postgres.record).catch(() => {});
+        await fx.driver.addons.stop(redis.record).catch(() => {});
+      });
+
+      it("protects once (again is a no-op); a base backup is listed, verified, with a window, after it is taken", async () => {
+        const { postgres, repo } = fx.backups;
+        await fx.driver.addons.ensure(postgres.config, postgres.record);
+        expect(await fx.driver.backups.protect(postgres.record, repo)).toEqual({ started: true });
+        expect(await fx.driver.backups.protect(postgres.record, repo)).toEqual({ started: false });
+        await fx.driver.backups.heartbeat(postgres.record, postgres.config.databases, Date.now());
+        const base = await fx.driver.backups.createBase(postgres.record, repo);
+        expect(base.verified).toBe(true);
+        const listed = await fx.driver.backups.list(postgres.record, repo);
+        expect(listed.backups.map((b) => b.id)).toContain(base.id);
+        expect(listed.streaming).toBe(true);
+        expect(listed.window?.earliest).toBeLessThanOrEqual(listed.window!.latest);
+      });
+
+      it("restores into a new instance holding the heartbeats; the live one keeps running where it was", async () => {
+        const { postgres, repo } = fx.backups;
+        const beat = Date.now();
+        await fx.driver.backups.heartbeat(postgres.record, postgres.config.databases, beat);
+        await fx.driver.backups.sealWal(postgres.record, repo);
+        const into = await fx.backups.into("pg");
+        const copy = await fx.driver.backups.restore(postgres.record, repo, {
+          target: { kind: "latest" },
+          into,
+        });
+        restored.push(copy.record);
+        expect(copy.record).toMatchObject({ ...into, name: postgres.record.name, kind: "postgres" });
+        const check = await fx.driver.backups.check(copy.record, postgres.config.databases, []);
+        expect(check.newestHeartbeatAt).toBeGreaterThanOrEqual(beat - 1);
+        const live = await fx.driver.addons.describe(postgres.record);
+        expect(live).toMatchObject({ running: true, port: postgres.record.port });
+        await fx.driver.backups.discard(copy.record);
+        expect((await fx.driver.addons.describe(copy.record)).running).toBe(false);
+      });
+
+      it("refuses a repository under another key with SLW_BACKUP_KEY", async () => {
+        const { postgres, repo } = fx.backups;
+        const wrong = { ...repo, key: randomBytes(32) };
+        await expect(fx.driver.backups.list(postgres.record, wrong)).rejects.toMatchObject({
+          code: "SLW_BACKUP_KEY",
+        });
+        await expect(fx.driver.backups.protect(postgres.record, wrong)).rejects.toMatchObject({
+          code: "SLW_BACKUP_KEY",
+        });
+      });
+
+      it("snapshots redis: listed after it is taken, restored into a new instance; a missing id is SLW_NOT_FOUND", async () => {
+        const { redis, repo } = fx.backups;
+        const redisRepo = { ...repo, location: `${repo.location}-redis` };
+        await fx.driver.addons.ensure(redis.config, redis.record);
+        expect(await fx.driver.backups.listRedis(redis.record, redisRepo)).toEqual([]);
+        const snap = await fx.driver.backups.snapshotRedis(redis.record, redisRepo);
+        expect((await fx.driver.backups.listRedis(redis.record, redisRepo)).map((s) => s.id)).toEqual([
+          snap.id,
+        ]);
+        const into = await fx.backups.into("redis");
+        const copy = await fx.driver.backups.restoreRedis(redis.config, redis.record, redisRepo, {
+          id: snap.id,
+          into,
+        });
+        restored.push(copy.record);
+        expect(copy).toMatchObject({ snapshot: snap.id, record: { ...into, kind: "redis" } });
+        expect((await fx.driver.addons.describe(redis.record)).running).toBe(true);
+        await expect(
+          fx.driver.backups.restoreRedis(redis.config, redis.record, redisRepo, {
+            id: "no-such-snapshot",
+            into: await fx.backups.into("redis-missing"),
+          }),
+        ).rejects.toMatchObject({ code: "SLW_NOT_FOUND" });
+        await fx.driver.backups.removeRedis(redis.record, redisRepo, [snap.id]);
+        expect(await fx.driver.backups.listRedis(redis.record, redisRepo)).toEqual([]);
       });
     });
 

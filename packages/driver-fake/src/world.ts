@@ -24,8 +24,15 @@ export class FakeWorld {
   /** Backup repositories by location (see backups.ts). */
   readonly repositories = new Map<
     string,
-    { key: string; backups: (BaseBackupInfo & { startLsn: string; endLsn: string })[]; streaming: boolean }
+    {
+      key: string;
+      backups: (BaseBackupInfo & { startLsn: string; endLsn: string })[];
+      /** A redis add-on's snapshots. */
+      snapshots: { id: string; takenAt: number; bytes: number }[];
+    }
   >();
+  /** Repositories' local working directories a WAL receiver streams into (unprotect stops it). */
+  readonly streaming = new Set<string>();
   /** Heartbeats committed into an instance, by its data directory. */
   readonly heartbeats = new Map<string, number[]>();
   /** Verification queries that fail in a restored copy. */

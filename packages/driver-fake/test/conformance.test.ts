@@ -5,6 +5,7 @@ import { FakeWorld } from "../src/world";
 describeDriverConformance("fake", async () => {
   const world = new FakeWorld();
   let trees = 0;
+  let restores = 0;
   const process = (id: string, port: number, nonce: string) => ({
     id,
     argv: ["web"],
@@ -35,6 +36,38 @@ describeDriverConformance("fake", async () => {
       config: { type: "postgres", version: 16, databases: ["app"] },
       record: { env: "test", name: "db", kind: "postgres", port: 5999, password: "pw", dataDir: "/data/db" },
       urlVariable: "DATABASE_URL",
+    },
+    backups: {
+      postgres: {
+        config: { type: "postgres", version: 16, databases: ["app"] },
+        record: {
+          env: "test",
+          name: "pg",
+          kind: "postgres",
+          port: 5998,
+          password: "pw",
+          dataDir: "/data/pg",
+        },
+      },
+      redis: {
+        config: {
+          type: "redis",
+          maxmemory: "16mb",
+          evictionPolicy: "noeviction",
+          persistence: false,
+          backup: { snapshots: "hourly" },
+        },
+        record: {
+          env: "test",
+          name: "cache",
+          kind: "redis",
+          port: 5997,
+          password: "pw",
+          dataDir: "/data/cache",
+        },
+      },
+      repo: { location: "/backups/pg", key: new Uint8Array(32).fill(7) },
+      into: async (what) => ({ dataDir: `/restores/${what}`, port: 6000 + ++restores }),
     },
     edge: { target: { env: "test" }, publicPort: 8080 },
     cleanup: async () => {},

@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import type { AddonRecord, BackupInfo, BackupRepo, BackupsPort, InstanceCheck } from "@slipway/core";
+import type { RedisAddon } from "@slipway/spec";
 import pg from "pg";
 import { addonDriver } from "./addons";
 import { appPassword } from "./addons/postgres";
@@ -8,14 +9,17 @@ import { checkKey } from "./addons/postgres-backup/encryption";
 import { receiverRunning } from "./addons/postgres-backup/protection";
 import { openRepo, readRepoConfig } from "./addons/postgres-backup/repository";
 import { APP_ROLE } from "./addons/postgres-provision";
+import { type RedisSnapshot, redisSnapshots } from "./addons/redis-snapshot";
 
 /**
- * The backups port over the local engine (addons/postgres-backup): a repository is a directory
- * on this machine. Heartbeats and a restored copy's checks connect as the databases' owner role
- * (the services' role), so the heartbeat table belongs to the app like its other tables.
+ * The backups port over the local engine (addons/postgres-backup, addons/redis-snapshot): a
+ * repository is a directory on this machine, or a bucket with only working files kept here.
+ * Heartbeats and a restored copy's checks connect as the databases' owner role (the services'
+ * role), so the heartbeat table belongs to the app like its other tables.
  */
 export function localBackups(): BackupsPort {
   const engine = postgresBackups();
+  const redis = redisSnapshots();
   const heartbeats = new Map<string, Promise<pg.Client>>();
 
   const heartbeatClient = (record: AddonRecord, database: string): Promise<pg.Client> => {
@@ -37,7 +41,7 @@ export function localBackups(): BackupsPort {
 
   return {
     async protect(record, repo) {
-      const local = openRepo(repo.location);
+      const local = openRepo(repo.location, repo.bucket);
       const config = await readRepoConfig(local);
       // Running and the right key: nothing to do (this runs on every reconcile).
       if (config && receiverRunning(local.paths)) {
@@ -86,6 +90,18 @@ export function localBackups(): BackupsPort {
       await addonDriver("postgres").stop(instance);
       rmSync(instance.dataDir, { recursive: true, force: true });
     },
+    async snapshotRedis(record, repo) {
+      return snapshotInfo(await redis.snapshot(record, engineRepo(repo)));
+    },
+    async listRedis(record, repo) {
+      return (await redis.list(record, engineRepo(repo))).map(snapshotInfo);
+    },
+    async restoreRedis(config, record, repo, { id, into }) {
+      // A release's redis config is the spec's, frozen: the same fields the driver starts from.
+      const r = await redis.restore(config as RedisAddon, record, engineRepo(repo), { id, ...into });
+      return { record: r.record, snapshot: r.snapshot, keys: r.keys };
+    },
+    removeRedis: (record, repo, ids) => redis.remove(record, engineRepo(repo), ids),
     async detach() {
       const clients = [...heartbeats.values()];
       heartbeats.clear();
@@ -159,7 +175,13 @@ async function connectAsOwner(record: AddonRecord, database: string): Promise<pg
 }
 
 const keyOf = (repo: BackupRepo) => Buffer.from(repo.key);
-const engineRepo = (repo: BackupRepo): BackupRepository => ({ dir: repo.location, key: keyOf(repo) });
+const engineRepo = (repo: BackupRepo): BackupRepository => ({
+  dir: repo.location,
+  key: keyOf(repo),
+  ...(repo.bucket ? { s3: repo.bucket } : {}),
+});
+
+const snapshotInfo = (s: RedisSnapshot) => ({ id: s.id, takenAt: s.takenAt, bytes: s.bytes });
 
 function info(m: BackupMeta): BackupInfo {
   return {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -75,6 +76,38 @@ describeDriverConformance("local", async () => {
         dataDir: join(root, "cache data"),
       },
       urlVariable: "REDIS_URL",
+    },
+    backups: {
+      postgres: {
+        config: { type: "postgres", version: 15, databases: ["app"] },
+        record: {
+          env: "conformance",
+          name: "db",
+          kind: "postgres",
+          port: await freePort(),
+          password: "conformance-pg",
+          dataDir: join(root, "db data"),
+        },
+      },
+      redis: {
+        config: {
+          type: "redis",
+          maxmemory: "16mb",
+          evictionPolicy: "noeviction",
+          persistence: false,
+          backup: { snapshots: "hourly" },
+        },
+        record: {
+          env: "conformance",
+          name: "snapcache",
+          kind: "redis",
+          port: await freePort(),
+          password: "conformance-redis",
+          dataDir: join(root, "snapcache data"),
+        },
+      },
+      repo: { location: join(root, "backups", "db"), key: randomBytes(32) },
+      into: async (what) => ({ dataDir: join(root, "restores", what), port: await freePort() }),
     },
     edge: { target: { env: "conformance" }, publicPort: await freePort() },
     canListen: (port) =>

@@ -82,6 +82,14 @@ export interface ControlPlaneOptions {
   publicBind?: { address: string; tlsPem?: string };
   /** A Postgres of yours for the control plane's own state instead of the one it runs itself. */
   databaseUrl?: string;
+  /**
+   * A server whose spec comes with each deploy (`slipway server` without `--dir`): the stack
+   * it runs. projectDir is then the data directory's `stack` link, absent until the first
+   * deploy; the start brings up no environment of its own (`env` only names the one `publicPort`
+   * is for), it adopts the ones that ran before, and the first deploy to an environment brings
+   * up its add-ons and edge from the spec that deploy carries.
+   */
+  stackName?: string;
   /** Deploy the working tree when nothing is live yet. @default true */
   deployOnStart?: boolean;
   logger?: Logger;
@@ -115,9 +123,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const log =
     o.logger ?? pino({ level: "info" }, pino.destination({ dest: paths.controlPlaneLog, sync: true }));
   assertNotRunning(paths.server);
-  const stack = await loadSpec(o.projectDir);
+  const stack = o.stackName ? await deployedSpec(o.projectDir, o.stackName) : await loadSpec(o.projectDir);
   // Own keys only, and before anything starts: `up --env constructor` brings up nothing.
-  if (!Object.hasOwn(stack.environments, o.env ?? "local"))
+  if (!o.stackName && stack && !Object.hasOwn(stack.environments, o.env ?? "local"))
     throw new SlipwayError(
       "SLW_NOT_FOUND",
       `the spec has no environment "${o.env}"`,
@@ -145,13 +153,13 @@ async function startOnStore(
   o: ControlPlaneOptions & { listen: { host: string; port: number } },
   paths: StatePaths,
   log: Logger,
-  stack: Stack,
+  stack: Stack | undefined,
   box: SecretBox,
   driver: Driver,
   { store, stopServer: stopStoreServer }: ControlPlaneStore,
 ): Promise<RunningControlPlane> {
   const stopLoggingStrayErrors = logStrayErrors(log);
-  const stackId = await store.environments.upsertStack(stack.name, o.projectDir);
+  const stackId = await store.environments.upsertStack(o.stackName ?? stack!.name, o.projectDir);
   let apiUrl: string | undefined;
   const firstAdminToken =
     (await store.tokens.count()) === 0 ? await bootstrapAdmin(store, paths.credentials) : undefined;
@@ -254,12 +262,14 @@ async function startOnStore(
   registerBackupRoutes(api, backupOps);
 
   const envName = o.env ?? "local";
+  // The environment this start brings up: `up`'s; none on a server whose spec comes with deploys.
+  const upEnv = o.stackName ? undefined : envName;
   // `up` is a request too: what it brings up is the spec, frozen now, as a first deploy would run it.
-  const upConfig = releaseConfigFor(stack, envName);
-  await life.ensureEnvironment(envName, upConfig);
+  const upConfig = upEnv && stack ? releaseConfigFor(stack, upEnv) : undefined;
+  if (upEnv) await life.ensureEnvironment(upEnv, upConfig);
   // Environments left running (a crash, not a `down`): adopt what still runs of them too.
   for (const env of await store.environments.list())
-    if (env.desired === "active" && env.name !== envName) await life.ensureEnvironment(env.name);
+    if (env.desired === "active" && env.name !== upEnv) await life.ensureEnvironment(env.name);
   const address = await api.listen(o.listen).catch((e: NodeJS.ErrnoException) => {
     if (e.code === "EADDRINUSE")
       throw new SlipwayError(
@@ -282,9 +292,11 @@ async function startOnStore(
   writeFileAtomic(paths.server, JSON.stringify(self));
   await executor.resumeAll();
   drainer.kick();
-  const initialRollout = await bringBack(ctx, envName, o.deployOnStart !== false ? upConfig : undefined);
+  const initialRollout = upEnv
+    ? await bringBack(ctx, upEnv, o.deployOnStart !== false ? upConfig : undefined)
+    : undefined;
   for (const env of await store.environments.list())
-    if (env.desired === "active" && env.name !== envName) await restoreIfNeeded(ctx, env, "slipway up");
+    if (env.desired === "active" && env.name !== upEnv) await restoreIfNeeded(ctx, env, "slipway up");
   await executor.resumeAll();
   cron.start(1_000, (e) => log.error({ err: e }, "cron tick failed"));
   autoDeployer.start(autoDeployPollMs());
@@ -366,6 +378,23 @@ function autoDeployPollMs(): number {
 function backupTickMs(): number {
   const seconds = Number(process.env.SLIPWAY_BACKUP_TICK_SECONDS ?? 5);
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : 5) * 1000;
+}
+
+/**
+ * The spec a server was last deployed with, if any: a data directory from before carries it
+ * (its `stack` link); a fresh one has none until the first deploy. It must be the stack the
+ * server is started for: a data directory holds one stack.
+ */
+async function deployedSpec(dir: string, stackName: string): Promise<Stack | undefined> {
+  if (!existsSync(dir)) return undefined;
+  const stack = await loadSpec(dir);
+  if (stack.name !== stackName)
+    throw new SlipwayError(
+      "SLW_CONFLICT",
+      `--stack ${stackName}: this data directory holds stack "${stack.name}"`,
+      `start it with --stack ${stack.name}, or give stack ${stackName} a data directory of its own (--data-dir)`,
+    );
+  return stack;
 }
 
 /** One control plane per project: a second `up` says where the first one is. */

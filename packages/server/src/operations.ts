@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import {
   activeFreeze,
   configHash,
@@ -16,8 +17,8 @@ import type { RolloutExecutor } from "./rollout/executor";
 import { jobLogFile } from "./rollout/release-job";
 import { pinSecrets } from "./secrets/publish";
 import { BlobStore } from "./sources/blob-store";
+import { adoptUploadedSpec, specOfDeploy } from "./sources/stack-spec";
 import { materialiseTree, uploadedTreeOf, uploadSource } from "./sources/uploaded-tree";
-import { loadSpec } from "./spec";
 import { statusView } from "./status";
 
 export interface Lifecycle {
@@ -82,13 +83,23 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
           `body.ref: ${JSON.stringify(body.ref)} names an uploaded tree, not a git ref`,
           "deploy an uploaded tree with { tree }",
         );
+      if (body.spec !== undefined && body.tree === undefined)
+        throw new SlipwayError(
+          "SLW_BAD_REQUEST",
+          "body.spec: a spec is sent with the tree it belongs to",
+          "send { tree, spec }; `slipway deploy` does",
+        );
       // Checked, blob by blob, and written out before anything starts: a tree with a missing
       // or refused file deploys nothing.
-      const source = body.tree
-        ? uploadSource(materialiseTree(new BlobStore(ctx.paths.blobs), ctx.paths.sources, body.tree))
-        : (body.ref ?? "working tree");
+      const uploaded = body.tree
+        ? materialiseTree(new BlobStore(ctx.paths.blobs), ctx.paths.sources, body.tree, body.spec)
+        : undefined;
+      const source = uploaded ? uploadSource(uploaded) : (body.ref ?? "working tree");
       // The one place a deploy reads the spec: it is frozen into the rollout's config here.
-      const stack = await loadSpec(ctx.projectDir);
+      const stack = await specOfDeploy(
+        ctx,
+        uploaded && body.spec ? join(ctx.paths.sources, uploaded) : undefined,
+      );
       // Own keys only: `constructor` or `__proto__` must not pass for an environment. Checked
       // before anything starts: an unknown name brings up no add-on, edge or process.
       if (!Object.hasOwn(stack.environments, envName))
@@ -119,11 +130,12 @@ export function operations(ctx: Ctx, executor: RolloutExecutor, life: Lifecycle)
         actor,
       });
       if (!rollout) throw inFlight(envName);
+      if (uploaded && body.spec) adoptUploadedSpec(ctx, uploaded);
       await ctx.event({
         kind: "deploy.requested",
         subject: rollout.id,
         actor,
-        message: `deploy of ${body.tree ? `uploaded tree ${uploadedTreeOf(source)} (${body.tree.files.length} files)` : (body.ref ?? "the working tree")} to ${envName} requested`,
+        message: `deploy of ${body.tree ? `uploaded tree ${uploaded} (${body.tree.files.length} files${body.spec ? ` and ${body.spec.path}` : ""})` : (body.ref ?? "the working tree")} to ${envName} requested`,
       });
       void executor.kick(rollout.id);
       return rollout;

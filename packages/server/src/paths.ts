@@ -19,6 +19,11 @@ export function statePaths(projectDir: string, dataDir?: string) {
     blobs: join(root, "blobs"),
     /** Uploaded trees written out from blobs, by tree hash: what a deploy of an upload builds. */
     sources: join(root, "sources"),
+    /**
+     * A server with no stack directory of its own: a link to the uploaded tree whose spec was
+     * deployed last (sources/<hash>), which is the stack's spec until the next deploy.
+     */
+    stack: join(root, "stack"),
     env: (env: string) => {
       const dir = join(root, "envs", env);
       return {

@@ -1,6 +1,6 @@
 import { checkSchedule, DEFAULT_BACKUP_POLICY, DEFAULT_RESOURCES, STATUS_RANGE_PATTERN } from "@slipway/core";
 import { z } from "zod";
-import { backupPolicySchema } from "./backup-schema";
+import { backupCredentialSecrets, backupPolicySchema, backupRepositoryIssues } from "./backup-schema";
 import { dataSchema } from "./data-schema";
 import { flagIssues, flagsSchema } from "./flags-schema";
 import { name } from "./names";
@@ -309,6 +309,20 @@ export const serviceOverrideSchema = z
   .describe("What one environment changes about a service.");
 
 export const environmentSchema = z.strictObject({
+  server: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+      "a server is the name of a CLI context: letters, digits, '.', '_', '-' (e.g. \"prod\")",
+    )
+    .refine((v) => v !== "local", {
+      message: '"local" is the project\'s own control plane, not a server',
+      params: { hint: "leave server out to run this environment on the local control plane" },
+    })
+    .optional()
+    .describe(
+      "The CLI context (`slipway context add NAME https://HOST:PORT …`) of the server this environment runs on: `slipway deploy --env ENV` talks to it without --context. --context, SLIPWAY_CONTEXT and SLIPWAY_URL still win.",
+    ),
   services: z
     .record(name("service"), serviceOverrideSchema)
     .default({})
@@ -393,7 +407,9 @@ export const stackSchema = z
         },
       });
     for (const issue of referenceIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
-    for (const issue of secretIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of secretIssues(stack, backupCredentialSecrets(stack.environments)))
+      ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of backupRepositoryIssues(stack)) ctx.addIssue({ code: "custom", ...issue });
     for (const [svcName, svc] of Object.entries(stack.services))
       if (svc.gatedBy !== undefined && !Object.hasOwn(stack.flags, svc.gatedBy))
         ctx.addIssue({

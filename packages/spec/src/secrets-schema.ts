@@ -78,12 +78,15 @@ interface Issue {
 }
 
 /** Cross-field checks: the services and environments named exist, and no name is reserved. */
-export function secretIssues(stack: {
-  services: Record<string, unknown>;
-  environments: Record<string, unknown>;
-  addons: Record<string, { type: string }>;
-  secrets: Record<string, SecretDeclaration>;
-}): Issue[] {
+export function secretIssues(
+  stack: {
+    services: Record<string, unknown>;
+    environments: Record<string, unknown>;
+    addons: Record<string, { type: string }>;
+    secrets: Record<string, SecretDeclaration>;
+  } /** Secrets a backup repository reads (its credentials): they need no service. */,
+  forBackups: ReadonlySet<string> = new Set(),
+): Issue[] {
   const issues: Issue[] = [];
   const loginOf = new Map<string, string>();
   for (const [name, s] of Object.entries(stack.secrets)) {
@@ -109,7 +112,7 @@ export function secretIssues(stack: {
           params: { hint: "declare one secret per postgres add-on" },
         });
       loginOf.set(s.addon, name);
-    } else if (!s.services)
+    } else if (!s.services && !forBackups.has(name))
       issues.push({
         path: ["secrets", name, "services"],
         message: "which services receive it is missing",

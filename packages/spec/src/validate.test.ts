@@ -175,6 +175,51 @@ describe("validateStack", () => {
     expect(ok.ok).toBe(true);
   });
 
+  it("keeps an environment's backups in a bucket add-on, or an external one with declared secrets", () => {
+    const files = { files: { type: "bucket" }, cache: { type: "redis" } };
+    const withRepo = (repository: unknown, secrets: unknown = {}) => ({
+      ...minimal,
+      addons: files,
+      secrets,
+      environments: { prod: { backup: { repository } } },
+    });
+    expect(validateStack(withRepo({ bucket: "files" })).ok).toBe(true);
+    const notBucket = only(withRepo({ bucket: "cache" }));
+    expect(notBucket.path).toEqual(["environments", "prod", "backup", "repository", "bucket"]);
+    expect(notBucket.hint).toMatch(/^name one of: files/);
+
+    const external = { bucket: "acme", endpoint: "https://s3.example.com" };
+    const credentials = { accessKeyId: "BK_ID", secretAccessKey: "BK_SECRET" };
+    expect(only(withRepo(external)).path).toEqual([
+      "environments",
+      "prod",
+      "backup",
+      "repository",
+      "credentials",
+    ]);
+    const undeclared = only(withRepo({ ...external, credentials }, { BK_ID: {} }));
+    expect(undeclared.path).toEqual([
+      "environments",
+      "prod",
+      "backup",
+      "repository",
+      "credentials",
+      "secretAccessKey",
+    ]);
+    expect(undeclared.message).toBe('"BK_SECRET" is not a secret declared for prod');
+    // Credentials are secrets no service receives: they need no services.
+    expect(validateStack(withRepo({ ...external, credentials }, { BK_ID: {}, BK_SECRET: {} })).ok).toBe(true);
+    expect(only(withRepo({ bucket: "files" }, { BK_ID: {} })).path).toEqual(["secrets", "BK_ID", "services"]);
+    const declared = { BK_ID: {}, BK_SECRET: {} };
+    expect(only(withRepo({ ...external, endpoint: "s3 please", credentials }, declared)).path).toEqual([
+      "environments",
+      "prod",
+      "backup",
+      "repository",
+      "endpoint",
+    ]);
+  });
+
   it("takes redis snapshots only at a period it knows", () => {
     const redis = (backup: unknown) => ({ ...minimal, addons: { cache: { type: "redis", backup } } });
     expect(validateStack(redis({ snapshots: "hourly" })).ok).toBe(true);

@@ -19,6 +19,22 @@ interface Drill {
   overTarget: boolean | null;
 }
 
+interface Snapshot {
+  id: string;
+  takenAt: string;
+  bytes: number;
+}
+
+interface RedisRestore {
+  kind: "redis";
+  addon: string;
+  snapshot: string;
+  snapshotTakenAt: string;
+  instance: { host: string; port: number; dataDir: string };
+  keys: number;
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const base = (env: string) => `/v1/environments/${encodeURIComponent(env)}/backups`;
 const time = (iso: string | null | undefined) => (iso ? iso.replace("T", " ").replace("Z", " UTC") : "-");
 const seconds = (ms: number | null) => (ms === null ? "-" : `${(ms / 1000).toFixed(3)} s`);
@@ -46,6 +62,7 @@ export async function list(o: Opts): Promise<void> {
       }[];
       lastDrill: Omit<Drill, "run" | "addon"> | null;
     }[];
+    redis?: { addon: string; every: string; retentionDays: number; snapshots: Snapshot[] }[];
   }>(target(o.dir), "GET", base(o.env));
   if (o.json) return printJson(got);
   const out: string[] = [];
@@ -67,17 +84,31 @@ export async function list(o: Opts): Promise<void> {
       "",
     );
   }
+  for (const r of got.redis ?? [])
+    out.push(
+      `${o.env}/${r.addon}: redis, an RDB snapshot ${r.every}, retention ${r.retentionDays} days`,
+      r.snapshots.length
+        ? table(
+            r.snapshots.map((s) => ({ snapshot: s.id, "taken (UTC)": time(s.takenAt), size: mb(s.bytes) })),
+          )
+        : "no snapshot yet",
+      "",
+    );
   process.stdout.write(out.length ? out.join("\n") : `${o.env} has no postgres add-on\n`);
 }
 
-/** `slipway backup create`: a base backup now, verified. */
+/** `slipway backup create`: a base backup now, verified (a redis add-on: an RDB snapshot). */
 export async function create(o: Opts): Promise<void> {
-  progress(o, `taking a base backup of ${o.env}${o.addon ? `/${o.addon}` : ""} (then verifying it)…`);
-  const got = await api<{
-    addon: string;
-    backup: { id: string; endedAt: number; bytes: number; verified: boolean };
-  }>(target(o.dir), "POST", base(o.env), o.addon ? { addon: o.addon } : {});
+  progress(o, `backing up ${o.env}${o.addon ? `/${o.addon}` : ""}…`);
+  const got = await api<
+    | { addon: string; backup: { id: string; endedAt: number; bytes: number; verified: boolean } }
+    | { addon: string; snapshot: { id: string; takenAt: number; bytes: number } }
+  >(target(o.dir), "POST", base(o.env), o.addon ? { addon: o.addon } : {});
   if (o.json) return printJson(got);
+  if ("snapshot" in got)
+    return void process.stdout.write(
+      `RDB snapshot ${got.snapshot.id} of ${o.env}/${got.addon} taken (${mb(got.snapshot.bytes)} stored, encrypted)\n`,
+    );
   process.stdout.write(
     `base backup ${got.backup.id} of ${o.env}/${got.addon} taken and verified (${(got.backup.bytes / 1024 / 1024).toFixed(1)} MB stored)\n`,
   );
@@ -98,21 +129,33 @@ export async function restore(
     o,
     `restoring ${o.env}${o.addon ? `/${o.addon}` : ""} to ${o.to ?? "the latest state"} into a new instance…`,
   );
-  const got = await api<{
-    run: string;
-    addon: string;
-    target: string;
-    baseBackup: string;
-    instance: { host: string; port: number; dataDir: string };
-    restoredTo: { lastCommitAt: string | null; newestHeartbeatAt: string | null };
-    rtoMs: number;
-    switched?: { release: number; rollout: string };
-  }>(target(o.dir), "POST", `${base(o.env)}/restores`, {
+  const got = await api<
+    | {
+        run: string;
+        addon: string;
+        target: string;
+        baseBackup: string;
+        instance: { host: string; port: number; dataDir: string };
+        restoredTo: { lastCommitAt: string | null; newestHeartbeatAt: string | null };
+        rtoMs: number;
+        switched?: { release: number; rollout: string };
+      }
+    | RedisRestore
+  >(target(o.dir), "POST", `${base(o.env)}/restores`, {
     ...(o.addon ? { addon: o.addon } : {}),
     to: o.to ?? "latest",
     ...(o.switch ? { switch: true, confirm: !!o.yes } : {}),
   });
   if (o.json) return printJson(got);
+  if ("kind" in got)
+    return void process.stdout.write(
+      [
+        `restored ${o.env}/${got.addon} from RDB snapshot ${got.snapshot} taken ${time(got.snapshotTakenAt)}: ${got.keys} keys`,
+        `  new instance: ${got.instance.host}:${got.instance.port} (same password as the live one), data in ${got.instance.dataDir}`,
+        "  the live instance was not touched",
+        "",
+      ].join("\n"),
+    );
   process.stdout.write(
     [
       `restored ${o.env}/${got.addon} to ${got.target === "latest" ? "the latest state" : time(got.target)} from base backup ${got.baseBackup} in ${seconds(got.rtoMs)}`,

@@ -33,7 +33,7 @@ export async function deploy(o: {
     say(
       `uploaded ${sent.files} of ${sent.treeFiles} files, ${kb(sent.bytes)} of ${kb(sent.treeBytes)} (${kb(sent.wireBytes)} gzipped)`,
     );
-    body = { tree: pack.tree };
+    body = { tree: pack.tree, ...(pack.spec ? { spec: pack.spec } : {}) };
     upload = { upload: { ...sent, tree: treeHashOf(pack.tree), source: pack.source } };
   }
   const path = `/v1/environments/${encodeURIComponent(o.env)}/deploys`;

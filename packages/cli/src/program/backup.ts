@@ -8,11 +8,19 @@ type BackupOpts = { dir: string; env: string; json?: boolean; addon?: string };
 export function registerBackupCommands(program: Command) {
   const backup = program
     .command("backup")
-    .description("postgres backups: list (window, retention), create, restore to a point in time, drill");
-  const addonOpt = () => new Option("--addon <name>", "the postgres add-on (needed when there are several)");
+    .description(
+      "postgres backups and redis snapshots: list (window, retention), create, restore to a point in time, drill",
+    );
+  const addonOpt = () =>
+    new Option(
+      "--addon <name>",
+      "the add-on: a postgres one (needed when there are several), or a redis one that keeps snapshots",
+    );
   backup
     .command("list")
-    .description("base backups, the recoverable window, retention and the last drill of each postgres add-on")
+    .description(
+      "base backups, the recoverable window, retention and the last drill of each postgres add-on; redis snapshots",
+    )
     .addOption(dirOpt())
     .addOption(envOpt())
     .addOption(jsonOpt())

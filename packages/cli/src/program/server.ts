@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { act, dirOpt, fromSource, jsonOpt, port } from "./options";
+import { act, fromSource, jsonOpt, port } from "./options";
 
 // `server` runs the control plane: source, not the bundle (like `up`).
 const serverCommand = () => fromSource<typeof import("../commands/server")>("commands/server.ts");
@@ -10,8 +10,9 @@ export function registerServerCommands(program: Command) {
   const server = program
     .command("server")
     .description("run the control plane on this host for CLIs and CI elsewhere: API over HTTPS")
-    .addOption(dirOpt())
-    .option("--env <name>", "the environment whose add-ons and edge it brings up", "prod")
+    .option("--stack <name>", "the stack it runs (its spec's `name`); each deploy brings the spec")
+    .option("--dir <path>", "instead: a stack directory on this host, whose spec and files it deploys")
+    .option("--env <name>", "the environment --port is for (with --dir: the one it brings up)", "prod")
     .option("--listen <addr:port>", "where the API listens, e.g. 0.0.0.0:7443", "0.0.0.0:7443")
     .option("--data-dir <path>", "where its state lives (store, keys, builds, logs)", "/var/lib/slipway")
     .option("--cert <file>", "the API's TLS certificate chain (PEM); default: a generated self-signed one")
@@ -25,7 +26,8 @@ export function registerServerCommands(program: Command) {
     .action(
       act(
         async (o: {
-          dir: string;
+          stack?: string;
+          dir?: string;
           env: string;
           listen: string;
           dataDir: string;
@@ -42,23 +44,24 @@ export function registerServerCommands(program: Command) {
     );
   server
     .command("install")
-    .description("write a systemd unit and a Debian install script for `slipway server` into --out")
+    .description(
+      "write the systemd unit template slipway@.service, one stack's settings and a Debian install script into --out",
+    )
     .requiredOption("--out <dir>", "where the files go")
-    .requiredOption("--stack-dir <path>", "the stack's directory on the server (holds slipway.config.ts)")
-    .option("--env <name>", "the environment it serves", "prod")
-    .option("--listen <addr:port>", "where the API listens", "0.0.0.0:7443")
-    .option("--data-dir <path>", "its state directory", "/var/lib/slipway")
+    .requiredOption(
+      "--stack <name>",
+      "the stack this instance runs (slipway@NAME.service); deploys bring its spec",
+    )
+    .option(
+      "--listen <addr:port>",
+      "where its API listens (each stack of a host its own port)",
+      "0.0.0.0:7443",
+    )
+    .option("--env <name>", "the environment --port is for", "prod")
     .addOption(jsonOpt())
     .action(
-      act(
-        async (o: {
-          out: string;
-          stackDir: string;
-          env: string;
-          listen: string;
-          dataDir: string;
-          json?: boolean;
-        }) => (await installCommand()).install({ ...o, json: !!o.json }),
+      act(async (o: { out: string; stack: string; env: string; listen: string; json?: boolean }) =>
+        (await installCommand()).install({ ...o, json: !!o.json }),
       ),
     );
   // `server` has --dir and --json of its own, and commander gives them to it wherever they

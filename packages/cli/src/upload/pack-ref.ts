@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
 import { Readable } from "node:stream";
-import { leftOutOfBuild, SlipwayError, type TreeFile } from "@slipway/core";
+import { leftOutOfBuild, SlipwayError, SPEC_FILE_NAMES, type TreeFile } from "@slipway/core";
 import { byPath, type PackedTree } from "./pack";
 
 interface GitEntry {
@@ -30,9 +30,16 @@ export async function packRef(dir: string, ref: string): Promise<PackedTree> {
   // From the top: in a subfolder, ls-tree would limit its listing to paths under it again.
   const top = (await git(dir, ["rev-parse", "--show-toplevel"])).toString().trim();
   const listing = await git(top, ["ls-tree", "-r", "-z", `${sha.toString().trim()}:${prefix}`]);
-  const entries = parseLsTree(listing.toString("utf8")).filter((e) => !leftOut(e.path));
+  const listed = parseLsTree(listing.toString("utf8"));
+  const entries = listed.filter((e) => !leftOut(e.path));
+  // The spec the loader would find at that commit: the first of its names there.
+  const specEntry = SPEC_FILE_NAMES.map((name) =>
+    listed.find((e) => e.path === name && e.type === "blob" && e.mode !== "120000"),
+  ).find((e) => e !== undefined);
   const contents = await catBlobs(dir, [
-    ...new Set(entries.filter((e) => e.type === "blob").map((e) => e.object)),
+    ...new Set(
+      [...entries, ...(specEntry ? [specEntry] : [])].filter((e) => e.type === "blob").map((e) => e.object),
+    ),
   ]);
   const byGitPath = new Map(entries.map((e) => [e.path, e]));
   const bodies = new Map<string, Buffer>();
@@ -46,8 +53,16 @@ export async function packRef(dir: string, ref: string): Promise<PackedTree> {
     bodies.set(sha256, body);
     files.push({ path: e.path, mode: real.mode === "100755" ? 0o755 : 0o644, size: body.length, sha256 });
   }
+  let spec: TreeFile | undefined;
+  if (specEntry) {
+    const body = contents.get(specEntry.object)!;
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    bodies.set(sha256, body);
+    spec = { path: specEntry.path, mode: 0o644, size: body.length, sha256 };
+  }
   return {
     tree: { files: files.sort(byPath) },
+    ...(spec ? { spec } : {}),
     open: (sha256) => Readable.from([bodies.get(sha256)!]),
     source: ref,
   };

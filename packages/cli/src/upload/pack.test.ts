@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { treeHashOf } from "@slipway/core";
 import { workingTreeBuildId } from "@slipway/driver-local/build";
@@ -37,6 +37,22 @@ describe("packing a tree for upload", () => {
     expect(paths).not.toContain(".env");
     expect(paths).not.toContain("slipway.config.ts");
     expect(treeHashOf(pack.tree)).toBe(workingTreeBuildId(dir));
+  });
+
+  it("sends the spec beside the tree, from the working tree or the ref", async () => {
+    const dir = repoOfShop();
+    const committed = readFileSync(join(dir, "slipway.config.ts"));
+    writeFileSync(join(dir, "slipway.config.ts"), `${committed}\n// edited, not committed\n`);
+    const working = await packWorkingTree(dir);
+    const ref = await packRef(dir, "HEAD");
+    const text = async (p: typeof working) =>
+      new Response(p.open(p.spec!.sha256) as unknown as ReadableStream).text();
+    expect(working.spec).toMatchObject({ path: "slipway.config.ts", mode: 0o644 });
+    expect(await text(working)).toContain("edited, not committed");
+    expect(ref.spec).toMatchObject({ path: "slipway.config.ts", size: committed.length });
+    expect(await text(ref)).toBe(committed.toString());
+    // The build id is the tree's, whatever the spec says.
+    expect(treeHashOf(working.tree)).toBe(treeHashOf(ref.tree));
   });
 
   it("packs a commit of the CLI's repository from the stack's subfolder, like the working tree", async () => {

@@ -1,6 +1,6 @@
 import { pipeline, Transform } from "node:stream";
 import { createGzip } from "node:zlib";
-import { blobsOf, isSlipwayError, type SlipwayError } from "@slipway/core";
+import { blobsOf, isSlipwayError, type SlipwayError, withSpec } from "@slipway/core";
 import { api, putRaw, type Target } from "../client";
 import type { PackedTree } from "./pack";
 
@@ -11,7 +11,7 @@ export interface UploadReport {
   wireBytes: number;
   /** Bytes not sent again because the server kept them from a cut upload of the same blob. */
   resumedBytes: number;
-  /** Distinct blobs of the tree, and their bytes: what a whole-tree upload would send. */
+  /** Distinct blobs of the tree and its spec, and their bytes: what a whole-tree upload would send. */
   treeFiles: number;
   treeBytes: number;
 }
@@ -32,7 +32,8 @@ export async function uploadMissing(
   pack: PackedTree,
   progress: (line: string) => void,
 ): Promise<UploadReport> {
-  const size = new Map(pack.tree.files.map((f) => [f.sha256, f.size]));
+  const files = withSpec(pack.tree, pack.spec);
+  const size = new Map(files.files.map((f) => [f.sha256, f.size]));
   const report = {
     files: 0,
     bytes: 0,
@@ -46,7 +47,7 @@ export async function uploadMissing(
       t,
       "POST",
       "/v1/sources/missing",
-      { hashes: blobsOf(pack.tree) },
+      { hashes: blobsOf(files) },
     );
     if (missing.length === 0) return report;
     // Where each blob's body starts: after what the server kept of it (a whole one is never kept).

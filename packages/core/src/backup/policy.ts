@@ -18,6 +18,23 @@ export interface BackupPolicy {
   rtoTargetSeconds: number;
   /** SQL run in the restored copy by each drill (in the add-on's first database); each must succeed. */
   verify: string[];
+  /** Where the environment's backups are kept; absent: a local directory (or the add-on's `backup.bucket`). */
+  repository?: BackupRepositorySpec;
+}
+
+/**
+ * A bucket as the backup repository. Without `endpoint`, `bucket` names a bucket add-on of the
+ * stack (its connection is used); with it, an external S3-compatible service, whose
+ * credentials are the values of two declared Slipway secrets (never in the spec).
+ */
+export interface BackupRepositorySpec {
+  bucket: string;
+  endpoint?: string;
+  region?: string;
+  /** Key prefix the environment's repositories go under. @default "slipway-backups" */
+  prefix?: string;
+  /** Names of the secrets holding the access key id and the secret access key. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export const DEFAULT_BACKUP_POLICY: BackupPolicy = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redisSnapshotDue } from "./redis-snapshots";
+import { expiredRedisSnapshots, redisSnapshotDue, redisSnapshotFor } from "./redis-snapshots";
 
 const HOUR = 3_600_000;
 
@@ -20,5 +20,27 @@ describe("redis snapshot schedule", () => {
     expect(redisSnapshotDue("hourly", 10 * HOUR, afterOutage)).toBe(true);
     // Once taken, the next is a period later, whatever was missed.
     expect(redisSnapshotDue("hourly", afterOutage, afterOutage + HOUR - 1)).toBe(false);
+  });
+});
+
+describe("redis snapshot retention and choice", () => {
+  const snaps = [
+    { id: "a", takenAt: 1 * HOUR },
+    { id: "b", takenAt: 5 * HOUR },
+    { id: "c", takenAt: 9 * HOUR },
+  ];
+
+  it("removes only snapshots taken before the period, never the newest", () => {
+    expect(expiredRedisSnapshots(snaps, 10 * HOUR, 6 * HOUR)).toEqual(["a"]);
+    expect(expiredRedisSnapshots(snaps, 10 * HOUR, 5 * HOUR)).toEqual(["a"]);
+    expect(expiredRedisSnapshots(snaps, 100 * HOUR, HOUR)).toEqual(["a", "b"]);
+    expect(expiredRedisSnapshots([], 100 * HOUR, HOUR)).toEqual([]);
+  });
+
+  it("restores to a time from the newest snapshot taken at or before it", () => {
+    expect(redisSnapshotFor(snaps, { kind: "latest" })?.id).toBe("c");
+    expect(redisSnapshotFor(snaps, { kind: "time", at: 5 * HOUR })?.id).toBe("b");
+    expect(redisSnapshotFor(snaps, { kind: "time", at: 8 * HOUR })?.id).toBe("b");
+    expect(redisSnapshotFor(snaps, { kind: "time", at: HOUR - 1 })).toBeUndefined();
   });
 });

@@ -1,15 +1,50 @@
 import type { RecoverableWindow, RestoreTarget } from "../backup/types";
+import type { RedisConfig } from "../release/config";
 import type { AddonRecord } from "./addons";
 
 /**
- * Where one postgres add-on's backups live and the key they are encrypted with. The control
- * plane derives the key from its master key and never logs it; the driver only checks it.
+ * Where one add-on's backups live and the key they are encrypted with. The control plane
+ * derives the key from its master key and never logs it; the driver only checks it.
  */
 export interface BackupRepo {
-  /** The repository's place on the target (a directory for the local driver). */
+  /**
+   * The repository's place on the target (a directory for the local driver). With `bucket`,
+   * only working files (the WAL being streamed, staging) stay there.
+   */
   location: string;
   /** 32 bytes (AES-256-GCM). */
   key: Uint8Array;
+  /** Keep the sealed files (base backups, WAL, snapshots, metadata) in this bucket instead. */
+  bucket?: BackupBucket;
+}
+
+/** An S3-compatible bucket holding a repository; files are encrypted before they are sent. */
+export interface BackupBucket {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** This repository's key prefix inside the bucket. */
+  prefix: string;
+  /** Path-style addressing (s3rver, MinIO); virtual-host style when false. */
+  forcePathStyle: boolean;
+}
+
+/** One RDB snapshot of a redis add-on; `takenAt` is epoch milliseconds. */
+export interface RedisSnapshotInfo {
+  id: string;
+  takenAt: number;
+  /** Size as stored (compressed, encrypted). */
+  bytes: number;
+}
+
+/** A redis add-on restored from a snapshot into an instance of its own. */
+export interface RestoredRedis {
+  record: AddonRecord;
+  snapshot: string;
+  /** Keys the restored instance holds. */
+  keys: number;
 }
 
 /** One base backup as the repository describes it; times are epoch milliseconds. */
@@ -90,6 +125,22 @@ export interface BackupsPort {
   ): Promise<InstanceCheck>;
   /** Stops a restored instance and removes its directory (a drill's scratch copy). */
   discard(instance: AddonRecord): Promise<void>;
+  /** Takes an RDB snapshot of a running redis add-on into the repository (compressed, encrypted). */
+  snapshotRedis(record: AddonRecord, repo: BackupRepo): Promise<RedisSnapshotInfo>;
+  /** The redis add-on's snapshots, oldest first; none (not an error) when none was taken. */
+  listRedis(record: AddonRecord, repo: BackupRepo): Promise<RedisSnapshotInfo[]>;
+  /**
+   * Loads snapshot `id` into a new instance (`into`: a new directory and a free port), never
+   * touching the live one; SLW_NOT_FOUND for an unknown id, SLW_BACKUP_KEY for a wrong key.
+   */
+  restoreRedis(
+    config: RedisConfig,
+    record: AddonRecord,
+    repo: BackupRepo,
+    req: { id: string; into: { dataDir: string; port: number } },
+  ): Promise<RestoredRedis>;
+  /** Removes these snapshots (retention decides which: expiredRedisSnapshots). */
+  removeRedis(record: AddonRecord, repo: BackupRepo, ids: readonly string[]): Promise<void>;
   /** Lets go of connections it keeps (heartbeats); the control plane exits. */
   detach(): Promise<void>;
 }

@@ -11,6 +11,11 @@ export const SKIPPED_NAMES: ReadonlySet<string> = new Set(["node_modules", ".sli
 /** The spec is configuration, not code: changing an env var makes a new release, not a new build. */
 export const SPEC_FILE = /^slipway\.config\.(ts|mts|js|mjs|json)$/;
 
+/** The spec's names, in the order the loader looks for them: the first one found is the spec. */
+export const SPEC_FILE_NAMES: readonly string[] = ["ts", "mts", "js", "mjs", "json"].map(
+  (ext) => `slipway.config.${ext}`,
+);
+
 /**
  * Development secrets (`.env`, `.env.local`, `.env.production.local`…) never go into a build:
  * services get secrets from the secret store at start. Templates (`.env.example`) do.

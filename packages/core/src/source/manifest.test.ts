@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkTree, treeHashOf } from "./manifest";
+import { checkSpecFile, checkTree, treeHashOf, withSpec } from "./manifest";
 import { treePathProblem } from "./tree-path";
 
 const sha = (c: string) => c.repeat(64);
@@ -79,5 +79,28 @@ describe("treeHashOf", () => {
     expect(treeHashOf({ files: [file("b")] })).not.toBe(base);
     expect(treeHashOf({ files: [file("a", { sha256: sha("b") })] })).not.toBe(base);
     expect(treeHashOf({ files: [file("a", { mode: 0o755 })] })).toBe(base);
+  });
+});
+
+describe("the spec sent beside a tree", () => {
+  it("is one of the spec's names at the top, nothing else", () => {
+    expect(checkSpecFile(file("slipway.config.ts"))).toBeUndefined();
+    expect(checkSpecFile(file("slipway.config.json"))).toBeUndefined();
+    for (const path of ["sub/slipway.config.ts", "../slipway.config.ts", "/etc/passwd", "api.mjs"])
+      expect(checkSpecFile(file(path))).toMatchObject({ ok: false, field: "spec.path" });
+    expect(checkSpecFile(file("slipway.config.ts", { mode: 0o4755 }))).toMatchObject({ field: "spec.mode" });
+    expect(checkSpecFile(file("slipway.config.ts", { sha256: "../x" }))).toMatchObject({
+      field: "spec.sha256",
+    });
+  });
+
+  it("changes the stack directory's hash, never the tree's (the build id)", () => {
+    const tree = { files: [file("api.mjs"), file("web.mjs")] };
+    const v1 = withSpec(tree, file("slipway.config.ts", { sha256: sha("b") }));
+    const v2 = withSpec(tree, file("slipway.config.ts", { sha256: sha("c") }));
+    expect(v1.files.map((f) => f.path)).toEqual(["api.mjs", "slipway.config.ts", "web.mjs"]);
+    expect(treeHashOf(v1)).not.toBe(treeHashOf(v2));
+    expect(treeHashOf(v1)).not.toBe(treeHashOf(tree));
+    expect(withSpec(tree, undefined)).toBe(tree);
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { SPEC_FILE_NAMES } from "./build-rules";
 import { TREE_LIMITS, type TreeLimits } from "./limits";
 import { treePathProblem } from "./tree-path";
 
@@ -55,17 +56,44 @@ export function checkTree(tree: TreeManifest, limits: TreeLimits = TREE_LIMITS):
         `${field}.path`,
         `${JSON.stringify(f.path)} is inside ${JSON.stringify(fileAbove)}, which is a file`,
       );
-    if (!FILE_MODES.includes(f.mode))
-      return refuse(`${field}.mode`, `${f.mode} is not 420 (0o644) or 493 (0o755)`);
-    if (!SHA256_HEX.test(f.sha256)) return refuse(`${field}.sha256`, "is not 64 lowercase hex digits");
-    if (!Number.isSafeInteger(f.size) || f.size < 0 || f.size > limits.maxFileBytes)
-      return refuse(`${field}.size`, `${f.size} is not a size from 0 to ${limits.maxFileBytes} bytes`);
+    const wrong = fileProblem(f, field, limits);
+    if (wrong) return wrong;
     total += f.size;
   }
   if (total > limits.maxTotalBytes)
     return refuse("tree.files", `add up to ${total} bytes; at most ${limits.maxTotalBytes} may be uploaded`);
   return { ok: true, tree };
 }
+
+/** What is wrong with a file's mode, hash or size, if anything. */
+function fileProblem(f: TreeFile, field: string, limits: TreeLimits): TreeCheck | undefined {
+  const refuse = (at: string, problem: string): TreeCheck => ({ ok: false, field: at, problem });
+  if (!FILE_MODES.includes(f.mode))
+    return refuse(`${field}.mode`, `${f.mode} is not 420 (0o644) or 493 (0o755)`);
+  if (!SHA256_HEX.test(f.sha256)) return refuse(`${field}.sha256`, "is not 64 lowercase hex digits");
+  if (!Number.isSafeInteger(f.size) || f.size < 0 || f.size > limits.maxFileBytes)
+    return refuse(`${field}.size`, `${f.size} is not a size from 0 to ${limits.maxFileBytes} bytes`);
+  return undefined;
+}
+
+/**
+ * Checks the spec sent beside a tree (`spec` of a deploy): one file at the top of the stack's
+ * directory under one of the spec's names. Builds leave it out, so the tree hash (the build
+ * id) does not change with it: a spec-only change is a new release of the same build.
+ */
+export function checkSpecFile(spec: TreeFile, limits: TreeLimits = TREE_LIMITS): TreeCheck | undefined {
+  if (!SPEC_FILE_NAMES.includes(spec.path))
+    return {
+      ok: false,
+      field: "spec.path",
+      problem: `${JSON.stringify(spec.path)} is not a spec's name (${SPEC_FILE_NAMES.join(", ")})`,
+    };
+  return fileProblem(spec, "spec", limits);
+}
+
+/** The files of a tree and its spec, sorted as trees are: what a stack directory holds. */
+export const withSpec = (tree: TreeManifest, spec: TreeFile | undefined): TreeManifest =>
+  spec ? { files: [...tree.files, spec].sort((a, b) => (a.path < b.path ? -1 : 1)) } : tree;
 
 /** "a/b/c" → ["a", "a/b"]. */
 function ancestors(path: string): string[] {

@@ -100,6 +100,14 @@ export function redisSnapshots(opts: AddonDriverOptions = {}) {
       return meta;
     },
 
+    /** Removes these snapshots (their data and meta files); unknown ids are no-ops. */
+    async remove(record: Pick<AddonRecord, "name">, repository: BackupRepository, ids: readonly string[]) {
+      const repo = openRepo(repository.dir, repository.s3);
+      // The data first: a meta file without its data would list a snapshot that cannot be restored.
+      await repo.store.remove(ids.map((id) => dataName(record.name, id)));
+      await repo.store.remove(ids.map((id) => metaName(record.name, id)));
+    },
+
     /** The add-on's snapshots, oldest first. */
     async list(record: Pick<AddonRecord, "name">, repository: BackupRepository): Promise<RedisSnapshot[]> {
       return listSnapshots(openRepo(repository.dir, repository.s3), record.name);

@@ -15,7 +15,9 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
     .string()
     .min(1)
     .optional()
-    .describe("the postgres add-on; may be left out when there is one");
+    .describe(
+      "the postgres add-on (may be left out when there is one), or a redis add-on that keeps snapshots",
+    );
 
   app.get(
     "/v1/environments/:env/backups",
@@ -24,7 +26,7 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
       schema: {
         params: envParam,
         summary:
-          "Backups of each postgres add-on: base backups, the recoverable window, retention, the last drill",
+          "Backups of each postgres add-on (base backups, the recoverable window, retention, the last drill) and each redis add-on's snapshots",
       },
     },
     async (req) => ops.list(req.params.env),
@@ -35,7 +37,7 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
       config: { role: "deployer" },
       schema: {
         params: envParam,
-        summary: "Take a base backup now (verified after it is taken)",
+        summary: "Take a base backup now (verified after it is taken); for a redis add-on, an RDB snapshot",
         body: z.strictObject({ addon }).default({}),
       },
     },
@@ -63,7 +65,7 @@ export function registerBackupRoutes(root: FastifyInstance, ops: BackupOperation
         }),
       },
     },
-    async (req) => ops.restore(req.params.env, req.body, actor(req)),
+    async (req) => ops.restoreAny(req.params.env, req.body, actor(req)),
   );
   app.post(
     "/v1/environments/:env/backups/drills",

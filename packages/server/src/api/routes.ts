@@ -1,4 +1,4 @@
-import { TREE_LIMITS, type TreeManifest } from "@slipway/core";
+import { TREE_LIMITS, type TreeFile, type TreeManifest } from "@slipway/core";
 import type { EventQuery, EventRow, ReleaseRow, Role, RolloutRow, TokenRow } from "@slipway/store";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -12,7 +12,7 @@ export interface Operations {
   /** Deploys a git ref or the working tree of the control plane's project, or an uploaded tree. */
   deploy(
     env: string,
-    body: { ref?: string | undefined; tree?: TreeManifest | undefined },
+    body: { ref?: string | undefined; tree?: TreeManifest | undefined; spec?: TreeFile | undefined },
     actor: string,
   ): Promise<RolloutRow>;
   rollback(env: string, body: { to?: number | undefined }, actor: string): Promise<RolloutRow>;
@@ -41,18 +41,13 @@ export interface Operations {
 }
 
 /** The shape of an uploaded tree; paths, order and limits are checked by core's checkTree. */
-const treeSchema = z.strictObject({
-  files: z
-    .array(
-      z.strictObject({
-        path: z.string().max(4096),
-        mode: z.number().int(),
-        size: z.number().int(),
-        sha256: z.string().max(64),
-      }),
-    )
-    .max(TREE_LIMITS.maxFiles),
+const fileSchema = z.strictObject({
+  path: z.string().max(4096),
+  mode: z.number().int(),
+  size: z.number().int(),
+  sha256: z.string().max(64),
 });
+const treeSchema = z.strictObject({ files: z.array(fileSchema).max(TREE_LIMITS.maxFiles) });
 const envParam = z.object({ env: z.string().describe("environment name, e.g. local") });
 const rolloutSchema = z.looseObject({ id: z.string(), phase: z.string(), kind: z.string() });
 
@@ -91,6 +86,11 @@ export function registerRoutes(root: FastifyInstance, ops: Operations, streams: 
             .optional()
             .describe(
               "an uploaded tree (its blobs PUT to /v1/blobs first) instead of a ref or the working tree",
+            ),
+          spec: fileSchema
+            .optional()
+            .describe(
+              "the spec sent with the tree (its blob PUT first): the release is made from it, and it becomes the stack's spec",
             ),
         }),
         response: { 202: z.object({ rollout: rolloutSchema }) },

@@ -1,20 +1,43 @@
-import { type BackupInfo, isSlipwayError, type RestoreTarget, SlipwayError } from "@slipway/core";
+import {
+  type BackupInfo,
+  isSlipwayError,
+  type RedisSnapshotInfo,
+  type RestoreTarget,
+  SlipwayError,
+} from "@slipway/core";
 import type { EnvironmentRow } from "@slipway/store";
 import type { Ctx } from "../context";
 import { type DrillReport, runDrill } from "./drill";
-import { existingEnvironment, type ProtectedAddon, pickAddon, protectedAddons } from "./protected-addons";
+import {
+  existingEnvironment,
+  type ProtectedAddon,
+  pickAddon,
+  protectedAddons,
+  snapshottedRedis,
+} from "./protected-addons";
+import {
+  type RedisBackups,
+  type RedisRestoreReport,
+  redisListing,
+  restoreRedis,
+  takeSnapshot,
+} from "./redis";
 import { type DrillView, drillView, failed, iso, isoOrNull, runOf, windowView } from "./runs";
 import { switchToRestored } from "./switch";
 
 /** What `slipway backup` asks of the control plane (routes-backup.ts), and what the reconciler runs on schedule. */
 export interface BackupOperations {
-  list(env: string): Promise<{ environment: string; addons: AddonBackups[] }>;
+  list(env: string): Promise<{ environment: string; addons: AddonBackups[]; redis: RedisBackups[] }>;
+  /** A base backup of a postgres add-on, or (naming a redis add-on that keeps them) an RDB snapshot. */
   create(
     env: string,
     addon: string | undefined,
     actor: string,
-  ): Promise<{ addon: string; backup: BackupInfo }>;
+  ): Promise<{ addon: string; backup: BackupInfo } | { addon: string; snapshot: RedisSnapshotInfo }>;
+  /** A postgres add-on restored into a new instance (to a time, or the latest state). */
   restore(env: string, req: RestoreRequest, actor: string): Promise<RestoreReport>;
+  /** The same, or for a redis add-on that keeps snapshots, the snapshot at or before the time (the API's restore). */
+  restoreAny(env: string, req: RestoreRequest, actor: string): Promise<RestoreReport | RedisRestoreReport>;
   drill(env: string, addon: string | undefined, actor: string): Promise<DrillReport>;
   /** The same, for one add-on the reconciler already holds. */
   createFor(a: ProtectedAddon, actor: string): Promise<BackupInfo>;
@@ -67,18 +90,28 @@ export function backupOperations(ctx: Ctx, kick: (rolloutId: string) => void = (
     const env = await existingEnvironment(ctx, envName);
     return pickAddon(await protectedAddons(ctx, env), envName, addon);
   };
+  /** The redis add-on `addon` names, when it is one that keeps snapshots. */
+  const redisOf = async (envName: string, addon: string | undefined) => {
+    if (addon === undefined) return undefined;
+    const env = await existingEnvironment(ctx, envName);
+    return (await snapshottedRedis(ctx, env)).find((r) => r.row.name === addon);
+  };
 
   const createFor = (a: ProtectedAddon, actor: string) => serial(a, () => takeBase(ctx, a, actor));
   const drillFor = (a: ProtectedAddon, actor: string) => serial(a, () => runDrill(ctx, a, actor));
 
-  return {
+  const ops: BackupOperations = {
     async list(envName) {
       const env = await existingEnvironment(ctx, envName);
       const addons: AddonBackups[] = [];
       for (const a of await protectedAddons(ctx, env)) addons.push(await listing(ctx, a));
-      return { environment: env.name, addons };
+      const redis: RedisBackups[] = [];
+      for (const r of await snapshottedRedis(ctx, env)) redis.push(await redisListing(ctx, r));
+      return { environment: env.name, addons, redis };
     },
     async create(envName, addon, actor) {
+      const r = await redisOf(envName, addon);
+      if (r) return { addon: r.row.name, snapshot: await takeSnapshot(ctx, r, actor) };
       const a = await addonOf(envName, addon);
       await ctx.driver.backups.protect(a.record, a.repo);
       return { addon: a.row.name, backup: await createFor(a, actor) };
@@ -104,18 +137,33 @@ export function backupOperations(ctx: Ctx, kick: (rolloutId: string) => void = (
         return { ...report, switched: await switchToRestored(ctx, a, run, actor, kick) };
       });
     },
+    async restoreAny(envName, req, actor) {
+      const r = await redisOf(envName, req.addon);
+      if (!r) return ops.restore(envName, req, actor);
+      if (req.switch)
+        throw new SlipwayError(
+          "SLW_BAD_REQUEST",
+          `switching onto a restored copy is for postgres add-ons; ${req.addon} is a redis cache`,
+          "restore without --switch and copy the keys you need from the new instance",
+          { field: "switch" },
+        );
+      return restoreRedis(ctx, r, parseTarget(req.to), actor);
+    },
     async drill(envName, addon, actor) {
       return drillFor(await addonOf(envName, addon), actor);
     },
     createFor,
     drillFor,
   };
+  return ops;
 }
 
 /** What `slipway status` shows per environment: each postgres add-on's protection. */
 export async function protectionStatus(ctx: Ctx, env: EnvironmentRow) {
   const out = [];
-  for (const a of await protectedAddons(ctx, env)) {
+  // A bucket whose credentials are missing shows as not streaming here; the alert says why.
+  const all = await protectedAddons(ctx, env).catch(() => protectedAddons(ctx, env, { localOnly: true }));
+  for (const a of all) {
     const l = await listing(ctx, a).catch(() => undefined);
     out.push({
       addon: a.row.name,

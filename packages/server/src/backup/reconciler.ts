@@ -1,7 +1,8 @@
 import { dueBackupWork, retentionMs } from "@slipway/core";
 import type { Ctx } from "../context";
 import type { BackupOperations } from "./operations";
-import { type ProtectedAddon, protectedAddons } from "./protected-addons";
+import { type ProtectedAddon, protectedAddons, snapshottedRedis } from "./protected-addons";
+import { reconcileRedis } from "./redis";
 
 const ACTOR = "backups";
 
@@ -41,15 +42,28 @@ export class BackupReconciler {
   async tick(): Promise<void> {
     for (const env of await this.ctx.store.environments.list()) {
       if (env.desired !== "active") continue;
-      for (const a of await protectedAddons(this.ctx, env)) {
-        if (!a.policy.enabled) continue;
-        try {
-          await this.#reconcile(a);
-          this.#reported.delete(a.row.id);
-        } catch (e) {
-          await this.#reportOnce(a, e);
+      try {
+        for (const a of await protectedAddons(this.ctx, env)) {
+          if (!a.policy.enabled) continue;
+          await this.#step(a.row.id, `${env.name}/${a.row.name}`, () => this.#reconcile(a));
         }
+        // Snapshots are asked for per redis add-on, so they do not wait for the policy's enabled.
+        for (const r of await snapshottedRedis(this.ctx, env))
+          await this.#step(r.row.id, `${env.name}/${r.row.name}`, () => reconcileRedis(this.ctx, r, ACTOR));
+        this.#reported.delete(env.id);
+      } catch (e) {
+        // The repository itself can't be reached (its bucket add-on or credentials are missing).
+        await this.#reportOnce(env.id, env.name, e);
       }
+    }
+  }
+
+  async #step(id: string, name: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+      this.#reported.delete(id);
+    } catch (e) {
+      await this.#reportOnce(id, name, e);
     }
   }
 
@@ -57,7 +71,8 @@ export class BackupReconciler {
     const { backups } = this.ctx.driver;
     const name = `${a.env.name}/${a.row.name}`;
     const subject = `${a.row.id}/backups`;
-    if ((await backups.protect(a.record, a.repo)).started)
+    const { started } = await backups.protect(a.record, a.repo);
+    if (started)
       await this.ctx.event({
         kind: "backup.protected",
         subject,
@@ -66,7 +81,10 @@ export class BackupReconciler {
       });
     await backups.sealWal(a.record, a.repo);
     const work = dueBackupWork(a.policy, await this.#history(a), this.ctx.now());
-    if (work.base) await this.ops.createFor(a, ACTOR);
+    // A repository streamed into for the first time (the spec moved it to a bucket, say) has no
+    // base backup yet, whatever the store's history says: nothing in it is restorable until one is.
+    const empty = async () => !(await backups.list(a.record, a.repo)).backups.some((b) => b.verified);
+    if (work.base || (started && (await empty()))) await this.ops.createFor(a, ACTOR);
     const expired = await backups.expire(a.record, a.repo, retentionMs(a.policy), this.ctx.now());
     if (expired.removedBackups.length || expired.removedWalSegments)
       await this.ctx.event({
@@ -94,15 +112,15 @@ export class BackupReconciler {
     };
   }
 
-  async #reportOnce(a: ProtectedAddon, e: unknown): Promise<void> {
+  async #reportOnce(id: string, name: string, e: unknown): Promise<void> {
     const reason = e instanceof Error ? e.message : String(e);
-    if (this.#reported.get(a.row.id) === reason) return;
-    this.#reported.set(a.row.id, reason);
+    if (this.#reported.get(id) === reason) return;
+    this.#reported.set(id, reason);
     await this.ctx.event({
       kind: "backup.protection-failed",
-      subject: `${a.row.id}/backups`,
+      subject: `${id}/backups`,
       actor: ACTOR,
-      message: `ALERT ${a.env.name}/${a.row.name}: backups are not being kept: ${reason}`,
+      message: `ALERT ${name}: backups are not being kept: ${reason}`,
     });
   }
 }

@@ -5,7 +5,8 @@ import { protectedAddons } from "./protected-addons";
 
 /** Stops the WAL receivers of an environment (on `down`: they stream from add-ons being stopped). */
 export async function stopProtection(ctx: Ctx, env: EnvironmentRow): Promise<void> {
-  for (const a of await protectedAddons(ctx, env)) await ctx.driver.backups.unprotect(a.repo);
+  for (const a of await protectedAddons(ctx, env, { localOnly: true }))
+    await ctx.driver.backups.unprotect(a.repo);
 }
 
 /**

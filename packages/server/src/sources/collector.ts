@@ -1,3 +1,5 @@
+import { readlinkSync } from "node:fs";
+import { basename } from "node:path";
 import type { Ctx } from "../context";
 import { BlobStore } from "./blob-store";
 import { collectGarbage, GC_DEFAULTS, type GcOptions, type GcReport } from "./gc";
@@ -45,6 +47,7 @@ export class SourceCollector {
       this.ctx.paths.sources,
       this.options,
       this.ctx.now(),
+      stackTree(this.ctx.paths.stack),
     );
     const removed = r.blobs.count + r.trees.count + r.sources.count + r.partials.count + r.temps.count;
     if (removed > 0 || actor !== "control-plane")
@@ -56,5 +59,14 @@ export class SourceCollector {
         data: { ...r },
       });
     return r;
+  }
+}
+
+/** The source tree a server with no stack directory reads its spec from (its `stack` link), if any. */
+function stackTree(link: string): string[] {
+  try {
+    return [basename(readlinkSync(link))];
+  } catch {
+    return [];
   }
 }

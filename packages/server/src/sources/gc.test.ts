@@ -103,6 +103,14 @@ describe("collectGarbage", () => {
     expect(r.freedBytes).toBeGreaterThan(0);
   });
 
+  it("spares the tree a server's stack link reads its spec from", async () => {
+    const linked = await deployed(["the spec's tree\n"], false);
+    backdate(root, 2);
+    await collectGarbage(store, blobs, sources, GC_DEFAULTS, Date.now(), [linked]);
+    expect(readdirSync(sources)).toContain(linked);
+    expect(blobs.has(sha("the spec's tree\n"))).toBe(true);
+  });
+
   it("spares what a deploy touches while a collection runs: the blobs it was told it need not send, its tree", async () => {
     const contents = ["a file of an old tree\n", "another\n"];
     const hash = await deployed(contents, false);

@@ -33,11 +33,15 @@ export async function collectGarbage(
   sourcesDir: string,
   o: GcOptions,
   now: number,
+  /** Source trees in use besides rollouts in flight: the one a server's `stack` link names. */
+  inUse: readonly string[] = [],
 ): Promise<GcReport> {
+  const named = await treesNamed(store, o.keepReleases);
   const snapshot = {
     now,
     ...observeDisk(blobs, sourcesDir),
-    ...(await treesNamed(store, o.keepReleases)),
+    keptTrees: named.keptTrees,
+    inFlightTrees: new Set([...named.inFlightTrees, ...inUse]),
   };
   const plan = planGc(snapshot, o);
   const kinds: [keyof GcPlan, Entry[], (name: string) => string, number][] = [

@@ -11,7 +11,16 @@ import {
   utimesSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { blobsOf, checkTree, SlipwayError, type TreeManifest, treeHashOf } from "@slipway/core";
+import {
+  blobsOf,
+  checkSpecFile,
+  checkTree,
+  SlipwayError,
+  type TreeFile,
+  type TreeManifest,
+  treeHashOf,
+  withSpec,
+} from "@slipway/core";
 import type { BlobStore } from "./blob-store";
 
 /** A rollout's `source` for an uploaded tree: `upload:<tree hash>`. */
@@ -25,20 +34,29 @@ export function uploadedTreeOf(source: string): string | undefined {
 }
 
 /**
- * Checks an uploaded manifest, that every blob it names is here (verified when it was
- * stored), and writes the tree into `sourcesDir/<tree hash>`, a directory the control plane
- * owns, from blobs alone: no path the client names is ever read, and no symlink is made. The
- * directory appears (by rename) only complete. Returns the tree hash.
+ * Checks an uploaded manifest (and the spec sent with it), that every blob it names is here
+ * (verified when it was stored), and writes the stack's directory into
+ * `sourcesDir/<hash of tree and spec>`, a directory the control plane owns, from blobs alone:
+ * no path the client names is ever read, and no symlink is made. The directory appears (by
+ * rename) only complete. A build of it leaves the spec out, so its build id is the tree's hash.
+ * Returns the directory's hash.
  */
-export function materialiseTree(blobs: BlobStore, sourcesDir: string, manifest: TreeManifest): string {
-  const check = checkTree(manifest);
-  if (!check.ok)
+export function materialiseTree(
+  blobs: BlobStore,
+  sourcesDir: string,
+  tree: TreeManifest,
+  spec?: TreeFile,
+): string {
+  const check = checkTree(tree);
+  const bad = check.ok ? spec && checkSpecFile(spec) : check;
+  if (bad && !bad.ok)
     throw new SlipwayError(
       "SLW_SOURCE_INVALID",
-      `${check.field}: ${check.problem}`,
+      `${bad.field}: ${bad.problem}`,
       "upload the stack's directory with `slipway deploy`, which packs it the way builds read it",
-      { field: check.field },
+      { field: bad.field },
     );
+  const manifest = withSpec(tree, spec);
   const missing = blobs.missing(blobsOf(manifest));
   if (missing.length)
     throw new SlipwayError(

@@ -8,7 +8,7 @@ import {
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
-import { SlipwayError } from "@slipway/core";
+import { bucketFromConnectionEnv, SlipwayError } from "@slipway/core";
 import type { SealedStore } from "./repository";
 
 /** An S3-compatible bucket holding a backup repository, e.g. the bucket add-on's (its connection env). */
@@ -116,24 +116,5 @@ function failed(what: string, e: unknown): SlipwayError {
 
 /** The bucket add-on's connection variables (S3_ENDPOINT, S3_BUCKET, AWS_*) as a repository location. */
 export function s3LocationFromEnv(env: Record<string, string>, prefix?: string): S3Location {
-  const need = (name: string) => {
-    const value = env[name];
-    if (!value)
-      throw new SlipwayError(
-        "SLW_BAD_REQUEST",
-        `the bucket's connection has no ${name}`,
-        "pass the connection variables of a bucket add-on",
-        { field: name },
-      );
-    return value;
-  };
-  return {
-    endpoint: need("S3_ENDPOINT"),
-    region: env.S3_REGION ?? env.AWS_REGION ?? "us-east-1",
-    bucket: need("S3_BUCKET"),
-    accessKeyId: need("AWS_ACCESS_KEY_ID"),
-    secretAccessKey: need("AWS_SECRET_ACCESS_KEY"),
-    forcePathStyle: env.S3_FORCE_PATH_STYLE !== "false",
-    ...(prefix ? { prefix } : {}),
-  };
+  return bucketFromConnectionEnv(env, prefix ?? "");
 }
