@@ -66,13 +66,13 @@ export function registerServerCommands(program: Command) {
     );
   // `server` has --dir and --json of its own, and commander gives them to it wherever they
   // stand: `server gc --json` reads them from there.
-  const runGc = act(async (o: { dir: string; json?: boolean }) =>
-    (await gcCommand()).gc({ dir: o.dir, json: !!o.json }),
+  const runGc = act(async (o: { dir?: string; json?: boolean }) =>
+    (await gcCommand()).gc({ dir: o.dir ?? ".", json: !!o.json }),
   );
   server
     .command("gc")
     .description(
       "remove uploaded blobs and source trees no kept release, rollout in flight or recent upload needs (admin); says what was freed (--json, --dir as for server)",
     )
-    .action((_o: unknown, cmd: Command) => runGc(cmd.optsWithGlobals<{ dir: string; json?: boolean }>()));
+    .action((_o: unknown, cmd: Command) => runGc(cmd.optsWithGlobals<{ dir?: string; json?: boolean }>()));
 }
