@@ -402,4 +402,14 @@ describe("a remote control plane over TLS", () => {
       rmSync(other, { recursive: true, force: true });
     }
   });
+
+  it("hands its services the certificate to pin: a flag change reaches the running api live", async () => {
+    // The api follows its flags over the API's HTTPS, whose certificate is self-signed.
+    await eventually(async () => (await edgeGet("/api/flags?user=alice")).body.connected === true, 30_000);
+    expect((await edgeGet("/api/quote")).status).toBe(200);
+    const set = await slipway(["flags", "set", "quotes-off", "on", ...ctx, ...env]);
+    expect(set.code, set.stderr).toBe(0);
+    await eventually(async () => (await edgeGet("/api/quote")).status === 503, 30_000);
+    expect((await edgeGet("/api/flags?user=alice")).body).toMatchObject({ quotesOff: true, connected: true });
+  });
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -27,6 +27,7 @@ interface Deployed {
     wireBytes: number;
     treeFiles: number;
     treeBytes: number;
+    resumedBytes: number;
     tree: string;
   };
 }
@@ -266,6 +267,102 @@ describe("deploy by uploading the tree", () => {
     );
   });
 
+  it("resumes a blob cut mid-body: the server keeps what arrived, the next deploy sends only the rest", async () => {
+    // Not compressible, so what is sent is what the file holds.
+    const body = Buffer.from(Array.from({ length: 384 * 1024 }, (_, i) => (i * 7919) % 251));
+    writeFileSync(join(laptop, "public", "resumable.bin"), body);
+    const hash = sha(body);
+    const partials = join(server, ".slipway", "blobs", "partial");
+    // A first attempt, resumable as the CLI sends it, cut halfway.
+    const range = { "content-range": `bytes 0-${body.length - 1}/${body.length}` };
+    await cutMidBody(`${api}/v1/blobs/${hash}`, admin, body, partials, async () => {}, range);
+    const half = body.length / 2;
+    const asked = async () =>
+      (await (await call("POST", "/v1/sources/missing", { hashes: [hash] })).json()) as {
+        missing: string[];
+        partial: Record<string, number>;
+      };
+    await eventually(async () => (await asked()).partial[hash] === half, 20_000);
+    expect((await asked()).missing).toEqual([hash]);
+
+    const d = await deploy();
+    // The rest of it, and index.html (edited, not committed, by the --ref test above).
+    const html = statSync(join(laptop, "public", "index.html")).size;
+    expect(d.upload).toMatchObject({ files: 2, bytes: body.length - half + html, resumedBytes: half });
+    const stored = join(server, ".slipway", "blobs", "sha256", hash.slice(0, 2), hash.slice(2));
+    expect(readFileSync(stored).equals(body)).toBe(true);
+    expect(readdirSync(partials)).toEqual([]);
+    expect((await fetch(`${edge}/`)).status).toBe(200);
+  });
+
+  it("collects what no kept release, rollout in flight or upload in flight needs (slipway server gc)", async () => {
+    const blobs = join(server, ".slipway", "blobs");
+    const blobFile = (h: string) => join(blobs, "sha256", h.slice(0, 2), h.slice(2));
+    const sources = join(server, ".slipway", "sources");
+    // Given everything uploaded so far made two hours ago (past the grace time), an abandoned
+    // partial upload a day old, and a blob the server was just asked about (an upload in flight).
+    const orphan = sha("what the manifest says\n"); // uploaded above, never deployed
+    const asked = sha("asked about just now\n");
+    expect((await putBlob(asked, "asked about just now\n")).status).toBe(201);
+    const abandoned = Buffer.alloc(4096, "a");
+    await cutMidBody(
+      `${api}/v1/blobs/${sha(abandoned)}`,
+      admin,
+      abandoned,
+      join(blobs, "partial"),
+      async () => {},
+      {
+        "content-range": `bytes 0-${abandoned.length - 1}/${abandoned.length}`,
+      },
+    );
+    await eventually(async () => existsSync(join(blobs, "partial", sha(abandoned))), 20_000);
+    backdate(blobs, 2);
+    backdate(sources, 2);
+    backdate(join(blobs, "partial"), 25);
+    expect(await missing([asked])).toEqual([]);
+    // What the deployed trees name is kept beside them.
+    expect(readdirSync(join(blobs, "trees")).length).toBeGreaterThan(0);
+
+    // A deployer may not run it.
+    const created = await call("POST", "/v1/tokens", { name: "gc-deployer", role: "deployer" });
+    const { token: deployer } = (await created.json()) as { token: string };
+    const refused = await slipway(["server", "gc", "--json"], { env: asLaptop(deployer) });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain("SLW_FORBIDDEN");
+
+    // When an admin runs it, then it says what it freed...
+    const r = await slipway(["server", "gc", "--json"], { env: asLaptop() });
+    expect(r.code, r.stderr).toBe(0);
+    type Freed = { count: number; bytes: number };
+    const report = JSON.parse(r.stdout) as {
+      blobs: Freed;
+      sources: Freed;
+      partials: Freed;
+      freedBytes: number;
+    };
+    expect(report.blobs.count).toBeGreaterThanOrEqual(1);
+    expect(report.partials).toEqual({ count: 1, bytes: abandoned.length / 2 });
+    expect(report.sources.count).toBeGreaterThanOrEqual(1);
+    expect(report.freedBytes).toBeGreaterThan(abandoned.length);
+    // ...the blob never deployed, the partial and the built source trees are gone...
+    expect(existsSync(blobFile(orphan))).toBe(false);
+    expect(readdirSync(join(blobs, "partial"))).toEqual([]);
+    expect(readdirSync(sources)).toEqual([]);
+    // ...while the blob asked about, and every blob of the kept releases' trees, stay.
+    expect(existsSync(blobFile(asked))).toBe(true);
+    const kept = await slipway(["deploy", "--dir", laptop, "--upload", "--json"], { env: asLaptop() });
+    expect(kept.code, kept.stderr).toBe(0);
+    expect((JSON.parse(kept.stdout) as Deployed).upload).toMatchObject({ files: 0, bytes: 0 });
+    expect((await fetch(`${edge}/`)).status).toBe(200);
+    const events = await getJson<{ events: { kind: string; actor: string }[] }>(
+      `${api}/v1/events?limit=200`,
+      {
+        headers: { authorization: `Bearer ${admin}` },
+      },
+    );
+    expect(events.events.filter((e) => e.kind === "sources.gc").length).toBeGreaterThanOrEqual(1);
+  });
+
   async function releaseCount(): Promise<number> {
     const { releases } = await getJson<{ releases: unknown[] }>(`${api}/v1/environments/local/releases`, {
       headers: { authorization: `Bearer ${admin}` },
@@ -284,6 +381,7 @@ async function cutMidBody(
   body: Buffer,
   tmpDir: string,
   meanwhile: () => Promise<void>,
+  headers: Record<string, string> = {},
 ): Promise<void> {
   const req = request(url, {
     method: "PUT",
@@ -291,6 +389,7 @@ async function cutMidBody(
       authorization: `Bearer ${token}`,
       "content-type": "application/octet-stream",
       "content-length": String(body.length),
+      ...headers,
     },
   });
   req.on("error", () => {});
@@ -301,6 +400,13 @@ async function cutMidBody(
   } finally {
     req.destroy();
   }
+}
+
+/** Sets the times of everything under `dir` `hours` back, as if it had been made then. */
+function backdate(dir: string, hours: number): void {
+  const then = new Date(Date.now() - hours * 3_600_000);
+  for (const name of readdirSync(dir, { recursive: true }) as string[])
+    utimesSync(join(dir, name), then, then);
 }
 
 const tempBytes = (dir: string) =>

@@ -175,6 +175,8 @@ export interface RawBody {
   length?: number;
   /** The stream is gzip of the content (sent as `content-encoding: gzip`). */
   gzip?: boolean;
+  /** Which bytes of the content the stream carries (`bytes START-END/TOTAL`): a resumable upload. */
+  contentRange?: string;
 }
 
 /**
@@ -199,6 +201,9 @@ export async function request(t: Target, o: RequestOptions): Promise<IncomingMes
           ? { "content-length": String(o.body.length) }
           : {}),
         ...(typeof o.body === "object" && o.body.gzip ? { "content-encoding": "gzip" } : {}),
+        ...(typeof o.body === "object" && o.body.contentRange
+          ? { "content-range": o.body.contentRange }
+          : {}),
       },
       ...(https ? { createConnection: verifiedConnection(t, url) } : {}),
       ...(o.signal ? { signal: o.signal } : {}),

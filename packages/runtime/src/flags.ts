@@ -16,6 +16,12 @@ export interface FlagsOptions {
   /** The runtime token (it can only read flags). @default process.env.SLIPWAY_FLAGS_TOKEN */
   token?: string;
   /**
+   * The control plane's certificate fingerprint (`sha256:…`): over HTTPS exactly that
+   * certificate is trusted, as a server's self-signed one needs; without it, the system's CAs.
+   * @default process.env.SLIPWAY_API_FINGERPRINT, which Slipway sets when its API is HTTPS
+   */
+  fingerprint?: string;
+  /**
    * Values to use before the first snapshot, when nothing newer is known (the spec's
    * defaults). @default JSON of process.env.SLIPWAY_FLAGS_DEFAULTS, which Slipway sets
    */
@@ -78,6 +84,7 @@ export function flags(options: FlagsOptions = {}): FlagsClient {
   const stream = followStream({
     url,
     token,
+    fingerprint: options.fingerprint ?? process.env.SLIPWAY_API_FINGERPRINT,
     event: "flags",
     onData: (d) => apply((d as { flags: Record<string, FlagView> }).flags),
     backoff,

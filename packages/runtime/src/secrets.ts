@@ -13,6 +13,12 @@ export interface SecretsOptions {
   url?: string;
   /** The service's runtime token for it. @default process.env.SLIPWAY_SECRETS_TOKEN */
   token?: string;
+  /**
+   * The control plane's certificate fingerprint (`sha256:…`): over HTTPS exactly that
+   * certificate is trusted, as a server's self-signed one needs; without it, the system's CAs.
+   * @default process.env.SLIPWAY_API_FINGERPRINT, which Slipway sets when its API is HTTPS
+   */
+  fingerprint?: string;
   backoff?: { initialMs: number; maxMs: number };
   /** @default 45000 */
   idleMs?: number;
@@ -61,6 +67,7 @@ export function secrets(options: SecretsOptions = {}): SecretsClient {
   const stream = followStream({
     url: options.url ?? process.env.SLIPWAY_SECRETS_URL,
     token: options.token ?? process.env.SLIPWAY_SECRETS_TOKEN,
+    fingerprint: options.fingerprint ?? process.env.SLIPWAY_API_FINGERPRINT,
     event: "secrets",
     onData: (d) => apply((d as { secrets: Record<string, SecretView> }).secrets),
     backoff: options.backoff ?? { initialMs: 250, maxMs: 10_000 },

@@ -1,8 +1,11 @@
 import { SseParser } from "./sse";
+import { get } from "./transport";
 
 export interface StreamOptions {
   url: string | undefined;
   token: string | undefined;
+  /** The control plane's certificate fingerprint to pin over HTTPS (see transport.ts). */
+  fingerprint: string | undefined;
   /** The SSE event name whose data (JSON) is handed to `onData`. */
   event: string;
   onData: (data: unknown) => void;
@@ -39,16 +42,17 @@ export function followStream(o: StreamOptions) {
     };
     try {
       touch();
-      const res = await fetch(o.url, {
+      const res = await get(o.url, {
         headers: { accept: "text/event-stream", ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
+        ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
         signal: ac.signal,
       });
-      if (!res.ok || !res.body)
-        throw new Error(`${o.event} stream answered ${res.status}: ${await res.text()}`);
+      if (res.statusCode !== 200)
+        throw new Error(`${o.event} stream answered ${res.statusCode}: ${await textOf(res)}`);
       connected = true;
       const parser = new SseParser();
       const decoder = new TextDecoder();
-      for await (const chunk of res.body) {
+      for await (const chunk of res) {
         touch();
         for (const e of parser.push(decoder.decode(chunk as Uint8Array, { stream: true })))
           if (e.event === o.event) o.onData(JSON.parse(e.data));
@@ -81,4 +85,10 @@ export function followStream(o: StreamOptions) {
       aborter?.abort();
     },
   };
+}
+
+async function textOf(res: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }

@@ -25,6 +25,11 @@ export interface Ctx {
   edgeOrigin?: string;
   /** The API's URL once it listens (services get it to follow their flags). */
   apiUrl?(): string | undefined;
+  /**
+   * The API certificate's fingerprint when it is served over HTTPS: services pin it (the
+   * runtime SDK reads SLIPWAY_API_FINGERPRINT), as a server's certificate is often self-signed.
+   */
+  apiFingerprint?: string;
   /** Finishes retired processes in the background; kicked after a switch. */
   drainer: { kick(): void };
   /** A crash point for the crash-safety tests (see faults.ts); a no-op otherwise. */

@@ -51,10 +51,12 @@ import { pinSecrets } from "./secrets/publish";
 import { SecretsReconciler } from "./secrets/reconciler";
 import { secretStreams } from "./secrets/stream";
 import { secretVault } from "./secrets/vault";
+import { SourceCollector } from "./sources/collector";
 import { sourceOperations } from "./sources/operations";
 import { loadSpec } from "./spec";
 import { type ControlPlaneStore, openControlPlaneStore } from "./store-cluster";
 import { logStrayErrors } from "./stray-errors";
+import { certificateFingerprint } from "./tls";
 import { host, wireDriver } from "./wiring";
 
 export interface ControlPlaneOptions {
@@ -175,11 +177,14 @@ async function startOnStore(
     log,
     now: Date.now,
     apiUrl: () => apiUrl,
+    ...(o.tls ? { apiFingerprint: certificateFingerprint(o.tls.cert) } : {}),
     drainer: { kick: () => drainer.kick() },
     fault: faultInjector(),
     async event(e) {
       await store.events.append({ actor: e.actor ?? "control-plane", data: {}, ...e });
       log.info({ kind: e.kind, subject: e.subject }, e.message);
+      // A deploy went live: the trees of releases that fell out of those kept may be freed.
+      if (e.kind === "rollout.succeeded") sourceCollector.kick();
     },
   };
   recordRuntimeEvents(ctx);
@@ -190,6 +195,7 @@ async function startOnStore(
   const backupOps = backupOperations(ctx, (id) => void executor.kick(id));
   const backups = new BackupReconciler(ctx, backupOps);
   const heartbeats = new HeartbeatWriter(ctx);
+  const sourceCollector = new SourceCollector(ctx);
   // A backup, restore or drill the previous control plane was running did not finish.
   await store.backupRuns.failAbandoned(ctx.now());
 
@@ -228,7 +234,7 @@ async function startOnStore(
   const ops = operations(ctx, executor, life);
   const api = await buildApi(store, ops, log, o.tls);
   registerRunRoutes(api, runOperations(ctx));
-  registerSourceRoutes(api, sourceOperations(ctx));
+  registerSourceRoutes(api, sourceOperations(ctx, sourceCollector));
   const promotionOps = promotions(ctx, (id) => void executor.kick(id), life);
   registerPromotionRoutes(api, {
     promotions: promotionOps,
@@ -300,6 +306,7 @@ async function startOnStore(
   secrets.start(1_000, (e) => log.error({ err: e }, "secrets tick failed"));
   backups.start(backupTickMs(), (e) => log.error({ err: e }, "backups tick failed"));
   heartbeats.start();
+  sourceCollector.start(SOURCE_GC_EVERY_MS);
   writeFileAtomic(paths.server, JSON.stringify({ ...self, initialRollout, firstStart: !!firstAdminToken }));
 
   async function stopEverything() {
@@ -307,6 +314,7 @@ async function startOnStore(
     const autoDeployStopped = autoDeployer.stop();
     await secrets.stop();
     await heartbeats.stop();
+    await sourceCollector.stop();
     await backups.stop();
     await executor.stop();
     await autoDeployStopped;
@@ -342,6 +350,7 @@ async function startOnStore(
       const autoDeployStopped = autoDeployer.stop();
       await secrets.stop();
       await heartbeats.stop();
+      await sourceCollector.stop();
       await backups.stop();
       await executor.stop();
       await autoDeployStopped;
@@ -497,3 +506,6 @@ function recordRuntimeEvents(ctx: Ctx): void {
     }
   });
 }
+
+/** How often uploaded blobs and source trees are collected, beside after each deploy that went live. */
+const SOURCE_GC_EVERY_MS = 60 * 60 * 1000;

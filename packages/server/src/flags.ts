@@ -9,6 +9,7 @@ import {
 } from "@slipway/core";
 import { closestMatch } from "@slipway/spec";
 import type { EnvironmentRow, FlagChangeRow, ReleaseRow } from "@slipway/store";
+import { apiTrustEnv } from "./api-trust";
 import type { Ctx } from "./context";
 
 /** The flags of one environment as the API and the stream send them. */
@@ -160,6 +161,7 @@ export function flagsEnv(ctx: Ctx, env: EnvironmentRow, release: ReleaseRow): Re
   return {
     SLIPWAY_FLAGS_URL: `${api}/v1/environments/${encodeURIComponent(env.name)}/flags/stream`,
     SLIPWAY_FLAGS_TOKEN: runtimeToken(ctx, env.name),
+    ...apiTrustEnv(ctx),
     SLIPWAY_FLAGS_DEFAULTS: JSON.stringify(
       Object.fromEntries(Object.entries(defs).map(([n, d]) => [n, d.default])),
     ),

@@ -125,6 +125,10 @@ function load(certFile: string, keyFile: string, generated: boolean): TlsMateria
   return { cert, key, fingerprint: normalizeFingerprint(x509.fingerprint256), certFile, keyFile, generated };
 }
 
+/** `sha256:` + hex of a PEM certificate (the first of a chain): what clients pin. */
+export const certificateFingerprint = (pem: string): string =>
+  normalizeFingerprint(new X509Certificate(pem).fingerprint256);
+
 /**
  * HAProxy's `crt` wants the certificate chain and its key in one PEM: written once per start
  * into `<data-dir>/tls/edge.pem` (0600), from the operator's two files.

@@ -4,6 +4,7 @@ import { act, fromSource, jsonOpt, port } from "./options";
 // `server` runs the control plane: source, not the bundle (like `up`).
 const serverCommand = () => fromSource<typeof import("../commands/server")>("commands/server.ts");
 const installCommand = () => import("../commands/server-install");
+const gcCommand = () => import("../commands/server-gc");
 
 export function registerServerCommands(program: Command) {
   const server = program
@@ -63,4 +64,15 @@ export function registerServerCommands(program: Command) {
         (await installCommand()).install({ ...o, json: !!o.json }),
       ),
     );
+  // `server` has --dir and --json of its own, and commander gives them to it wherever they
+  // stand: `server gc --json` reads them from there.
+  const runGc = act(async (o: { dir?: string; json?: boolean }) =>
+    (await gcCommand()).gc({ dir: o.dir ?? ".", json: !!o.json }),
+  );
+  server
+    .command("gc")
+    .description(
+      "remove uploaded blobs and source trees no kept release, rollout in flight or recent upload needs (admin); says what was freed (--json, --dir as for server)",
+    )
+    .action((_o: unknown, cmd: Command) => runGc(cmd.optsWithGlobals<{ dir?: string; json?: boolean }>()));
 }

@@ -3,17 +3,45 @@ import { SHA256_HEX, SlipwayError, TREE_LIMITS } from "@slipway/core";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import type { GcReport } from "../sources/gc";
+
+/** A resumable blob body: the blob's bytes from `start` to its end, `total` bytes in all. */
+export interface BlobRange {
+  start: number;
+  total: number;
+}
 
 /** What uploading a source tree asks of the control plane (see sources/operations.ts). */
 export interface SourceOperations {
-  missing(hashes: string[]): string[];
-  /** `encoding`: the body's content-encoding, if any (gzip). */
+  /** The blobs not here, and how many bytes of each a cut resumable upload left (when any). */
+  missing(hashes: string[]): { missing: string[]; partial: Record<string, number> };
+  /**
+   * `encoding`: the body's content-encoding, if any (gzip). `range`: the body is the blob's
+   * bytes from `start` on, appended to what an earlier, cut upload left (see BlobStore).
+   */
   receiveBlob(
     sha256: string,
     body: Readable,
     encoding: string | undefined,
     actor: string,
+    range?: BlobRange,
   ): Promise<{ bytes: number; stored: boolean }>;
+  /** Removes the blobs, trees and partial uploads nothing needs any more; says what was freed. */
+  collectGarbage(actor: string): Promise<GcReport>;
+}
+
+/** `content-range: bytes START-END/TOTAL` of a resumable blob body: it must run to the end. */
+function blobRange(header: string | undefined): BlobRange | undefined {
+  if (header === undefined) return undefined;
+  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header.trim());
+  const [start, end, total] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+  if (start === undefined || end === undefined || total === undefined || start > end || end !== total - 1)
+    throw new SlipwayError(
+      "SLW_BAD_REQUEST",
+      `content-range: ${JSON.stringify(header)} is not bytes START-END/TOTAL running to the blob's end`,
+      "send content-range: bytes START-(TOTAL-1)/TOTAL, START being what POST /v1/sources/missing says is kept (0 if nothing), or no content-range for an all-or-nothing upload",
+    );
+  return { start, total };
 }
 
 const sha256 = z.string().regex(SHA256_HEX, "a SHA-256 in 64 lowercase hex digits");
@@ -36,7 +64,18 @@ export function registerSourceRoutes(root: FastifyInstance, ops: SourceOperation
       },
       bodyLimit: 4 * 1024 * 1024,
     },
-    async (req) => ({ missing: ops.missing(req.body.hashes) }),
+    async (req) => ops.missing(req.body.hashes),
+  );
+  app.post(
+    "/v1/sources/gc",
+    {
+      config: { role: "admin" },
+      schema: {
+        summary:
+          "Remove the uploaded blobs, trees and partial uploads no kept release, rollout in flight or recent upload needs; answers what was freed",
+      },
+    },
+    async (req) => ops.collectGarbage(req.token?.name ?? "anonymous"),
   );
   // Raw bodies only here: the stream is handed to the blob store as it arrives.
   void root.register(async (scope) => {
@@ -47,7 +86,7 @@ export function registerSourceRoutes(root: FastifyInstance, ops: SourceOperation
         config: { role: "deployer" },
         schema: {
           summary:
-            "Upload one file blob, its raw bytes (application/octet-stream, optionally content-encoding: gzip) under their SHA-256",
+            "Upload one file blob, its raw bytes (application/octet-stream, optionally content-encoding: gzip) under their SHA-256; with content-range (of the content), resumable after a cut",
           params: z.object({ sha256 }),
         },
       },
@@ -75,7 +114,9 @@ export function registerSourceRoutes(root: FastifyInstance, ops: SourceOperation
         raw.socket.once("end", cutOff).once("close", cutOff);
         try {
           const encoding = req.headers["content-encoding"];
-          const r = await ops.receiveBlob(req.params.sha256, body, encoding, req.token?.name ?? "anonymous");
+          const range = blobRange(req.headers["content-range"]);
+          const actor = req.token?.name ?? "anonymous";
+          const r = await ops.receiveBlob(req.params.sha256, body, encoding, actor, range);
           return reply.code(r.stored ? 201 : 200).send({ sha256: req.params.sha256, ...r });
         } finally {
           raw.socket.off("end", cutOff).off("close", cutOff);

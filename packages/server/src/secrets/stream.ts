@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { SlipwayError } from "@slipway/core";
 import type { EnvironmentRow } from "@slipway/store";
+import { apiTrustEnv } from "../api-trust";
 import type { Ctx } from "../context";
 import { secretSubject } from "./publish";
 
@@ -36,6 +37,7 @@ export function secretsStreamEnv(
   return {
     SLIPWAY_SECRETS_URL: `${api}/v1/environments/${encodeURIComponent(env.name)}/secrets/stream/${encodeURIComponent(service)}`,
     SLIPWAY_SECRETS_TOKEN: secretsRuntimeToken(ctx, env.name, service),
+    ...apiTrustEnv(ctx),
   };
 }
 

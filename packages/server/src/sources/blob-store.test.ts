@@ -71,6 +71,93 @@ describe("BlobStore", () => {
   });
 });
 
+describe("BlobStore, resumable", () => {
+  const dir = join(root, "resumable");
+  const blobs = new BlobStore(dir);
+  const body = "0123456789".repeat(100);
+  const h = sha(body);
+  const total = body.length;
+
+  it("keeps what a cut body delivered, takes the rest from there, and stores the blob only when whole", async () => {
+    const cut = new PassThrough();
+    const first = blobs.receiveRange(h, cut, { start: 0, total }, limits);
+    cut.write(body.slice(0, 400));
+    await until(() => blobs.partialBytes(h) === 400);
+    cut.destroy(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+    await expect(first).rejects.toMatchObject({
+      code: "SLW_BAD_REQUEST",
+      message: expect.stringMatching(/was cut at byte 400 of 1000: those bytes are kept/),
+      detail: { offset: 400 },
+    });
+    expect(blobs.has(h)).toBe(false);
+    // A body that does not start where the kept bytes end writes nothing, and says where to start.
+    await expect(
+      blobs.receiveRange(h, Readable.from([Buffer.from(body.slice(300))]), { start: 300, total }, limits),
+    ).rejects.toMatchObject({ code: "SLW_CONFLICT", detail: { offset: 400 } });
+    // A body that ends early (no cut) is kept too.
+    await expect(
+      blobs.receiveRange(
+        h,
+        Readable.from([Buffer.from(body.slice(400, 700))]),
+        { start: 400, total },
+        limits,
+      ),
+    ).rejects.toMatchObject({ detail: { offset: 700 } });
+    expect(blobs.partialBytes(h)).toBe(700);
+    expect(blobs.has(h)).toBe(false);
+    const rest = await blobs.receiveRange(
+      h,
+      Readable.from([Buffer.from(body.slice(700))]),
+      { start: 700, total },
+      limits,
+    );
+    expect(rest).toEqual({ bytes: total, stored: true });
+    expect(readFileSync(blobs.pathOf(h), "utf8")).toBe(body);
+    expect(blobs.partialBytes(h)).toBe(0);
+  });
+
+  it("drops the partial when the whole does not hash to the name, or the body runs past the range", async () => {
+    const other = sha("another file");
+    await expect(
+      blobs.receiveRange(
+        other,
+        Readable.from([Buffer.from(body.slice(0, 10))]),
+        { start: 0, total: 12 },
+        limits,
+      ),
+    ).rejects.toMatchObject({ detail: { offset: 10 } });
+    await expect(
+      blobs.receiveRange(other, Readable.from([Buffer.from("xx")]), { start: 10, total: 12 }, limits),
+    ).rejects.toMatchObject({ code: "SLW_BLOB_MISMATCH" });
+    expect(blobs.partialBytes(other)).toBe(0);
+    expect(blobs.has(other)).toBe(false);
+    await expect(
+      blobs.receiveRange(other, Readable.from([Buffer.from("too long")]), { start: 0, total: 3 }, limits),
+    ).rejects.toMatchObject({ code: "SLW_BAD_REQUEST", message: expect.stringMatching(/runs past/) });
+    expect(blobs.partialBytes(other)).toBe(0);
+    await expect(
+      blobs.receiveRange(other, Readable.from([]), { start: 0, total: 5000 }, limits),
+    ).rejects.toMatchObject({ code: "SLW_PAYLOAD_TOO_LARGE" });
+  });
+
+  it("lets one request at a time append to a partial", async () => {
+    const slow = new PassThrough();
+    const x = sha("x".repeat(10));
+    const first = blobs.receiveRange(x, slow, { start: 0, total: 10 }, limits);
+    await expect(
+      blobs.receiveRange(x, Readable.from([Buffer.from("x".repeat(10))]), { start: 0, total: 10 }, limits),
+    ).rejects.toMatchObject({ code: "SLW_CONFLICT" });
+    slow.end("x".repeat(10));
+    await expect(first).resolves.toEqual({ bytes: 10, stored: true });
+  });
+});
+
+/** Polls (bounded) until `check` holds. */
+async function until(check: () => boolean) {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+}
+
 describe("materialiseTree", () => {
   const blobs = new BlobStore(join(root, "tree-blobs"));
   const sources = join(root, "sources");

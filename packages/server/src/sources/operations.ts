@@ -4,17 +4,31 @@ import { SlipwayError, TREE_LIMITS } from "@slipway/core";
 import type { SourceOperations } from "../api/routes-sources";
 import type { Ctx } from "../context";
 import { BlobStore } from "./blob-store";
+import type { SourceCollector } from "./collector";
 
 /** A body that sends nothing for this long is cut off; the client resumes with what is missing. */
 const IDLE_MS = 30_000;
 
-export function sourceOperations(ctx: Ctx): SourceOperations {
+export function sourceOperations(ctx: Ctx, collector: SourceCollector): SourceOperations {
   const blobs = new BlobStore(ctx.paths.blobs);
   return {
-    missing: (hashes) => blobs.missing(hashes),
-    async receiveBlob(sha256, body, encoding, actor) {
+    collectGarbage: (actor) => collector.collect(actor),
+    missing(hashes) {
+      const missing = blobs.missing(hashes);
+      const partial: Record<string, number> = {};
+      for (const h of missing) {
+        const have = blobs.partialBytes(h);
+        if (have > 0) partial[h] = have;
+      }
+      return { missing, partial };
+    },
+    async receiveBlob(sha256, body, encoding, actor, range) {
       const limits = { maxBytes: TREE_LIMITS.maxFileBytes, idleMs: IDLE_MS };
-      const r = await blobs.receive(sha256, decoded(body, encoding), limits).catch((e: unknown) => {
+      const content = decoded(body, encoding);
+      const receiving = range
+        ? blobs.receiveRange(sha256, content, range, limits)
+        : blobs.receive(sha256, content, limits);
+      const r = await receiving.catch((e: unknown) => {
         // zlib's own codes (Z_DATA_ERROR…): the client's gzip is broken, not the server.
         if (!(e as NodeJS.ErrnoException)?.code?.startsWith("Z_")) throw e;
         throw new SlipwayError(

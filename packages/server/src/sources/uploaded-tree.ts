@@ -8,6 +8,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 import {
@@ -66,7 +67,14 @@ export function materialiseTree(
     );
   const hash = treeHashOf(manifest);
   const dir = join(sourcesDir, hash);
-  if (existsSync(dir)) return hash;
+  // Touched, like the manifest: the collector spares what was touched within its grace time,
+  // and the rollout that will name this tree is not stored yet.
+  blobs.keepTree(hash, manifest);
+  if (existsSync(dir)) {
+    const now = new Date();
+    utimesSync(dir, now, now);
+    return hash;
+  }
   const tmp = join(sourcesDir, `.tmp-${hash}-${randomBytes(4).toString("hex")}`);
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   try {
