@@ -38,20 +38,21 @@ var SseParser = class {
 // packages/runtime/src/transport.ts
 import { isIP } from "node:net";
 import { connect as connectTls } from "node:tls";
-async function get(url, o) {
+async function send(url, o) {
   const target = new URL(url);
   const https = target.protocol === "https:";
   const { request } = https ? await import("node:https") : await import("node:http");
   const pin = o.fingerprint === void 0 ? void 0 : normalize(o.fingerprint);
   return new Promise((resolve, reject) => {
     const req = request(target, {
+      method: o.method ?? "GET",
       headers: o.headers,
       signal: o.signal,
       ...https ? { createConnection: verifiedConnection(target, pin) } : {}
     });
     req.once("response", resolve);
     req.once("error", reject);
-    req.end();
+    req.end(o.body);
   });
 }
 function verifiedConnection(url, pin) {
@@ -109,7 +110,7 @@ function followStream(o) {
     };
     try {
       touch();
-      const res = await get(o.url, {
+      const res = await send(o.url, {
         headers: { accept: "text/event-stream", ...o.token ? { authorization: `Bearer ${o.token}` } : {} },
         ...o.fingerprint ? { fingerprint: o.fingerprint } : {},
         signal: ac.signal
@@ -225,6 +226,7 @@ function parseDefaults(raw) {
 function jobs(options = {}) {
   const url = options.url ?? process.env.SLIPWAY_JOBS_URL;
   const token = options.token ?? process.env.SLIPWAY_JOBS_TOKEN;
+  const fingerprint = options.fingerprint ?? process.env.SLIPWAY_API_FINGERPRINT;
   const flushMs = options.flushMs ?? 1e3;
   const maxBatch = options.maxBatch ?? 200;
   const maxPending = options.maxPending ?? 1e4;
@@ -233,7 +235,7 @@ function jobs(options = {}) {
   let dropped = 0;
   let timer;
   let sending;
-  const send = async () => {
+  const report = async () => {
     clearTimeout(timer);
     timer = void 0;
     const batch = waiting;
@@ -244,16 +246,20 @@ function jobs(options = {}) {
       failed: batch.filter((o) => !o.ok).map((o) => o.ms)
     };
     try {
-      const res = await fetch(url, {
+      const res = await send(url, {
         method: "POST",
         headers: {
           "content-type": "application/json",
           ...token ? { authorization: `Bearer ${token}` } : {}
         },
         body: JSON.stringify(body),
+        ...fingerprint ? { fingerprint } : {},
         signal: AbortSignal.timeout(timeoutMs)
       });
-      if (!res.ok) throw new Error(`job report to ${url} answered ${res.status}: ${await res.text()}`);
+      const answer = await text(res);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300)
+        throw new Error(`job report to ${url} answered ${status}: ${answer}`);
     } catch (e) {
       waiting = [...batch, ...waiting];
       const over = waiting.length - maxPending;
@@ -266,7 +272,7 @@ function jobs(options = {}) {
     }
   };
   const flush = () => {
-    sending = (sending ?? Promise.resolve()).then(send);
+    sending = (sending ?? Promise.resolve()).then(report);
     return sending;
   };
   const schedule = () => {
@@ -305,6 +311,11 @@ function jobs(options = {}) {
       timer = void 0;
     }
   };
+}
+async function text(res) {
+  let out = "";
+  for await (const chunk of res) out += chunk;
+  return out;
 }
 
 // packages/runtime/src/secrets.ts

@@ -1,8 +1,13 @@
+import type { IncomingMessage } from "node:http";
+import { send } from "./transport";
+
 export interface JobsOptions {
   /** Where this worker reports its jobs. @default process.env.SLIPWAY_JOBS_URL */
   url?: string;
   /** The worker's token for it (it opens nothing else). @default process.env.SLIPWAY_JOBS_TOKEN */
   token?: string;
+  /** The control plane's certificate fingerprint, pinned over HTTPS. @default process.env.SLIPWAY_API_FINGERPRINT */
+  fingerprint?: string;
   /** Longest a job's outcome waits before it is sent. @default 1000 */
   flushMs?: number;
   /** A batch this big is sent at once. @default 200 */
@@ -42,6 +47,7 @@ export interface JobsClient {
 export function jobs(options: JobsOptions = {}): JobsClient {
   const url = options.url ?? process.env.SLIPWAY_JOBS_URL;
   const token = options.token ?? process.env.SLIPWAY_JOBS_TOKEN;
+  const fingerprint = options.fingerprint ?? process.env.SLIPWAY_API_FINGERPRINT;
   const flushMs = options.flushMs ?? 1_000;
   const maxBatch = options.maxBatch ?? 200;
   const maxPending = options.maxPending ?? 10_000;
@@ -51,7 +57,7 @@ export function jobs(options: JobsOptions = {}): JobsClient {
   let timer: NodeJS.Timeout | undefined;
   let sending: Promise<void> | undefined;
 
-  const send = async (): Promise<void> => {
+  const report = async (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
     const batch = waiting;
@@ -62,16 +68,20 @@ export function jobs(options: JobsOptions = {}): JobsClient {
       failed: batch.filter((o) => !o.ok).map((o) => o.ms),
     };
     try {
-      const res = await fetch(url, {
+      const res = await send(url, {
         method: "POST",
         headers: {
           "content-type": "application/json",
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
         body: JSON.stringify(body),
+        ...(fingerprint ? { fingerprint } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      if (!res.ok) throw new Error(`job report to ${url} answered ${res.status}: ${await res.text()}`);
+      const answer = await text(res);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300)
+        throw new Error(`job report to ${url} answered ${status}: ${answer}`);
     } catch (e) {
       // Kept for the next report, oldest dropped first past the bound.
       waiting = [...batch, ...waiting];
@@ -86,7 +96,7 @@ export function jobs(options: JobsOptions = {}): JobsClient {
   };
   /** One report at a time; a flush asked for while one is in flight runs after it. */
   const flush = (): Promise<void> => {
-    sending = (sending ?? Promise.resolve()).then(send);
+    sending = (sending ?? Promise.resolve()).then(report);
     return sending;
   };
   const schedule = () => {
@@ -126,4 +136,10 @@ export function jobs(options: JobsOptions = {}): JobsClient {
       timer = undefined;
     },
   };
+}
+
+async function text(res: IncomingMessage): Promise<string> {
+  let out = "";
+  for await (const chunk of res) out += chunk;
+  return out;
 }

@@ -1,5 +1,5 @@
 import { SseParser } from "./sse";
-import { get } from "./transport";
+import { send } from "./transport";
 
 export interface StreamOptions {
   url: string | undefined;
@@ -42,7 +42,7 @@ export function followStream(o: StreamOptions) {
     };
     try {
       touch();
-      const res = await get(o.url, {
+      const res = await send(o.url, {
         headers: { accept: "text/event-stream", ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
         ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
         signal: ac.signal,

@@ -2,8 +2,12 @@ import type { IncomingMessage } from "node:http";
 import { isIP, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 
-export interface GetOptions {
+export interface RequestOptions {
+  /** @default "GET" */
+  method?: "GET" | "POST";
   headers: Record<string, string>;
+  /** Sent as is (a POST's JSON). */
+  body?: string;
   /**
    * The control plane's certificate as `sha256:` and hex (colons and case as you like): with
    * it, exactly that certificate is trusted over HTTPS, whoever signed it (a server's
@@ -14,25 +18,26 @@ export interface GetOptions {
 }
 
 /**
- * A GET to the control plane. Over HTTPS the request gets its socket only once the handshake
+ * A request to the control plane. Over HTTPS the request gets its socket only once the handshake
  * is done and the certificate checked, so no byte of it (the service's token least of all)
  * reaches a server that is not the pinned one. Not fetch: it cannot pin a certificate without
  * undici, and this package has no dependencies.
  */
-export async function get(url: string, o: GetOptions): Promise<IncomingMessage> {
+export async function send(url: string, o: RequestOptions): Promise<IncomingMessage> {
   const target = new URL(url);
   const https = target.protocol === "https:";
   const { request } = https ? await import("node:https") : await import("node:http");
   const pin = o.fingerprint === undefined ? undefined : normalize(o.fingerprint);
   return new Promise((resolve, reject) => {
     const req = request(target, {
+      method: o.method ?? "GET",
       headers: o.headers,
       signal: o.signal,
       ...(https ? { createConnection: verifiedConnection(target, pin) } : {}),
     });
     req.once("response", resolve);
     req.once("error", reject);
-    req.end();
+    req.end(o.body);
   });
 }
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FlagView, flags } from "../src/index";
+import { type FlagView, flags, jobs } from "../src/index";
 
 /** A self-signed certificate, as `slipway server` generates for its API. */
 function selfSigned(dir: string): { cert: string; key: string; fingerprint: string } {
@@ -97,5 +97,60 @@ describe("the flag stream over HTTPS with a pinned certificate", () => {
     } finally {
       f.close();
     }
+  });
+});
+
+/**
+ * A worker's job reports go over the same pinned transport: to the pinned certificate the
+ * batch arrives with its token; to another, nothing is sent and the outcomes stay pending.
+ */
+describe("job reports over HTTPS with a pinned certificate", () => {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-runtime-jobs-tls-"));
+  const tls = selfSigned(dir);
+  const received: { auth: string; body: unknown }[] = [];
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    server = createServer({ cert: tls.cert, key: tls.key }, async (req, res) => {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      received.push({ auth: req.headers.authorization ?? "", body: JSON.parse(body) });
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/environments/prod/releases/2/jobs/worker`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("delivers the batch with its token when the fingerprint matches", async () => {
+    const j = jobs({ url, token: "slwj_right", fingerprint: tls.fingerprint, flushMs: 10_000 });
+    j.completed(12);
+    j.failed(40);
+    await j.close();
+    expect(received).toEqual([{ auth: "Bearer slwj_right", body: { completed: [12], failed: [40] } }]);
+    expect(j.pending).toBe(0);
+  });
+
+  it("sends nothing to another certificate and keeps the outcomes", async () => {
+    const errors: Error[] = [];
+    const before = received.length;
+    const j = jobs({
+      url,
+      token: "slwj_never_sent",
+      fingerprint: `sha256:${"cd".repeat(32)}`,
+      flushMs: 10_000,
+      onError: (e) => errors.push(e),
+    });
+    j.failed(5);
+    await j.flush();
+    expect(errors[0]?.message).toMatch(/not the pinned sha256:(cd)+/);
+    expect(received.length).toBe(before);
+    expect(j.pending).toBe(1);
+    await j.close();
   });
 });

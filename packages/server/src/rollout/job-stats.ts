@@ -8,6 +8,7 @@ import {
   SlipwayError,
 } from "@slipway/core";
 import type { EnvironmentRow, JobCountRow, ReleaseRow } from "@slipway/store";
+import { apiTrustEnv } from "../api-trust";
 import type { Ctx } from "../context";
 
 /**
@@ -33,6 +34,7 @@ export function jobsReportEnv(
   return {
     SLIPWAY_JOBS_URL: `${api}/v1/environments/${encodeURIComponent(env.name)}/releases/${release.number}/jobs/${encodeURIComponent(service)}`,
     SLIPWAY_JOBS_TOKEN: jobsToken(ctx, env.name, release.number, service),
+    ...apiTrustEnv(ctx),
   };
 }
 
