@@ -10,6 +10,10 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+# For the tests: network namespaces of the remote-server e2e, and the check of the systemd unit
+# `slipway server install` writes (systemd is not started, only its analyzer is used).
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
