@@ -2,6 +2,7 @@ import {
   type AddonConfig,
   addonsOf,
   type BackupPolicy,
+  type BackupRepositorySpec,
   DEFAULT_BACKUP_POLICY,
   type PostgresConfig,
   type RedisConfig,
@@ -9,6 +10,7 @@ import {
 import type { IStatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import type { IService } from "kubernetes-models/v1/Service";
 import type { RenderInput } from "../input";
+import { BACKUP_REPOSITORY_SECRET } from "./config-objects";
 import {
   DEFAULT_STORAGE,
   type K8sObject,
@@ -49,6 +51,7 @@ const APP_ROLE = "app";
 function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sObject[] {
   const [first, ...rest] = addon.databases;
   const policy = input.release.config.backup ?? DEFAULT_BACKUP_POLICY;
+  const target = backupTarget(input, addon);
   const cluster: K8sObject = {
     apiVersion: "postgresql.cnpg.io/v1",
     kind: "Cluster",
@@ -59,14 +62,14 @@ function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sO
       enableSuperuserAccess: false,
       bootstrap: { initdb: { database: first, owner: APP_ROLE } },
       storage: { size: DEFAULT_STORAGE },
-      ...(addon.backup
+      ...(target
         ? {
             // Archiving ships a WAL segment when it fills or this long after the last one: the
             // most a crash can lose, so the policy's RPO target (the seeds' 5-minute PITR window).
             postgresql: {
               parameters: { archive_timeout: `${Math.max(1, Math.floor(policy.rpoTargetSeconds))}s` },
             },
-            backup: clusterBackup(input, addon.backup.bucket, policy),
+            backup: clusterBackup(input, target, policy),
           }
         : {}),
     },
@@ -77,7 +80,7 @@ function postgres(input: RenderInput, name: string, addon: PostgresConfig): K8sO
     metadata: meta(input, `${name}-${db}`, labels(input, name, "postgres"), wave(WAVE.addons)),
     spec: { name: db, owner: APP_ROLE, cluster: { name } },
   }));
-  const scheduled: K8sObject[] = addon.backup
+  const scheduled: K8sObject[] = target
     ? [
         {
           apiVersion: "postgresql.cnpg.io/v1",
@@ -115,28 +118,68 @@ export function baseBackupSchedule(hours: number): string {
 }
 
 /**
- * WAL archiving and base backups into the bucket add-on, with the bucket's own Secret
- * (`<bucket>-s3`, which the services read too) for credentials. CloudNativePG archives each WAL
- * segment as it completes or every `archive_timeout` (the policy's RPO target, set on the
- * Cluster); the local driver streams instead (docs/backups.md). Retention is the policy's. The bucket is encrypted at rest
- * by the store (AES256); each cluster writes under its own path: <namespace>/<cluster>.
+ * Where a postgres add-on's backups go in a cluster: its own `backup.bucket`, else the
+ * environment's repository (every postgres add-on, as the local driver protects them all). With
+ * neither there is nowhere to put them: a cluster has no local backup directory.
  */
-function clusterBackup(input: RenderInput, bucketAddon: string, policy: BackupPolicy) {
-  const bucket = addonsOf(input.release.config)[bucketAddon];
-  const bucketName = bucket?.type === "bucket" ? (bucket.bucket ?? bucketAddon) : bucketAddon;
-  const secret = secretNames.bucket(bucketAddon);
+type BackupTarget =
+  | { kind: "addon"; bucket: string }
+  | { kind: "external"; repository: BackupRepositorySpec };
+
+function backupTarget(input: RenderInput, addon: PostgresConfig): BackupTarget | undefined {
+  if (addon.backup) return { kind: "addon", bucket: addon.backup.bucket };
+  const repository = input.release.config.backup?.repository;
+  if (!repository) return undefined;
+  return repository.endpoint
+    ? { kind: "external", repository }
+    : { kind: "addon", bucket: repository.bucket };
+}
+
+/**
+ * WAL archiving and base backups into the bucket: a bucket add-on with its own Secret
+ * (`<bucket>-s3`, which the services read too), or an external S3-compatible endpoint whose
+ * credentials External Secrets brings into `backup-repository`. CloudNativePG archives each WAL
+ * segment as it completes or every `archive_timeout` (the policy's RPO target, set on the
+ * Cluster); the local driver streams instead (docs/backups.md). Retention is the policy's. The
+ * bucket is encrypted at rest by the store (AES256); each cluster writes under its own path.
+ */
+function clusterBackup(input: RenderInput, target: BackupTarget, policy: BackupPolicy) {
+  const store =
+    target.kind === "addon" ? addonStore(input, target.bucket) : externalStore(input, target.repository);
   return {
     // Whole days (CloudNativePG's unit), rounded up: never less than the policy keeps.
     retentionPolicy: `${Math.ceil(policy.retentionDays)}d`,
     barmanObjectStore: {
-      destinationPath: `s3://${bucketName}/${namespaceOf(input)}`,
-      s3Credentials: {
-        accessKeyId: { name: secret, key: "access-key-id" },
-        secretAccessKey: { name: secret, key: "secret-access-key" },
-        region: { name: secret, key: "region" },
-      },
+      ...store,
       wal: { compression: "zstd", encryption: "AES256" },
       data: { compression: "lz4", encryption: "AES256" },
+    },
+  };
+}
+
+/** The bucket add-on, under <namespace>/<cluster>. */
+function addonStore(input: RenderInput, bucketAddon: string) {
+  const bucket = addonsOf(input.release.config)[bucketAddon];
+  const bucketName = bucket?.type === "bucket" ? (bucket.bucket ?? bucketAddon) : bucketAddon;
+  const secret = secretNames.bucket(bucketAddon);
+  return {
+    destinationPath: `s3://${bucketName}/${namespaceOf(input)}`,
+    s3Credentials: {
+      accessKeyId: { name: secret, key: "access-key-id" },
+      secretAccessKey: { name: secret, key: "secret-access-key" },
+      region: { name: secret, key: "region" },
+    },
+  };
+}
+
+/** An external endpoint, under <prefix>/<namespace>/<cluster> as the local driver lays it out per environment. */
+function externalStore(input: RenderInput, repository: BackupRepositorySpec) {
+  return {
+    destinationPath: `s3://${repository.bucket}/${repository.prefix ?? "slipway-backups"}/${namespaceOf(input)}`,
+    endpointURL: repository.endpoint,
+    s3Credentials: {
+      accessKeyId: { name: BACKUP_REPOSITORY_SECRET, key: "access-key-id" },
+      secretAccessKey: { name: BACKUP_REPOSITORY_SECRET, key: "secret-access-key" },
     },
   };
 }

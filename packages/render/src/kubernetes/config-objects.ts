@@ -55,6 +55,39 @@ export function externalSecrets(input: RenderInput): K8sObject[] {
     });
 }
 
+/** The Secret External Secrets writes with an external backup repository's credentials. */
+export const BACKUP_REPOSITORY_SECRET = "backup-repository";
+
+/**
+ * With an external backup repository (`backup.repository.endpoint`), its two credential
+ * secrets fetched into `backup-repository` for CloudNativePG; nothing for a bucket add-on,
+ * whose own Secret serves.
+ */
+export function backupRepositorySecret(input: RenderInput): K8sObject | undefined {
+  const repository = input.release.config.backup?.repository;
+  if (!repository?.endpoint || !repository.credentials) return undefined;
+  const { accessKeyId, secretAccessKey } = repository.credentials;
+  return {
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: meta(
+      input,
+      BACKUP_REPOSITORY_SECRET,
+      labels(input, BACKUP_REPOSITORY_SECRET, "secrets"),
+      wave(WAVE.addons),
+    ),
+    spec: {
+      refreshInterval: "1h",
+      secretStoreRef: { ...SECRET_STORE },
+      target: { name: BACKUP_REPOSITORY_SECRET, creationPolicy: "Owner" },
+      data: [
+        { secretKey: "access-key-id", remoteRef: { key: remoteKey(input, accessKeyId) } },
+        { secretKey: "secret-access-key", remoteRef: { key: remoteKey(input, secretAccessKey) } },
+      ],
+    },
+  };
+}
+
 /** The env vars a service's container reads from its ExternalSecret's Secret. */
 export function secretEnvVars(input: RenderInput, service: string): IEnvVar[] {
   return secretsOf(input, service).map((name) => ({

@@ -326,6 +326,51 @@ describe("postgres backups become CloudNativePG WAL archiving and a ScheduledBac
     expect(validateKubernetes(objects(withPolicy))).toEqual([]);
   });
 
+  it("backs every postgres add-on up into the environment's repository: a bucket add-on, or an external endpoint", () => {
+    const addons = {
+      db: { type: "postgres" as const, version: 15, databases: ["app"] },
+      files: { type: "bucket" as const, bucket: "acme-files" },
+    };
+    const intoAddon = input({
+      addons,
+      backup: { ...DEFAULT_BACKUP_POLICY, repository: { bucket: "files" } },
+    });
+    expect(spec(find(intoAddon, "Cluster", "db")).backup.barmanObjectStore.destinationPath).toBe(
+      "s3://acme-files/app-dev",
+    );
+    expect(find(intoAddon, "ScheduledBackup", "db-base-backup")).toBeDefined();
+
+    const external = input({
+      addons,
+      backup: {
+        ...DEFAULT_BACKUP_POLICY,
+        repository: {
+          bucket: "offsite",
+          endpoint: "https://s3.example.net",
+          prefix: "shop",
+          credentials: { accessKeyId: "BK_ID", secretAccessKey: "BK_KEY" },
+        },
+      },
+    });
+    const store = spec(find(external, "Cluster", "db")).backup.barmanObjectStore;
+    expect(store).toMatchObject({
+      destinationPath: "s3://offsite/shop/app-dev",
+      endpointURL: "https://s3.example.net",
+      s3Credentials: {
+        accessKeyId: { name: "backup-repository", key: "access-key-id" },
+        secretAccessKey: { name: "backup-repository", key: "secret-access-key" },
+      },
+    });
+    // The credentials come from the secrets manager by name; no value is rendered.
+    expect(spec(find(external, "ExternalSecret", "backup-repository")).data).toEqual([
+      { secretKey: "access-key-id", remoteRef: { key: "app/dev/BK_ID" } },
+      { secretKey: "secret-access-key", remoteRef: { key: "app/dev/BK_KEY" } },
+    ]);
+    expect(validateKubernetes(objects(external))).toEqual([]);
+    // Without a repository or the add-on's own bucket, nothing is backed up in a cluster.
+    expect(find(input({ addons }), "ScheduledBackup", "db-base-backup")).toBeUndefined();
+  });
+
   it("schedules base backups never less often than the policy asks", () => {
     expect(baseBackupSchedule(24)).toBe("0 0 3 * * *");
     expect(baseBackupSchedule(48)).toBe("0 0 3 */2 * *");

@@ -2,7 +2,7 @@ import { addonsOf, cronServices, releaseJob, type ServiceConfig } from "@slipway
 import { stringify } from "yaml";
 import type { RenderedFile, RenderInput } from "../input";
 import { addonObjects } from "./addons";
-import { externalSecrets, flagsConfigMap } from "./config-objects";
+import { backupRepositorySecret, externalSecrets, flagsConfigMap } from "./config-objects";
 import { assertExpressible } from "./expressible";
 import { clusterService, ingress } from "./networking";
 import { type K8sObject, labels, namespaceOf, rendered, WAVE, wave } from "./objects";
@@ -32,7 +32,11 @@ export function kubernetesManifests(input: RenderInput): ManifestFile[] {
     { path: "01-network-policies.yaml", objects: networkPolicies(input) },
     {
       path: "05-secrets-and-flags.yaml",
-      objects: [...externalSecrets(input), ...optional(flagsConfigMap(input))],
+      objects: [
+        ...externalSecrets(input),
+        ...optional(backupRepositorySecret(input)),
+        ...optional(flagsConfigMap(input)),
+      ],
     },
     ...Object.entries(addonsOf(config)).map(([name, addon]) => ({
       path: `10-addon-${name}.yaml`,
