@@ -46,6 +46,28 @@ describe("planServerChanges", () => {
     ]);
   });
 
+  it("raises the server gaining traffic before lowering the one losing it, whatever their order", () => {
+    // Blue/green switching back: v2 leaves, v1 returns; v2 comes first in the list.
+    const desired = [srv("v2", 7002, 0, "drain"), srv("v1", 7001, 100)];
+    const observed = [seen(srv("v2", 7002, 100)), seen(srv("v1", 7001, 0, "drain"))];
+    expect(planServerChanges(desired, observed)).toEqual([
+      { op: "set-weight", server: "v1", weight: 100 },
+      { op: "set-state", server: "v1", state: "ready" },
+      { op: "set-state", server: "v2", state: "drain" },
+      { op: "set-weight", server: "v2", weight: 0 },
+    ]);
+    // A canary step: the canary's weight rises before stable's falls.
+    expect(
+      planServerChanges(
+        [srv("stable", 1, 50), srv("canary", 2, 50)],
+        [seen(srv("stable", 1, 75)), seen(srv("canary", 2, 25))],
+      ),
+    ).toEqual([
+      { op: "set-weight", server: "canary", weight: 50 },
+      { op: "set-weight", server: "stable", weight: 50 },
+    ]);
+  });
+
   it("moves a server whose port changed", () => {
     expect(planServerChanges([srv("a", 2)], [seen(srv("a", 1))])).toEqual([
       { op: "set-port", server: "a", port: 2 },

@@ -14,33 +14,40 @@ export type ServerAction =
 export type ObservedServer = Pick<ServerRow, "server" | "port" | "weight" | "state">;
 
 /**
- * Pure: what to change so `observed` becomes `desired`. New servers come first and old ones
- * go last, so the backend always has somewhere to send a request while traffic moves.
+ * Pure: what to change so `observed` becomes `desired`. New servers come first, then the
+ * servers that gain traffic, then those that lose it, and removed ones last, so the backend
+ * always has somewhere to send a request while traffic moves (a switch that lowered the old
+ * revision before raising the new one would answer 503 in between).
  */
 export function planServerChanges(desired: EdgeServer[], observed: ObservedServer[]): ServerAction[] {
   const live = new Map(observed.map((o) => [o.server, o]));
   const wanted = new Set(desired.map((d) => d.name));
   const adds: ServerAction[] = [];
-  const updates: ServerAction[] = [];
+  const gaining: ServerAction[] = [];
+  const losing: ServerAction[] = [];
   for (const d of desired) {
     const o = live.get(d.name);
     if (!o) {
       adds.push({ op: "add", server: d });
       continue;
     }
-    if (o.port !== d.port) updates.push({ op: "set-port", server: d.name, port: d.port });
+    const port: ServerAction[] = o.port !== d.port ? [{ op: "set-port", server: d.name, port: d.port }] : [];
     const weight: ServerAction[] =
       o.weight !== d.weight ? [{ op: "set-weight", server: d.name, weight: d.weight }] : [];
     const state: ServerAction[] =
       o.state !== d.state ? [{ op: "set-state", server: d.name, state: d.state }] : [];
     // Entering service: weight first, so it starts with its share. Leaving: state first, so a
     // new weight never briefly attracts traffic.
-    updates.push(...(d.state === "ready" ? [...weight, ...state] : [...state, ...weight]));
+    const gains = d.state === "ready" && (o.state !== "ready" || d.weight > o.weight);
+    (gains ? gaining : losing).push(
+      ...port,
+      ...(d.state === "ready" ? [...weight, ...state] : [...state, ...weight]),
+    );
   }
   const removes: ServerAction[] = observed
     .filter((o) => !wanted.has(o.server))
     .map((o) => ({ op: "remove", server: o.server }));
-  return [...adds, ...updates, ...removes];
+  return [...adds, ...gaining, ...losing, ...removes];
 }
 
 /** Runtime-API commands for every action but `remove` (which waits between its steps). */
