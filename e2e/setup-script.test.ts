@@ -46,13 +46,19 @@ function runSetup(name: string, installed: string[]): string[] {
 describe("scripts/setup.sh", () => {
   it("touches no server that was already installed", () => {
     // PostgreSQL is found under /usr/lib/postgresql on this machine, like the others here.
-    const calls = runSetup("all-there", ["redis-server", "haproxy", "wrk", "zstd"]);
+    const calls = runSetup("all-there", ["redis-server", "haproxy", "wrk", "zstd", "ip", "systemd-analyze"]);
     expect(calls.filter((c) => c.startsWith("service") || c.startsWith("apt-get"))).toEqual([]);
     expect(calls).toContain("npm install --no-audit --no-fund");
   });
 
+  it("installs the test tools that are missing, and starts no server for them", () => {
+    const calls = runSetup("no-test-tools", ["redis-server", "haproxy", "wrk", "zstd"]);
+    expect(calls.some((c) => /^apt-get install .* iproute2 systemd$/.test(c))).toBe(true);
+    expect(calls.filter((c) => c.startsWith("service"))).toEqual([]);
+  });
+
   it("stops only the server it has just installed", () => {
-    const calls = runSetup("no-redis", ["haproxy", "wrk", "zstd"]);
+    const calls = runSetup("no-redis", ["haproxy", "wrk", "zstd", "ip", "systemd-analyze"]);
     expect(calls.some((c) => /^apt-get install .*redis-server/.test(c))).toBe(true);
     expect(calls.filter((c) => c.startsWith("service"))).toEqual(["service redis-server stop"]);
   });
